@@ -1,0 +1,90 @@
+using Microsoft.CodeAnalysis;
+
+namespace KernelGen.Generators.Diagnostics;
+
+/// <summary>
+/// Every diagnostic the generator reports. IDs are permanent; each has a help page in generators/diagnostics/ and a row
+/// in AnalyzerReleases.Unshipped.md. Errors mean no code is generated for the type; warnings mean the code works but
+/// the specification looks wrong.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    public const string Category = "KernelGen";
+    private const string HelpRoot = "https://github.com/kernelgen/kernelgen/blob/main/generators/diagnostics/";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message, string description) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, description, HelpRoot + id + ".md");
+
+    private static DiagnosticDescriptor Warning(string id, string title, string message, string description) =>
+        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, description, HelpRoot + id + ".md");
+
+    public static readonly DiagnosticDescriptor NetworkTypeMustBePartial = Error("KG0001",
+        "Network type must be partial",
+        "The network type '{0}' must be declared partial so that KernelGen can add the generated members",
+        "Add the 'partial' modifier to the class declaration that carries [Network].");
+
+    public static readonly DiagnosticDescriptor NetworkTypeMustNotBeGeneric = Error("KG0002",
+        "Network type must not be generic",
+        "The network type '{0}' must not be generic (nor nested in a generic type): KernelGen specializes code for fixed element types",
+        "Generated networks come in float and double variants; remove the type parameters.");
+
+    public static readonly DiagnosticDescriptor NetworkTypeMustBeClass = Error("KG0003",
+        "Network type must be a non-static, non-abstract class",
+        "The network type '{0}' must be a non-static, non-abstract class (not a record, struct, static or abstract class)",
+        "Declare the network as a plain 'partial class'; generated networks own buffers and are constructed with 'new'.");
+
+    public static readonly DiagnosticDescriptor ContainingTypeMustBePartial = Error("KG0004",
+        "Containing type must be partial",
+        "The type '{0}' contains the network type '{1}' and must be declared partial",
+        "A nested network's containing types are re-declared by the generated code, so each must be partial.");
+
+    public static readonly DiagnosticDescriptor SizeMustBePositive = Error("KG0005",
+        "Size must be positive",
+        "The {0} must be positive, but is {1}",
+        "Input sizes and layer widths are the number of features; they must be at least 1.");
+
+    public static readonly DiagnosticDescriptor NetworkHasNoLayers = Error("KG0006",
+        "Network has no layers",
+        "The network '{0}' has no layers; add at least one layer attribute such as [Dense(10)]",
+        "Layers are the KernelGen layer attributes on the network's declaration, applied in source order.");
+
+    public static readonly DiagnosticDescriptor UnknownOptionValue = Error("KG0007",
+        "Unknown option value",
+        "{0} is not a known value of {1}",
+        "Use one of the named members of the enumeration; casts of other integers are rejected.");
+
+    public static readonly DiagnosticDescriptor LossDoesNotFitOutput = Error("KG0008",
+        "Loss does not fit the output",
+        "{0} cannot be used with this output: {1}",
+        "The loss must match the width and meaning of the last layer's output.");
+
+    public static readonly DiagnosticDescriptor OptimizerRequiresLoss = Error("KG0009",
+        "Training requires a loss",
+        "The network '{0}' has an optimizer, which requests training code, but no loss; add a loss attribute such as [SoftmaxCrossEntropyLoss]",
+        "TrainStep needs a loss to differentiate. Remove the optimizer for an inference-only network.");
+
+    public static readonly DiagnosticDescriptor InvalidHyperparameter = Error("KG0010",
+        "Invalid hyperparameter",
+        "The {0} must be {1}, but is {2}",
+        "Hyperparameters must be finite and within their documented range.");
+
+    public static readonly DiagnosticDescriptor DuplicateLossOrOptimizer = Error("KG0011",
+        "More than one loss or optimizer",
+        "The network '{0}' declares more than one {1}",
+        "A network has at most one loss and at most one optimizer.");
+
+    public static readonly DiagnosticDescriptor LayersSplitAcrossDeclarations = Error("KG0012",
+        "Layers are split across declarations",
+        "The layers of '{0}' are spread over several partial declarations, so their order is ambiguous; declare all KernelGen attributes on the declaration that carries [Network]",
+        "Layer order is source order, which is only well defined within one declaration.");
+
+    public static readonly DiagnosticDescriptor InvalidLayerName = Error("KG0013",
+        "Invalid layer name",
+        "The layer name '{0}' {1}",
+        "Layer names become parts of generated member names: they must be unique C# identifiers.");
+
+    public static readonly DiagnosticDescriptor LossExpectsRawOutputs = Warning("KG0014",
+        "Loss expects raw outputs",
+        "{0} applies its own softmax to the network outputs, but the last layer already applies {1}; the outputs should be raw logits",
+        "Remove the activation of the last layer: the loss folds the softmax into its numerically stable gradient.");
+}

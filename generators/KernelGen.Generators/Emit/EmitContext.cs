@@ -1,0 +1,54 @@
+using KernelGen.Generators.Helpers;
+using KernelGen.Generators.Lowering;
+
+namespace KernelGen.Generators.Emit;
+
+/// <summary>What every emitter needs: the plan, the element type being emitted, and naming helpers.</summary>
+internal sealed class EmitContext
+{
+    public const string Ns = "global::KernelGen";
+    public const string Kernels = "global::KernelGen.Kernels";
+    public const string Ops = "global::KernelGen.Operators";
+    public const string Span = "global::System.Span";
+    public const string ReadOnlySpan = "global::System.ReadOnlySpan";
+
+    public EmitContext(KernelPlan plan, bool isFloat, string className)
+    {
+        Plan = plan;
+        IsFloat = isFloat;
+        T = isFloat ? "float" : "double";
+        ClassName = className;
+    }
+
+    public KernelPlan Plan { get; }
+    public bool IsFloat { get; }
+    /// <summary>The element type keyword.</summary>
+    public string T { get; }
+    public string ClassName { get; }
+
+    public string Literal(double value) => SourceWriter.Literal(value, IsFloat);
+    public static string Int(int value) => SourceWriter.Literal(value);
+
+    /// <summary>The label element type of the loss (int for class labels, T for targets), or null without a loss.</summary>
+    public string? LabelType => Plan.Loss switch
+    {
+        Model.LossKind.SoftmaxCrossEntropy => "int",
+        Model.LossKind.L2 => T,
+        _ => null,
+    };
+
+    public string ActivationOp(Activation activation) => activation switch
+    {
+        Activation.ReLU => $"{Ops}.ReluOp<{T}>",
+        Activation.Sigmoid => $"{Ops}.SigmoidOp<{T}>",
+        Activation.Tanh => $"{Ops}.TanhOp<{T}>",
+        _ => $"{Ops}.IdentityOp<{T}>",
+    };
+
+    /// <summary>A parameter-arena slice.</summary>
+    public static string Param(int offset, int length) => $"_parameters.Slice({Int(offset)}, {Int(length)})";
+    /// <summary>A gradient-arena slice.</summary>
+    public static string Grad(int offset, int length) => $"_gradients.Slice({Int(offset)}, {Int(length)})";
+    /// <summary>A work-buffer slice of batch × width elements at the field holding its offset.</summary>
+    public static string Work(string offsetField, int width) => $"_work.Slice({offsetField}, batch * {Int(width)})";
+}

@@ -1,0 +1,48 @@
+using KernelGen.Generators.Helpers;
+using KernelGen.Generators.Lowering;
+using KernelGen.Generators.Model;
+using Microsoft.CodeAnalysis;
+
+namespace KernelGen.Generators;
+
+/// <summary>
+/// The KernelGen incremental generator: [Network] type → <see cref="NetworkSpec"/> (parser) → validated spec and
+/// diagnostics (validator) → <see cref="KernelPlan"/> (lowering) → C# source (emitter). See generators/ARCHITECTURE.md.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class KernelGenerator : IIncrementalGenerator
+{
+    /// <summary>The version written into [GeneratedCode].</summary>
+    public const string Version = "0.1.0";
+
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        // The predicate and transform do the minimum and return equatable data free of compilation objects, so the
+        // driver can cache every later step. Only one FAWMN query: the [Network] marker attribute.
+        IncrementalValuesProvider<Result<NetworkSpec>> validated = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                Parser.NetworkAttributeName,
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
+                Parser.Parse)
+            .WithTrackingName(TrackingNames.Parse)
+            .Select(static (parsed, _) => Validator.Validate(parsed))
+            .WithTrackingName(TrackingNames.Validate);
+
+        // Diagnostics come from their own branch, so a change of position re-reports them without re-emitting code.
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics = validated
+            .Select(static (result, _) => result.Diagnostics)
+            .WithTrackingName(TrackingNames.Diagnostics);
+        context.RegisterSourceOutput(diagnostics, static (spc, list) =>
+        {
+            foreach (DiagnosticInfo diagnostic in list) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+        });
+
+        // Source comes from the plan alone (no locations), so edits that only move attributes do not re-emit.
+        IncrementalValuesProvider<KernelPlan> plans = validated
+            .Where(static result => result.Spec is not null)
+            .Select(static (result, _) => Lowerer.Lower(result.Spec!))
+            .WithTrackingName(TrackingNames.Lower);
+        context.RegisterSourceOutput(plans, static (spc, plan) => Emitter.Emit(spc, plan));
+    }
+}

@@ -1,0 +1,80 @@
+using KernelGen.Generators.Helpers;
+
+namespace KernelGen.Generators.Model;
+
+// Every spec here must stay immutable and structurally equal (records of primitives, strings, enums,
+// EquatableArray and nested specs): the incremental driver compares them to decide what to re-run, and a symbol,
+// syntax node or compilation kept here would both defeat caching and keep old compilations alive.
+
+/// <summary>What the parser read from one [Network] type, before validation. Values are kept as written (even
+/// invalid ones) so the validator can report them at their <see cref="LocationInfo"/>.</summary>
+/// <param name="Type">The target type and its containing types.</param>
+/// <param name="InputSize">The declared input width.</param>
+/// <param name="Location">The [Network] attribute.</param>
+/// <param name="Layers">Layers in source order.</param>
+/// <param name="Losses">Every loss attribute found (more than one is an error).</param>
+/// <param name="Optimizers">Every optimizer attribute found (more than one is an error).</param>
+internal sealed record NetworkSpec(
+    TypeSpec Type,
+    int InputSize,
+    LocationInfo? Location,
+    EquatableArray<LayerSpec> Layers,
+    EquatableArray<LossSpec> Losses,
+    EquatableArray<OptimizerSpec> Optimizers);
+
+/// <summary>The target type: namespace, name and the chain of containing types (outermost first).</summary>
+internal sealed record TypeSpec(string? Namespace, string Name, EquatableArray<ContainingTypeSpec> ContainingTypes)
+{
+    /// <summary>Dotted name for messages and hint names, e.g. <c>Outer.MnistNet</c>.</summary>
+    public string DisplayName
+    {
+        get
+        {
+            string name = Name;
+            for (int i = ContainingTypes.Count - 1; i >= 0; i--) name = ContainingTypes[i].Name + "." + name;
+            return name;
+        }
+    }
+}
+
+/// <summary>A containing type as it must be re-declared: keyword (<c>class</c>, <c>struct</c>, <c>record</c>, …) and name.</summary>
+internal sealed record ContainingTypeSpec(string Keyword, string Name);
+
+/// <summary>Layer kinds known to the generator.</summary>
+internal enum LayerKind
+{
+    Dense,
+    Activation,
+}
+
+/// <summary>One layer as written. <see cref="ActivationValue"/> and <see cref="InitValue"/> hold the raw enum values.</summary>
+internal sealed record LayerSpec(
+    LayerKind Kind,
+    string AttributeName,
+    int Units,
+    int ActivationValue,
+    int InitValue,
+    string? Name,
+    LocationInfo? Location);
+
+/// <summary>Loss kinds.</summary>
+internal enum LossKind
+{
+    SoftmaxCrossEntropy,
+    L2,
+}
+
+/// <summary>A loss attribute.</summary>
+internal sealed record LossSpec(LossKind Kind, string AttributeName, LocationInfo? Location);
+
+/// <summary>Optimizer kinds.</summary>
+internal enum OptimizerKind
+{
+    Sgd,
+}
+
+/// <summary>An optimizer attribute; hyperparameters are doubles.</summary>
+internal sealed record OptimizerSpec(OptimizerKind Kind, string AttributeName, double LearningRate, LocationInfo? Location);
+
+/// <summary>The parser's or validator's output: a spec (null when no code can be generated) and diagnostics.</summary>
+internal sealed record Result<TSpec>(TSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics) where TSpec : class;

@@ -1,0 +1,11 @@
+namespace KernelGen.Generators;
+
+/// <summary>Names of the tracked incremental steps, asserted by the incrementality tests.</summary>
+internal static class TrackingNames
+{
+    public const string Parse = nameof(Parse);
+    public const string Validate = nameof(Validate);
+    public const string Diagnostics = nameof(Diagnostics);
+    public const string Lower = nameof(Lower);
+    public const string Plans = nameof(Plans);
+}

@@ -1,0 +1,32 @@
+// Compiled into both the runtime library and the generator (linked file). Values are part of the generator's
+// contract: never renumber a member.
+namespace KernelGen
+{
+    /// <summary>Element-wise activation applied by a layer.</summary>
+    public enum Activation
+    {
+        /// <summary>f(x) = x.</summary>
+        Identity = 0,
+        /// <summary>f(x) = max(0, x); f′(x) = 1 for x &gt; 0, else 0 (PyTorch's convention at 0).</summary>
+        ReLU = 1,
+        /// <summary>f(x) = 1 / (1 + e^(−x)); f′ = f·(1 − f).</summary>
+        Sigmoid = 2,
+        /// <summary>f(x) = tanh(x); f′ = 1 − f².</summary>
+        Tanh = 3,
+    }
+
+    /// <summary>Weight initialization of a layer. Biases start at zero.</summary>
+    public enum Init
+    {
+        /// <summary>He normal before a ReLU, Xavier/Glorot uniform otherwise.</summary>
+        Auto = 0,
+        /// <summary>Xavier/Glorot uniform: U(−a, a) with a = √(6 / (fan_in + fan_out)).</summary>
+        XavierUniform = 1,
+        /// <summary>Xavier/Glorot normal: N(0, σ²) with σ = √(2 / (fan_in + fan_out)).</summary>
+        XavierNormal = 2,
+        /// <summary>He/MSRA uniform: U(−a, a) with a = √(6 / fan_in).</summary>
+        HeUniform = 3,
+        /// <summary>He/MSRA normal: N(0, σ²) with σ = √(2 / fan_in).</summary>
+        HeNormal = 4,
+    }
+}

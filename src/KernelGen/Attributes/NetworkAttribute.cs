@@ -1,0 +1,56 @@
+// This file is compiled into both the runtime library and the generator (as a linked file), so the generator
+// reads attribute and enum names through typeof/nameof instead of string literals. Keep it C# 7.3-compatible
+// and free of runtime dependencies.
+using System;
+
+namespace KernelGen
+{
+    /// <summary>
+    /// Marks a <c>partial class</c> as a KernelGen network and states its input width. The layers are the
+    /// <see cref="LayerAttribute"/>s on the same declaration, applied in source order (top to bottom, left to right);
+    /// a loss attribute and an optimizer attribute complete a trainable network.
+    /// </summary>
+    /// <remarks>
+    /// The generator turns the class into a <c>float</c> network and adds a nested class <c>Float64</c> with the same
+    /// layers on <c>double</c> (used for gradient checking). Example:
+    /// <code>
+    /// [Network(784)]
+    /// [Dense(256, Activation.ReLU)]
+    /// [Dense(128, Activation.Tanh)]
+    /// [Dense(10)]
+    /// [SoftmaxCrossEntropyLoss]
+    /// [Sgd(0.1)]
+    /// public partial class MnistNet;
+    /// </code>
+    /// </remarks>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class NetworkAttribute : Attribute
+    {
+        /// <summary>Declares a network whose samples have <paramref name="inputSize"/> features.</summary>
+        /// <param name="inputSize">Features per sample; inputs are laid out [batch × inputSize], row-major.</param>
+        public NetworkAttribute(int inputSize) { InputSize = inputSize; }
+
+        /// <summary>Features per sample.</summary>
+        public int InputSize { get; }
+    }
+
+    /// <summary>Base class of every layer attribute. Layers apply in source order.</summary>
+    public abstract class LayerAttribute : Attribute
+    {
+        /// <summary>
+        /// Optional name used for the generated parameter views (for example <c>Hidden1Weights</c>); a valid C#
+        /// identifier. Defaults to the layer kind and its 1-based position among layers of that kind (<c>Dense1</c>).
+        /// </summary>
+        public string? Name { get; set; }
+    }
+
+    /// <summary>Base class of loss attributes; a network has at most one loss.</summary>
+    public abstract class LossAttribute : Attribute
+    {
+    }
+
+    /// <summary>Base class of optimizer attributes; a network has at most one optimizer, which requests training code.</summary>
+    public abstract class OptimizerAttribute : Attribute
+    {
+    }
+}

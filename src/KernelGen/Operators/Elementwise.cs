@@ -1,0 +1,87 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace KernelGen.Operators;
+
+/// <summary>
+/// Loop drivers for element-wise activations: validate once, pick the widest accelerated width, run a 2× unrolled
+/// vector loop, a one-vector loop and a scalar tail. Every element is read and written exactly once.
+/// </summary>
+public static class Elementwise
+{
+    /// <summary>Computes data[i] = f(data[i]) in place.</summary>
+    public static void ForwardInPlace<T, TOp>(Span<T> data)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IActivationOp<T>
+    {
+        if (Vector512.IsHardwareAccelerated) Forward<T, TOp, Simd512<T>>(ref MemoryMarshal.GetReference(data), (nuint)data.Length);
+        else if (Vector256.IsHardwareAccelerated) Forward<T, TOp, Simd256<T>>(ref MemoryMarshal.GetReference(data), (nuint)data.Length);
+        else Forward<T, TOp, SimdScalar<T>>(ref MemoryMarshal.GetReference(data), (nuint)data.Length);
+    }
+
+    /// <summary>Computes gradient[i] = gradient[i]·f′(x[i]) in place, given output[i] = f(x[i]).</summary>
+    public static void BackwardInPlace<T, TOp>(ReadOnlySpan<T> output, Span<T> gradient)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IActivationOp<T>
+    {
+        ThrowHelper.ThrowIfLengthLessThan(output.Length, gradient.Length, nameof(output));
+        ref T y = ref MemoryMarshal.GetReference(output);
+        ref T g = ref MemoryMarshal.GetReference(gradient);
+        if (Vector512.IsHardwareAccelerated) Backward<T, TOp, Simd512<T>>(ref y, ref g, (nuint)gradient.Length);
+        else if (Vector256.IsHardwareAccelerated) Backward<T, TOp, Simd256<T>>(ref y, ref g, (nuint)gradient.Length);
+        else Backward<T, TOp, SimdScalar<T>>(ref y, ref g, (nuint)gradient.Length);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Forward<T, TOp, TV>(ref T x, nuint n)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IActivationOp<T> where TV : struct, ISimd<TV, T>
+    {
+        nuint w = (nuint)TV.Count, i = 0;
+        for (; i + 2 * w <= n; i += 2 * w)
+        {
+            TV a = TOp.Forward(TV.Load(ref x, i));
+            TV b = TOp.Forward(TV.Load(ref x, i + w));
+            TV.Store(a, ref x, i);
+            TV.Store(b, ref x, i + w);
+        }
+        for (; i + w <= n; i += w) TV.Store(TOp.Forward(TV.Load(ref x, i)), ref x, i);
+        for (; i < n; i++) SimdScalar<T>.Store(TOp.Forward(SimdScalar<T>.Load(ref x, i)), ref x, i);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Backward<T, TOp, TV>(ref T y, ref T g, nuint n)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IActivationOp<T> where TV : struct, ISimd<TV, T>
+    {
+        nuint w = (nuint)TV.Count, i = 0;
+        for (; i + w <= n; i += w) TV.Store(TOp.Backward(TV.Load(ref y, i), TV.Load(ref g, i)), ref g, i);
+        for (; i < n; i++) SimdScalar<T>.Store(TOp.Backward(SimdScalar<T>.Load(ref y, i), SimdScalar<T>.Load(ref g, i)), ref g, i);
+    }
+
+    /// <summary>Returns the index of the first NaN or infinite element, or −1 when all are finite.</summary>
+    public static int IndexOfNonFinite<T>(ReadOnlySpan<T> data) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ref T x = ref MemoryMarshal.GetReference(data);
+        nuint n = (nuint)data.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            nuint w = (nuint)Vector512<T>.Count;
+            for (; i + w <= n; i += w) if (!Simd512<T>.AllFinite(Simd512<T>.Load(ref x, i))) break;
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            nuint w = (nuint)Vector256<T>.Count;
+            for (; i + w <= n; i += w) if (!Simd256<T>.AllFinite(Simd256<T>.Load(ref x, i))) break;
+        }
+        for (; i < n; i++) if (!T.IsFinite(Unsafe.Add(ref x, i))) return (int)i;
+        return -1;
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first NaN or infinite element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ThrowIfNotFinite<T>(ReadOnlySpan<T> data, string paramName) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int bad = IndexOfNonFinite(data);
+        if (bad >= 0) ThrowHelper.ThrowNotFinite(paramName, bad);
+    }
+}
