@@ -30,6 +30,9 @@ public sealed partial class KernelGenerator
         private static readonly string L2Name = typeof(L2LossAttribute).FullName!;
         private static readonly string SgdName = typeof(SgdAttribute).FullName!;
 
+        /// <summary>The nested double-precision variant's name, which the network type itself cannot take.</summary>
+        public const string ReservedName = "Float64";
+
         public static string NetworkAttributeName => NetworkName;
 
         public static Result<NetworkSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -42,6 +45,8 @@ public sealed partial class KernelGenerator
             // Structural checks on the declaration itself.
             if (node is not ClassDeclarationSyntax || type.IsStatic || type.IsAbstract)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTypeMustBeClass, identifier, type.Name));
+            if (type.Name == ReservedName)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedTypeName, identifier, type.Name));
             if (!node.Modifiers.Any(SyntaxKind.PartialKeyword))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTypeMustBePartial, identifier, type.Name));
 
@@ -87,6 +92,8 @@ public sealed partial class KernelGenerator
                     layers.Add((reference, layer));
                     continue;
                 }
+                bool isLossOrOptimizer = name == SoftmaxCrossEntropyName || name == L2Name || name == SgdName;
+                if (isLossOrOptimizer && reference is not null && (reference.SyntaxTree != node.SyntaxTree || !node.Span.Contains(reference.Span))) split = true;
                 if (name == SoftmaxCrossEntropyName) losses.Add(new LossSpec(LossKind.SoftmaxCrossEntropy, "SoftmaxCrossEntropyLoss", location));
                 else if (name == L2Name) losses.Add(new LossSpec(LossKind.L2, "L2Loss", location));
                 else if (name == SgdName)

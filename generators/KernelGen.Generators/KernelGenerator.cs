@@ -30,17 +30,21 @@ public sealed partial class KernelGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Validate);
 
         // Diagnostics come from their own branch, so a change of position re-reports them without re-emitting code.
+        // Only non-empty lists meet the compilation, whose syntax trees turn each LocationInfo back into a source
+        // location (so #pragma and .editorconfig suppressions apply); a valid spec never reaches that node.
         IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics = validated
             .Select(static (result, _) => result.Diagnostics)
+            .Where(static list => !list.IsEmpty)
             .WithTrackingName(TrackingNames.Diagnostics);
-        context.RegisterSourceOutput(diagnostics, static (spc, list) =>
+        context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider), static (spc, pair) =>
         {
-            foreach (DiagnosticInfo diagnostic in list) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+            foreach (DiagnosticInfo diagnostic in pair.Left) spc.ReportDiagnostic(diagnostic.ToDiagnostic(pair.Right));
         });
 
         // Source comes from the plan alone (no locations), so edits that only move attributes do not re-emit.
         IncrementalValuesProvider<KernelPlan> plans = validated
             .Where(static result => result.Spec is not null)
+            .WithTrackingName(TrackingNames.ValidSpecs)
             .Select(static (result, _) => Lowerer.Lower(result.Spec!))
             .WithTrackingName(TrackingNames.Lower);
         context.RegisterSourceOutput(plans, static (spc, plan) => Emitter.Emit(spc, plan));

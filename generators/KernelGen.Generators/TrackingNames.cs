@@ -7,5 +7,6 @@ internal static class TrackingNames
     public const string Validate = nameof(Validate);
     public const string Diagnostics = nameof(Diagnostics);
     public const string Lower = nameof(Lower);
-    public const string Plans = nameof(Plans);
+    /// <summary>The filter that keeps specs without errors, ahead of lowering.</summary>
+    public const string ValidSpecs = nameof(ValidSpecs);
 }

@@ -73,9 +73,11 @@ internal static class Validator
         {
             if (spec.Losses.Count == 0)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptimizerRequiresLoss, optimizer.Location, spec.Type.Name));
-            if (!(optimizer.LearningRate > 0) || double.IsInfinity(optimizer.LearningRate))
+            // The float variant stores η as a float: it must stay positive and finite after that conversion too.
+            float asFloat = (float)optimizer.LearningRate;
+            if (!(optimizer.LearningRate > 0) || double.IsInfinity(optimizer.LearningRate) || !(asFloat > 0) || float.IsInfinity(asFloat))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, optimizer.Location, "learning rate",
-                    "positive and finite", optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture)));
+                    "positive and finite in both float and double", optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture)));
         }
 
         bool hasError = false;

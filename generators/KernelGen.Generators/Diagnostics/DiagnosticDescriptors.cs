@@ -75,13 +75,18 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor LayersSplitAcrossDeclarations = Error("KG0012",
         "Layers are split across declarations",
-        "The layers of '{0}' are spread over several partial declarations, so their order is ambiguous; declare all KernelGen attributes on the declaration that carries [Network]",
+        "The layers, loss or optimizer of '{0}' are spread over several partial declarations, so their order is ambiguous; declare all KernelGen attributes on the declaration that carries [Network]",
         "Layer order is source order, which is only well defined within one declaration.");
 
     public static readonly DiagnosticDescriptor InvalidLayerName = Error("KG0013",
         "Invalid layer name",
         "The layer name '{0}' {1}",
         "Layer names become parts of generated member names: they must be unique C# identifiers.");
+
+    public static readonly DiagnosticDescriptor ReservedTypeName = Error("KG0015",
+        "Reserved network type name",
+        "The network type cannot be named '{0}': the generator nests the double-precision variant under that name",
+        "Rename the network type; 'Float64' is the name of the generated double variant inside every network.");
 
     public static readonly DiagnosticDescriptor LossExpectsRawOutputs = Warning("KG0014",
         "Loss expects raw outputs",

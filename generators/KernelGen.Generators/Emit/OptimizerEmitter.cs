@@ -15,7 +15,7 @@ internal static class OptimizerEmitter
 
         w.Line($"private {T} _learningRate;");
         w.Line();
-        w.Line($"/// <summary>The SGD learning rate η (initially {SourceWriter.Literal(p.LearningRate, false)}); must be positive and finite.</summary>");
+        w.Line($"/// <summary>The SGD learning rate η (initially {c.Literal(p.LearningRate)}); must be positive and finite.</summary>");
         using (w.Block($"public {T} LearningRate"))
         {
             w.Line("get => _learningRate;");

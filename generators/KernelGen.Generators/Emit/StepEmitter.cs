@@ -25,8 +25,8 @@ internal static class StepEmitter
 
     /// <summary>
     /// Backward: <paramref name="gradient"/> holds ∂L/∂(step output) and is turned in place into ∂L/∂(pre-activation);
-    /// parameter gradients are written; ∂L/∂(step input) goes to <paramref name="inputGradient"/> when not null.
-    /// Returns the buffer that holds the input gradient afterwards.
+    /// parameter gradients are written; ∂L/∂(step input) goes to <paramref name="inputGradient"/> when not null
+    /// (null for a standalone activation that is not the first step: its input gradient stays in place).
     /// </summary>
     public static void Backward(SourceWriter w, EmitContext c, StepPlan step, string input, string output, string gradient, string? inputGradient, bool inputGradientOptional)
     {

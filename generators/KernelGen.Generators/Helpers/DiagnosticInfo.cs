@@ -9,11 +9,25 @@ internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, LocationI
     public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] messageArgs) =>
         new(descriptor, location, messageArgs.ToEquatableArray());
 
-    public Diagnostic ToDiagnostic()
+    /// <summary>Creates the diagnostic, locating it in <paramref name="compilation"/>'s syntax tree of the same path
+    /// when there is one (a source location is what #pragma and .editorconfig suppressions need).</summary>
+    public Diagnostic ToDiagnostic(Compilation? compilation = null)
     {
         object[] args = new object[MessageArgs.Count];
         for (int i = 0; i < args.Length; i++) args[i] = MessageArgs[i];
-        return Diagnostic.Create(Descriptor, Location?.ToLocation(), args);
+        Location? location = Location?.ToLocation();
+        if (Location is { } info && compilation is not null)
+        {
+            foreach (SyntaxTree tree in compilation.SyntaxTrees)
+            {
+                if (tree.FilePath == info.FilePath && info.TextSpan.End <= tree.Length)
+                {
+                    location = Microsoft.CodeAnalysis.Location.Create(tree, info.TextSpan);
+                    break;
+                }
+            }
+        }
+        return Diagnostic.Create(Descriptor, location, args);
     }
 
     public bool Equals(DiagnosticInfo? other) =>

@@ -10,7 +10,7 @@ namespace KernelGen.Generators.Lowering;
 /// Lowers a validated <see cref="NetworkSpec"/> to a <see cref="KernelPlan"/>: a pure function, tested without Roslyn.
 /// It fuses an activation layer into the dense layer before it, drops identity layers, resolves
 /// <see cref="Init.Auto"/>, and lays the parameter tensors out in one arena with every tensor starting on a
-/// 16-element boundary (64 bytes for float, 128 for double).
+/// 16-element boundary; the arena itself starts on a 64-byte boundary, so every tensor is 64-byte aligned.
 /// </summary>
 internal static class Lowerer
 {

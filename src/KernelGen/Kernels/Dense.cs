@@ -86,7 +86,7 @@ public static class Dense
     // ---- forward: Y = f(X·W + b) -------------------------------------------------------------------------------
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardCore<T, TAct, TV>(ref T x, ref T w, ref T b, ref T y, int batch, int nIn, int nOut)
+    internal static void ForwardCore<T, TAct, TV>(ref T x, ref T w, ref T b, ref T y, int batch, int nIn, int nOut)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
     {
         int v = TV.Count, j = 0;
@@ -210,7 +210,7 @@ public static class Dense
     // ---- backward: dW = Xᵀ·dZ, db = Σ dZ --------------------------------------------------------------------------
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BackwardParametersCore<T, TV>(ref T x, ref T dz, ref T dw, ref T db, int batch, int nIn, int nOut)
+    internal static void BackwardParametersCore<T, TV>(ref T x, ref T dz, ref T dw, ref T db, int batch, int nIn, int nOut)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
     {
         int v = TV.Count, j = 0;
@@ -312,7 +312,7 @@ public static class Dense
     // ---- backward: dX = dZ·Wᵀ (dot products along the rows of W) --------------------------------------------------
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BackwardInputCore<T, TV>(ref T dz, ref T w, ref T dx, int batch, int nIn, int nOut)
+    internal static void BackwardInputCore<T, TV>(ref T dz, ref T w, ref T dx, int batch, int nIn, int nOut)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
     {
         nuint v = (nuint)TV.Count, n = (nuint)nOut, kIn = (nuint)nIn;

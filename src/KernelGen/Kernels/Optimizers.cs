@@ -24,7 +24,7 @@ public static class Optimizers
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SgdCore<T, TV>(ref T p, ref T g, nuint n, T negLr)
+    internal static void SgdCore<T, TV>(ref T p, ref T g, nuint n, T negLr)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
     {
         nuint w = (nuint)TV.Count, i = 0;

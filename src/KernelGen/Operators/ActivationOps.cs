@@ -66,9 +66,12 @@ public readonly struct SigmoidOp<T> : IActivationOp<T> where T : unmanaged, IBin
 /// Derivation: (1) tanh is odd, so compute t = tanh(|x|) and restore the sign with CopySign.
 /// (2) With m = expm1(−2|x|) ∈ (−1, 0], tanh(|x|) = −m / (2 + m), free of cancellation for small |x|.
 /// (3) expm1(z) is evaluated by Kahan's identity expm1(z) = (u − 1)·z / log(u) with u = e^z (exact when u = 1,
-/// where expm1(z) = z to working precision), using the library vector exp and log.
+/// where expm1(z) = z to working precision), using the library vector exp and log. Where u &lt; ½ the subtraction
+/// u − 1 loses nothing, so it is used directly and the logarithm's rounding stays out.
 /// (4) For |x| &gt; 20 the result is ±1 in both float and double, so the branch-free select returns the sign
 /// directly (this also avoids log(0) when e^z underflows). NaN propagates.
+/// (5) For |x| below <see cref="Small"/> (2^−13 for float, 2^−27 for double), x³/3 is under half an ulp of x, so
+/// tanh(x) = x exactly; returning x there also keeps denormal inputs away from step (3)'s quotient.
 /// </remarks>
 public readonly struct TanhOp<T> : IActivationOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
@@ -82,10 +85,15 @@ public readonly struct TanhOp<T> : IActivationOp<T> where T : unmanaged, IBinary
         TV u = TV.Exp(z);
         TV um1 = u - one;
         TV m = TV.SelectEquals(u, one, z, um1 * z / TV.Log(u));
+        m = TV.SelectGreaterThan(TV.Create(T.CreateTruncating(0.5)), u, um1, m);
         TV t = -m / (TV.Create(T.CreateTruncating(2)) + m);
         t = TV.SelectGreaterThan(ax, TV.Create(T.CreateTruncating(20)), one, t);
+        t = TV.SelectGreaterThan(TV.Create(Small), ax, ax, t);
         return TV.CopySign(t, x);
     }
+
+    /// <summary>Below this magnitude tanh(x) rounds to x: 2^−13 for float, 2^−27 for double.</summary>
+    private static T Small => typeof(T) == typeof(float) ? T.CreateTruncating(1.0 / 8192) : T.CreateTruncating(1.0 / 134217728);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

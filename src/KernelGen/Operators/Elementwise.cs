@@ -34,7 +34,7 @@ public static class Elementwise
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Forward<T, TOp, TV>(ref T x, nuint n)
+    internal static void Forward<T, TOp, TV>(ref T x, nuint n)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IActivationOp<T> where TV : struct, ISimd<TV, T>
     {
         nuint w = (nuint)TV.Count, i = 0;
@@ -50,7 +50,7 @@ public static class Elementwise
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Backward<T, TOp, TV>(ref T y, ref T g, nuint n)
+    internal static void Backward<T, TOp, TV>(ref T y, ref T g, nuint n)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IActivationOp<T> where TV : struct, ISimd<TV, T>
     {
         nuint w = (nuint)TV.Count, i = 0;
