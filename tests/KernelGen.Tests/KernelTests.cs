@@ -105,9 +105,9 @@ public class KernelTests
         {
             foreach (var run in new Action<float[], float[]>[]
             {
-                (p, g) => Optimizers.SgdCore<float, Simd512<float>>(ref MemoryMarshal.GetArrayDataReference(p), ref MemoryMarshal.GetArrayDataReference(g), (nuint)n, -0.5f),
-                (p, g) => Optimizers.SgdCore<float, Simd256<float>>(ref MemoryMarshal.GetArrayDataReference(p), ref MemoryMarshal.GetArrayDataReference(g), (nuint)n, -0.5f),
-                (p, g) => Optimizers.SgdCore<float, SimdScalar<float>>(ref MemoryMarshal.GetArrayDataReference(p), ref MemoryMarshal.GetArrayDataReference(g), (nuint)n, -0.5f),
+                (p, g) => Optimizers.SgdCore<float, Simd512<float>, On>(ref MemoryMarshal.GetArrayDataReference(p), ref MemoryMarshal.GetArrayDataReference(g), (nuint)n, -0.5f, GradientTransform<float>.Identity),
+                (p, g) => Optimizers.SgdCore<float, Simd256<float>, On>(ref MemoryMarshal.GetArrayDataReference(p), ref MemoryMarshal.GetArrayDataReference(g), (nuint)n, -0.5f, GradientTransform<float>.Identity),
+                (p, g) => Optimizers.SgdCore<float, SimdScalar<float>, Off>(ref MemoryMarshal.GetArrayDataReference(p), ref MemoryMarshal.GetArrayDataReference(g), (nuint)n, -0.5f, GradientTransform<float>.Identity),
             })
             {
                 var p = Enumerable.Range(0, n + 1).Select(i => (float)i).ToArray();

@@ -59,14 +59,4 @@ namespace KernelGen
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
     public sealed class L2LossAttribute : LossAttribute { }
 
-    /// <summary>Plain stochastic gradient descent: θ ← θ − η·g.</summary>
-    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-    public sealed class SgdAttribute : OptimizerAttribute
-    {
-        /// <summary>SGD with learning rate <paramref name="learningRate"/> (η &gt; 0, finite).</summary>
-        public SgdAttribute(double learningRate) { LearningRate = learningRate; }
-
-        /// <summary>The learning rate η; can be changed at run time through the network's <c>LearningRate</c>.</summary>
-        public double LearningRate { get; }
-    }
 }

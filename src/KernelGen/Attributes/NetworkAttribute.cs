@@ -49,8 +49,27 @@ namespace KernelGen
     {
     }
 
-    /// <summary>Base class of optimizer attributes; a network has at most one optimizer, which requests training code.</summary>
+    /// <summary>
+    /// Base class of optimizer attributes; a network has at most one optimizer, which requests training code. Named
+    /// properties left unset keep PyTorch's defaults (listed on each property).
+    /// </summary>
     public abstract class OptimizerAttribute : Attribute
+    {
+        /// <summary>Creates an optimizer with base learning rate <paramref name="learningRate"/>.</summary>
+        protected OptimizerAttribute(double learningRate) { LearningRate = learningRate; }
+
+        /// <summary>The base learning rate η (positive, finite in float and double); a schedule scales it per step.</summary>
+        public double LearningRate { get; }
+
+        /// <summary>
+        /// Weight decay λ ≥ 0, applied to weights only (not biases) inside the update pass: added to the gradient as
+        /// λ·θ, except for AdamW, which decays θ ← θ·(1 − η·λ) directly. Default 0 (AdamW: 0.01).
+        /// </summary>
+        public double WeightDecay { get; set; }
+    }
+
+    /// <summary>Base class of learning-rate schedules; at most one per network (plus an optional <see cref="LinearWarmupAttribute"/>).</summary>
+    public abstract class ScheduleAttribute : Attribute
     {
     }
 }

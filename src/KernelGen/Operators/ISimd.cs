@@ -40,6 +40,10 @@ public interface ISimd<TSelf, T>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
     /// <summary>Lane-wise max(a, b) for ordered inputs.</summary>
     static abstract TSelf Max(TSelf a, TSelf b);
+    /// <summary>Lane-wise min(a, b) for ordered inputs.</summary>
+    static abstract TSelf Min(TSelf a, TSelf b);
+    /// <summary>Lane-wise √a (correctly rounded).</summary>
+    static abstract TSelf Sqrt(TSelf a);
     /// <summary>Lane-wise |a|.</summary>
     static abstract TSelf Abs(TSelf a);
     /// <summary>Lane-wise a &gt; b ? ifTrue : ifFalse.</summary>
@@ -144,6 +148,10 @@ public readonly struct Simd512<T> : ISimd<Simd512<T>, T> where T : unmanaged, IB
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512<T> Max(Simd512<T> a, Simd512<T> b) => new(Vector512.MaxNative(a.V, b.V));
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512<T> Min(Simd512<T> a, Simd512<T> b) => new(Vector512.MinNative(a.V, b.V));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512<T> Sqrt(Simd512<T> a) => new(Vector512.Sqrt(a.V));
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512<T> Abs(Simd512<T> a) => new(Vector512.Abs(a.V));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -198,6 +206,10 @@ public readonly struct Simd256<T> : ISimd<Simd256<T>, T> where T : unmanaged, IB
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256<T> MultiplyAdd(Simd256<T> a, Simd256<T> b, Simd256<T> c) => new(SimdHelpers.MultiplyAdd(a.V, b.V, c.V));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256<T> Max(Simd256<T> a, Simd256<T> b) => new(Vector256.MaxNative(a.V, b.V));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256<T> Min(Simd256<T> a, Simd256<T> b) => new(Vector256.MinNative(a.V, b.V));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256<T> Sqrt(Simd256<T> a) => new(Vector256.Sqrt(a.V));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256<T> Abs(Simd256<T> a) => new(Vector256.Abs(a.V));
     /// <inheritdoc/>
@@ -268,6 +280,10 @@ public readonly struct SimdScalar<T> : ISimd<SimdScalar<T>, T> where T : unmanag
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static SimdScalar<T> MultiplyAdd(SimdScalar<T> a, SimdScalar<T> b, SimdScalar<T> c) => new(a.V * b.V + c.V);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static SimdScalar<T> Max(SimdScalar<T> a, SimdScalar<T> b) => new(a.V > b.V ? a.V : b.V);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static SimdScalar<T> Min(SimdScalar<T> a, SimdScalar<T> b) => new(a.V < b.V ? a.V : b.V);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static SimdScalar<T> Sqrt(SimdScalar<T> a) => new(T.Sqrt(a.V));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static SimdScalar<T> Abs(SimdScalar<T> a) => new(T.Abs(a.V));
     /// <inheritdoc/>

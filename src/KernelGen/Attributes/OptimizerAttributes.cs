@@ -1,0 +1,219 @@
+// Compiled into both the runtime library and the generator (linked file). Defaults documented here are PyTorch's and
+// are applied by the runtime (KernelGen.Optimization.OptimizerSettings.Create); the generator passes on only what
+// the user sets.
+using System;
+
+namespace KernelGen
+{
+    /// <summary>
+    /// Stochastic gradient descent. Without momentum: θ ← θ − η·g. With momentum μ (PyTorch's form):
+    /// b ← μ·b + (1 − dampening)·g (b ← g on the first step), θ ← θ − η·b, or with Nesterov θ ← θ − η·(g + μ·b).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class SgdAttribute : OptimizerAttribute
+    {
+        /// <summary>SGD with learning rate <paramref name="learningRate"/>.</summary>
+        public SgdAttribute(double learningRate) : base(learningRate) { }
+        /// <summary>Momentum μ in [0, 1); default 0.</summary>
+        public double Momentum { get; set; }
+        /// <summary>Dampening in [0, 1]; default 0.</summary>
+        public double Dampening { get; set; }
+        /// <summary>Nesterov momentum (needs momentum &gt; 0 and zero dampening); default false.</summary>
+        public bool Nesterov { get; set; }
+        /// <summary>
+        /// Use the notes' velocity form v ← μ·v − η·g, θ ← θ + v (Nesterov: θ ← θ − μ·v_prev + (1 + μ)·v). It equals
+        /// PyTorch's form while η is constant and differs under a schedule, where η is folded into the velocity.
+        /// Default false.
+        /// </summary>
+        public bool NotesMomentum { get; set; }
+    }
+
+    /// <summary>AdaGrad: s ← s + g², θ ← θ − η_t·g/(√s + ε) with η_t = η/(1 + (t − 1)·decay).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class AdaGradAttribute : OptimizerAttribute
+    {
+        /// <summary>AdaGrad with learning rate <paramref name="learningRate"/> (PyTorch's default is 0.01).</summary>
+        public AdaGradAttribute(double learningRate) : base(learningRate) { }
+        /// <summary>ε, outside the square root; default 1e-10.</summary>
+        public double Epsilon { get; set; } = 1e-10;
+        /// <summary>Learning-rate decay; default 0.</summary>
+        public double LearningRateDecay { get; set; }
+        /// <summary>Initial value of the accumulator s; default 0.</summary>
+        public double InitialAccumulator { get; set; }
+    }
+
+    /// <summary>
+    /// RMSProp: v ← α·v + (1 − α)·g², θ ← θ − η·g/(√v + ε); centered uses √(v − ḡ²) with ḡ the running mean of g; with
+    /// momentum μ: b ← μ·b + g/d, θ ← θ − η·b.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class RmsPropAttribute : OptimizerAttribute
+    {
+        /// <summary>RMSProp with learning rate <paramref name="learningRate"/> (PyTorch's default is 0.01).</summary>
+        public RmsPropAttribute(double learningRate) : base(learningRate) { }
+        /// <summary>Smoothing α (the notes' decay rate) in [0, 1); default 0.99.</summary>
+        public double Alpha { get; set; } = 0.99;
+        /// <summary>ε; default 1e-8.</summary>
+        public double Epsilon { get; set; } = 1e-8;
+        /// <summary>Momentum μ in [0, 1); default 0.</summary>
+        public double Momentum { get; set; }
+        /// <summary>Centered RMSProp; default false.</summary>
+        public bool Centered { get; set; }
+        /// <summary>The notes' √(v + ε) instead of PyTorch's √v + ε; default false.</summary>
+        public bool EpsilonInsideSqrt { get; set; }
+    }
+
+    /// <summary>
+    /// Adam with bias correction: m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g²,
+    /// θ ← θ − η/(1 − β1^t)·m/(√v/√(1 − β2^t) + ε) (ε outside the root, as PyTorch). Weight decay is coupled (L2).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class AdamAttribute : OptimizerAttribute
+    {
+        /// <summary>Adam with learning rate <paramref name="learningRate"/> (PyTorch's default is 0.001).</summary>
+        public AdamAttribute(double learningRate) : base(learningRate) { }
+        /// <summary>β1 in [0, 1); default 0.9.</summary>
+        public double Beta1 { get; set; } = 0.9;
+        /// <summary>β2 in [0, 1); default 0.999.</summary>
+        public double Beta2 { get; set; } = 0.999;
+        /// <summary>ε; default 1e-8.</summary>
+        public double Epsilon { get; set; } = 1e-8;
+    }
+
+    /// <summary>AdamW: Adam with decoupled weight decay θ ← θ·(1 − η·λ) before the Adam step (default λ 0.01).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class AdamWAttribute : OptimizerAttribute
+    {
+        /// <summary>AdamW with learning rate <paramref name="learningRate"/> (PyTorch's default is 0.001).</summary>
+        public AdamWAttribute(double learningRate) : base(learningRate) { WeightDecay = 0.01; }
+        /// <summary>β1 in [0, 1); default 0.9.</summary>
+        public double Beta1 { get; set; } = 0.9;
+        /// <summary>β2 in [0, 1); default 0.999.</summary>
+        public double Beta2 { get; set; } = 0.999;
+        /// <summary>ε; default 1e-8.</summary>
+        public double Epsilon { get; set; } = 1e-8;
+    }
+
+    /// <summary>
+    /// NAdam (PyTorch): Adam with Nesterov momentum and the momentum schedule μ_t = β1·(1 − ½·0.96^(t·ψ)).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class NAdamAttribute : OptimizerAttribute
+    {
+        /// <summary>NAdam with learning rate <paramref name="learningRate"/> (PyTorch's default is 0.002).</summary>
+        public NAdamAttribute(double learningRate) : base(learningRate) { }
+        /// <summary>β1 in [0, 1); default 0.9.</summary>
+        public double Beta1 { get; set; } = 0.9;
+        /// <summary>β2 in [0, 1); default 0.999.</summary>
+        public double Beta2 { get; set; } = 0.999;
+        /// <summary>ε; default 1e-8.</summary>
+        public double Epsilon { get; set; } = 1e-8;
+        /// <summary>Momentum decay ψ ≥ 0; default 0.004.</summary>
+        public double MomentumDecay { get; set; } = 0.004;
+    }
+
+    /// <summary>AdaDelta: v ← ρ·v + (1 − ρ)·g², Δ = √(u + ε)/√(v + ε)·g, u ← ρ·u + (1 − ρ)·Δ², θ ← θ − η·Δ.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class AdaDeltaAttribute : OptimizerAttribute
+    {
+        /// <summary>AdaDelta with learning rate <paramref name="learningRate"/> (PyTorch's default is 1.0).</summary>
+        public AdaDeltaAttribute(double learningRate) : base(learningRate) { }
+        /// <summary>ρ in [0, 1); default 0.9.</summary>
+        public double Rho { get; set; } = 0.9;
+        /// <summary>ε; default 1e-6.</summary>
+        public double Epsilon { get; set; } = 1e-6;
+    }
+
+    /// <summary>Step decay, evaluated per update t = 0, 1, …: η_t = η·γ^⌊t / stepSize⌋ (PyTorch StepLR).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class StepDecayAttribute : ScheduleAttribute
+    {
+        /// <summary>Decay by <see cref="Gamma"/> every <paramref name="stepSize"/> updates.</summary>
+        public StepDecayAttribute(int stepSize) { StepSize = stepSize; }
+        /// <summary>Updates between decays (≥ 1).</summary>
+        public int StepSize { get; }
+        /// <summary>γ in (0, 1]; default 0.1.</summary>
+        public double Gamma { get; set; } = 0.1;
+    }
+
+    /// <summary>Exponential decay: η_t = η·γ^t (PyTorch ExponentialLR).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class ExponentialDecayAttribute : ScheduleAttribute
+    {
+        /// <summary>Decay by <paramref name="gamma"/> ∈ (0, 1] per update.</summary>
+        public ExponentialDecayAttribute(double gamma) { Gamma = gamma; }
+        /// <summary>γ.</summary>
+        public double Gamma { get; }
+    }
+
+    /// <summary>1/t decay: η_t = η/(1 + k·t).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class InverseTimeDecayAttribute : ScheduleAttribute
+    {
+        /// <summary>Decay with rate <paramref name="k"/> ≥ 0.</summary>
+        public InverseTimeDecayAttribute(double k) { K = k; }
+        /// <summary>k.</summary>
+        public double K { get; }
+    }
+
+    /// <summary>Cosine annealing: η_t = η_min + ½(η − η_min)(1 + cos(π·t/T)) for t ≤ T, then η_min (PyTorch CosineAnnealingLR).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class CosineAnnealingAttribute : ScheduleAttribute
+    {
+        /// <summary>Anneal over <paramref name="period"/> updates (≥ 1).</summary>
+        public CosineAnnealingAttribute(int period) { Period = period; }
+        /// <summary>T.</summary>
+        public int Period { get; }
+        /// <summary>η_min ≥ 0; default 0.</summary>
+        public double MinLearningRate { get; set; }
+    }
+
+    /// <summary>SGDR warm restarts: cosine annealing restarted after T_0, T_0·m, T_0·m², … updates (PyTorch CosineAnnealingWarmRestarts).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class WarmRestartsAttribute : ScheduleAttribute
+    {
+        /// <summary>First cycle of <paramref name="firstPeriod"/> updates (≥ 1).</summary>
+        public WarmRestartsAttribute(int firstPeriod) { FirstPeriod = firstPeriod; }
+        /// <summary>T_0.</summary>
+        public int FirstPeriod { get; }
+        /// <summary>Cycle growth m ≥ 1; default 1.</summary>
+        public double PeriodMultiplier { get; set; } = 1;
+        /// <summary>η_min ≥ 0; default 0.</summary>
+        public double MinLearningRate { get; set; }
+    }
+
+    /// <summary>
+    /// Linear warm-up before the schedule (or a constant rate): η_t = η·(s + (1 − s)·t/W) for t &lt; W, then the schedule
+    /// runs from its own step 0.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class LinearWarmupAttribute : Attribute
+    {
+        /// <summary>Warm up over <paramref name="steps"/> updates (≥ 1).</summary>
+        public LinearWarmupAttribute(int steps) { Steps = steps; }
+        /// <summary>W.</summary>
+        public int Steps { get; }
+        /// <summary>s in [0, 1]; default 0.</summary>
+        public double StartFactor { get; set; }
+    }
+
+    /// <summary>Clips the gradients by their global L2 norm over all parameters: g ← g·min(1, max/(‖g‖ + 1e-6)) (PyTorch clip_grad_norm_).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class ClipGradientNormAttribute : Attribute
+    {
+        /// <summary>Limit the global norm to <paramref name="maxNorm"/> &gt; 0.</summary>
+        public ClipGradientNormAttribute(double maxNorm) { MaxNorm = maxNorm; }
+        /// <summary>The limit.</summary>
+        public double MaxNorm { get; }
+    }
+
+    /// <summary>Clips every gradient element to [−max, max] (PyTorch clip_grad_value_).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class ClipGradientValueAttribute : Attribute
+    {
+        /// <summary>Limit each element to ±<paramref name="maxValue"/> (&gt; 0).</summary>
+        public ClipGradientValueAttribute(double maxValue) { MaxValue = maxValue; }
+        /// <summary>The limit.</summary>
+        public double MaxValue { get; }
+    }
+}
