@@ -1,0 +1,296 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using CsCheck;
+using Microsoft.CodeAnalysis;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace KernelGen.Generators.Tests;
+
+/// <summary>
+/// Random, often malformed, specifications: attribute sequences with hostile arguments (0, negatives, int.MinValue,
+/// int.MaxValue, wrong types, missing arguments, unknown enum values), odd layer names, and random modifiers, kinds,
+/// generics, nesting and namespaces. Whatever the input, the generator must not throw, and when it reports no error
+/// the code it generates must compile without errors (STYLE.md item 9: the generator never throws).
+/// </summary>
+public sealed class FuzzTests(ITestOutputHelper output)
+{
+    /// <summary>One generated test source and what the generator must make of it.</summary>
+    public sealed record Case(string Source, bool HasNetworkAttribute)
+    {
+        public override string ToString() => Source;
+    }
+
+    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static Gen<bool> Chance(int percent) => Gen.Int[0, 99].Select(i => i < percent);
+
+    private static readonly Gen<string> IntArg = Gen.Frequency(
+        (6, Gen.Int[1, 40].Select(Str)),
+        (2, Gen.Int[-3, 0].Select(Str)),
+        (2, Gen.OneOf("int.MinValue", "int.MaxValue", "-2147483648", "2147483647", "1 << 20", "100000", "1000000000")),
+        (1, Gen.Int.Select(Str)),
+        // Wrong types: the attribute does not bind (CS1503 and friends), the generator must cope.
+        (1, Gen.OneOf("\"ten\"", "1.5", "null", "true", "'x'", "Activation.ReLU")));
+
+    private static readonly Gen<string> ActivationArg = Gen.Frequency(
+        (6, Gen.OneOf("Activation.ReLU", "Activation.Tanh", "Activation.Sigmoid", "Activation.Identity")),
+        (2, Gen.OneOf(-1, 4, 42, int.MinValue, int.MaxValue).Select(v => $"(Activation)({Str(v)})")),
+        (1, Gen.OneOf("1", "\"relu\"", "Init.HeNormal")));
+
+    private static readonly Gen<string> InitArg = Gen.Frequency(
+        (4, Gen.OneOf("Init.Auto", "Init.XavierUniform", "Init.XavierNormal", "Init.HeUniform", "Init.HeNormal")),
+        (2, Gen.OneOf(-1, 5, 99, int.MinValue).Select(v => $"(Init)({Str(v)})")),
+        (1, Gen.OneOf("3", "Activation.ReLU")))
+        .Select(v => "Init = " + v);
+
+    private static readonly Gen<string> NameArg = Gen.OneOf(
+        "\"Hidden\"", "\"Hidden\"", "\"Out\"", "\"Dense1\"", "\"Dense2\"", "\"ReLU1\"", "\"class\"", "\"int\"", "\"\"", "\" \"",
+        "\"a b\"", "\"1st\"", "\"_\"", "\"é\"", "\"Float64\"", "\"x-y\"", "null", "42")
+        .Select(v => "Name = " + v);
+
+    private static readonly Gen<string> NoArg = Gen.Const("");
+
+    private static string Args(params string[] parts)
+    {
+        string[] present = parts.Where(p => p.Length > 0).ToArray();
+        return present.Length == 0 ? "" : "(" + string.Join(", ", present) + ")";
+    }
+
+    private static readonly Gen<string> Dense =
+        from units in IntArg
+        from form in Gen.Int[0, 9]
+        from activation in ActivationArg
+        from init in Gen.Frequency((4, NoArg), (1, InitArg))
+        from name in Gen.Frequency((3, NoArg), (1, NameArg))
+        select form switch
+        {
+            0 => "Dense",                                    // missing arguments
+            1 => "Dense()",
+            2 => $"Dense({units}, {activation}, {units})",   // too many arguments
+            < 6 => "Dense" + Args(units, init, name),
+            _ => "Dense" + Args(units, activation, init, name),
+        };
+
+    private static readonly Gen<string> ActivationLayer =
+        from kind in Gen.OneOf("ReLU", "Sigmoid", "Tanh", "Identity")
+        from name in Gen.Frequency((3, NoArg), (1, NameArg))
+        from parens in Gen.Bool
+        select kind + (name.Length > 0 ? $"({name})" : parens ? "()" : "");
+
+    private static readonly Gen<string> Loss = Gen.OneOf("SoftmaxCrossEntropyLoss", "L2Loss", "SoftmaxCrossEntropyLoss()", "L2Loss()", "L2Loss(1)");
+
+    private static readonly Gen<string> Sgd =
+        from rate in Gen.Frequency(
+            (3, Gen.OneOf("0.1", "0.05", "1e-3", "1", "2.5")),
+            (1, IntArg),
+            // Invalid or extreme rates, including finite doubles outside float's range (+∞ or 0 once stored as float).
+            (2, Gen.OneOf("0", "-0.1", "-0.0", "double.NaN", "double.PositiveInfinity", "double.NegativeInfinity", "double.Epsilon", "1e38", "1e300", "1e-50", "double.MaxValue", "\"fast\"")))
+        from form in Gen.Int[0, 5]
+        select form switch { 0 => "Sgd", 1 => "Sgd()", _ => $"Sgd({rate})" };
+
+    private static readonly Gen<string> Network =
+        from size in IntArg
+        from form in Gen.Int[0, 7]
+        select form switch { 0 => "Network", 1 => "Network()", 2 => $"Network({size}, {size})", _ => $"Network({size})" };
+
+    /// <summary>Sometimes written qualified or with the Attribute suffix, as users may.</summary>
+    private static Gen<string> Spelled(Gen<string> attribute) =>
+        from a in attribute
+        from prefix in Gen.Frequency((8, Gen.Const("")), (1, Gen.Const("KernelGen.")), (1, Gen.Const("global::KernelGen.")))
+        from suffix in Gen.Frequency((9, Gen.Const(false)), (1, Gen.Const(true)))
+        select prefix + (suffix ? a.Insert(a.IndexOf('(') is var i and >= 0 ? i : a.Length, "Attribute") : a);
+
+    private static readonly Gen<string> Other = Spelled(Gen.Frequency(
+        (5, Dense), (3, ActivationLayer), (1, Loss), (1, Sgd)));
+
+    private static readonly Gen<string[]> AttributeList =
+        from others in Other.Array[0, 8]
+        from hasNetwork in Gen.Frequency((9, Gen.Const(true)), (1, Gen.Const(false)))
+        from twice in Chance(5)
+        from position in Gen.Int[0, 8]
+        from network in Spelled(Network)
+        select Insert(others, hasNetwork ? (twice ? [network, network] : [network]) : [], position);
+
+    private static string[] Insert(string[] items, string[] inserted, int position)
+    {
+        var list = new List<string>(items);
+        list.InsertRange(Math.Min(position, list.Count), inserted);
+        return [.. list];
+    }
+
+    private static string Render(string[] attributes, bool grouped, string indent)
+    {
+        var text = new StringBuilder();
+        for (int i = 0; i < attributes.Length; i++)
+        {
+            if (grouped && i + 1 < attributes.Length) { text.Append(indent).Append('[').Append(attributes[i]).Append(", ").Append(attributes[i + 1]).Append("]\n"); i++; }
+            else text.Append(indent).Append('[').Append(attributes[i]).Append("]\n");
+        }
+        return text.ToString();
+    }
+
+    private sealed record Container(string Header);
+
+    private static readonly Gen<Container> ContainerGen =
+        from access in Gen.OneOf("public ", "internal ", "")
+        from isStatic in Chance(10)
+        from partial in Chance(85)
+        from kind in Gen.Frequency((6, Gen.Const("class")), (1, Gen.Const("struct")), (1, Gen.Const("record")), (1, Gen.Const("record struct")), (1, Gen.Const("interface")))
+        select new Container($"{access}{(isStatic && kind == "class" ? "static " : "")}{(partial ? "partial " : "")}{kind}");
+
+    /// <summary>Anything goes: hostile arguments and modifiers; most of these are rejected with a KG error.</summary>
+    private static readonly Gen<Case> HostileCase =
+        from attributes in AttributeList
+        from grouped in Chance(20)
+        from containers in ContainerGen.Array[0, 2]
+        from genericContainer in Gen.Int[0, 9]
+        from access in Gen.OneOf("public ", "internal ", "", "file ", "private ")
+        from isStatic in Chance(8)
+        from isAbstract in Chance(8)
+        from isSealed in Chance(10)
+        from partial in Chance(85)
+        from kind in Gen.Frequency((14, Gen.Const("class")), (1, Gen.Const("record")), (1, Gen.Const("record class")), (1, Gen.Const("struct")), (1, Gen.Const("record struct")), (1, Gen.Const("interface")))
+        from generic in Chance(10)
+        from semicolonBody in Gen.Bool
+        from ns in Gen.Int[0, 3]
+        from split in Chance(10)
+        from splitAttributes in Other.Array[1, 2]
+        from typeName in Gen.Frequency((19, Gen.Const("Net")), (1, Gen.Const("Float64")))
+        select Build(attributes, grouped, containers, genericContainer, access, isStatic, isAbstract, isSealed, partial, kind, generic, semicolonBody, ns,
+            split ? splitAttributes : null, typeName);
+
+    // Plausible specifications: well-typed arguments on a partial class, so a good share is valid and the
+    // "no error ⇒ the generated code compiles" property is exercised often. Edge cases remain (1-wide softmax outputs,
+    // duplicate names, an optimizer without loss, activations before the loss, odd containers and namespaces).
+    private static readonly Gen<string> PlausibleDense =
+        from units in Gen.Frequency((4, Gen.Int[1, 40]), (1, Gen.OneOf(1, 2, 16, 17, 64, 1000)))
+        from activation in Gen.OneOf("", ", Activation.ReLU", ", Activation.Tanh", ", Activation.Sigmoid", ", Activation.Identity")
+        from init in Gen.Frequency((3, Gen.Const("")), (1, Gen.OneOf(", Init = Init.Auto", ", Init = Init.HeNormal", ", Init = Init.XavierNormal", ", Init = Init.HeUniform", ", Init = Init.XavierUniform")))
+        from name in Gen.Frequency((3, Gen.Const("")), (1, Gen.OneOf(", Name = \"Hidden\"", ", Name = \"Out\"", ", Name = \"_\"", ", Name = \"é\"", ", Name = \"Float64\"", ", Name = \"Predict\"", ", Name = null")))
+        select $"Dense({Str(units)}{activation}{init}{name})";
+
+    private static readonly Gen<string> PlausibleLayer = Spelled(Gen.Frequency(
+        (5, PlausibleDense),
+        (2, Gen.OneOf("ReLU", "Sigmoid", "Tanh", "Identity", "ReLU(Name = \"Squash\")"))));
+
+    private static readonly Gen<Case> PlausibleCase =
+        from size in Gen.Int[1, 40]
+        from layers in PlausibleLayer.Array[1, 5]
+        from loss in Gen.Frequency((2, Gen.Const("")), (1, Gen.Const("L2Loss")), (2, Gen.Const("SoftmaxCrossEntropyLoss")))
+        from sgd in Gen.Frequency((1, Gen.Const("")), (2, Gen.OneOf("Sgd(0.1)", "Sgd(1)", "Sgd(1e-4)", "Sgd(2.5)", "Sgd(3e38)")))
+        from grouped in Chance(20)
+        from containers in Gen.OneOf("public partial class", "internal static partial class", "public partial struct", "partial record", "partial record struct", "public partial interface")
+            .Select(h => new Container(h)).Array[0, 2]
+        from access in Gen.OneOf("public ", "internal ", "", "file ")
+        from isSealed in Chance(30)
+        from semicolonBody in Gen.Bool
+        from ns in Gen.Int[0, 3]
+        select Build([$"Network({Str(size)})", .. layers, .. new[] { loss, sgd }.Where(a => a.Length > 0)], grouped, containers, genericContainer: -1,
+            access, isStatic: false, isAbstract: false, isSealed, partial: true, "class", generic: false, semicolonBody, ns, split: null);
+
+    private static readonly Gen<Case> CaseGen = Gen.Frequency((2, PlausibleCase), (3, HostileCase));
+
+    private static Case Build(string[] attributes, bool grouped, Container[] containers, int genericContainer, string access, bool isStatic, bool isAbstract,
+        bool isSealed, bool partial, string kind, bool generic, bool semicolonBody, int ns, string[]? split, string typeName = "Net")
+    {
+        // 'file' only applies to top-level types and 'private' only to nested ones; other misuse is fair game.
+        if (access == "file " && containers.Length > 0) access = "";
+        if (access == "private " && containers.Length == 0) access = "internal ";
+        string header = $"{access}{(isStatic ? "static " : "")}{(isAbstract ? "abstract " : "")}{(isSealed ? "sealed " : "")}{(partial ? "partial " : "")}{kind} {typeName}{(generic ? "<T>" : "")}";
+        string body = semicolonBody && kind == "class" ? ";" : " { }";
+
+        var text = new StringBuilder("using KernelGen;\n\n");
+        string indent = "";
+        if (ns == 1) text.Append("namespace Demo;\n\n");
+        if (ns >= 2) { text.Append("namespace Demo.Inner\n{\n"); indent += "    "; }
+        for (int i = 0; i < containers.Length; i++)
+        {
+            text.Append(indent).Append(containers[i].Header).Append(" Outer").Append(i).Append(genericContainer == i ? "<U>" : "").Append('\n');
+            text.Append(indent).Append("{\n");
+            indent += "    ";
+        }
+        text.Append(Render(attributes, grouped, indent));
+        text.Append(indent).Append(header).Append(body).Append('\n');
+        if (split is not null)
+        {
+            text.Append('\n').Append(Render(split, grouped: false, indent));
+            text.Append(indent).Append(header).Append(" { }\n");
+        }
+        while (indent.Length > 0)
+        {
+            indent = indent[4..];
+            text.Append(indent).Append("}\n");
+        }
+        return new Case(text.ToString(), attributes.Any(a => a.Contains("Network", StringComparison.Ordinal)));
+    }
+
+    /// <summary>How often each outcome was reached, so the weights above cannot silently stop exercising one.</summary>
+    private sealed class Coverage
+    {
+        public int Valid, Invalid, Silent;
+        public readonly HashSet<string> Ids = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>The properties every generated case must satisfy.</summary>
+    private static void Check(Case c, Coverage coverage)
+    {
+        // TestHelper.Run asserts: no exception, no CS8784/CS8785, second run cached, no compilation objects in models.
+        GeneratorRun run = TestHelper.Run(c.Source);
+        string context = "\n--- source ---\n" + c.Source;
+
+        foreach (Diagnostic d in run.Diagnostics)
+        {
+            Assert.True(d.Id.StartsWith("KG", StringComparison.Ordinal), $"Unexpected generator diagnostic {d}{context}");
+            FileLinePositionSpan span = d.Location.GetLineSpan();
+            Assert.True(span.Path == "/src/Test0.cs" && d.Location.SourceSpan.End <= c.Source.Length, $"{d.Id} is not located in the source: {d.Location}{context}");
+            string message = d.GetMessage(CultureInfo.InvariantCulture);
+            Assert.False(message.Contains("{0}", StringComparison.Ordinal) || message.Contains("{1}", StringComparison.Ordinal), $"Unformatted message: {message}{context}");
+        }
+        lock (coverage)
+            foreach (Diagnostic d in run.Diagnostics) coverage.Ids.Add(d.Id);
+
+        if (!c.HasNetworkAttribute)
+        {
+            Assert.True(run.Sources.IsEmpty && run.Diagnostics.IsEmpty, "Without [Network] the generator must stay silent." + context);
+            Interlocked.Increment(ref coverage.Silent);
+            return;
+        }
+
+        if (run.HasKgError)
+        {
+            Assert.True(run.Sources.IsEmpty, $"Code was generated despite {string.Join(", ", run.KgDiagnostics.Select(d => d.Id))}{context}");
+            Interlocked.Increment(ref coverage.Invalid);
+            return;
+        }
+
+        // A network without error gets its two files, and they compile.
+        Assert.True(run.Sources.Length == 2, $"Expected 2 generated files, got [{string.Join(", ", run.Sources.Select(s => s.HintName))}]{context}");
+        ImmutableArray<Diagnostic> errors = run.GeneratedFileDiagnostics(DiagnosticSeverity.Error);
+        Assert.True(errors.IsEmpty, "The generator reported no error but its code does not compile:\n"
+            + string.Join("\n", errors.Select(e => "  " + e)) + context);
+        Interlocked.Increment(ref coverage.Valid);
+    }
+
+    [Fact]
+    public void RandomSpecifications_NeverCrashTheGenerator_AndValidOnesCompile()
+    {
+        const int iterations = 300;
+        var coverage = new Coverage();
+
+        CaseGen.Sample(c => Check(c, coverage), iter: iterations, print: c => c.Source);
+
+        // The fuzzer is only useful while it reaches every outcome often.
+        string summary = $"valid {coverage.Valid}, invalid {coverage.Invalid}, without [Network] {coverage.Silent}; IDs {string.Join(" ", coverage.Ids.Order(StringComparer.Ordinal))}";
+        output.WriteLine(summary);
+        Assert.True(coverage.Valid >= iterations / 20, "Too few valid specifications: " + summary);
+        Assert.True(coverage.Invalid >= iterations / 3, "Too few invalid specifications: " + summary);
+        Assert.True(coverage.Silent >= 1, "No specification without [Network]: " + summary);
+        Assert.True(coverage.Ids.Count >= 12, "Too few distinct diagnostics reached: " + summary);
+    }
+}

@@ -1,0 +1,231 @@
+using System.Linq;
+using CsCheck;
+using KernelGen.Generators.Helpers;
+using KernelGen.Generators.Lowering;
+using KernelGen.Generators.Model;
+using Microsoft.CodeAnalysis.Text;
+using Xunit;
+
+namespace KernelGen.Generators.Tests;
+
+/// <summary>
+/// <see cref="Lowerer.Lower"/> on hand-built specs, without Roslyn (STYLE.md item 7). Expected values are worked out
+/// by hand in the tests, never taken from the code under test.
+/// </summary>
+public sealed class LoweringTests
+{
+    // ---- Spec builders --------------------------------------------------------------------------------------
+
+    private static LayerSpec Dense(int units, Activation activation = Activation.Identity, Init init = Init.Auto, string? name = null) =>
+        new(LayerKind.Dense, "Dense", units, (int)activation, (int)init, name, null);
+
+    private static LayerSpec Act(Activation activation, string? name = null) =>
+        new(LayerKind.Activation, activation.ToString(), 0, (int)activation, 0, name, null);
+
+    private static NetworkSpec Spec(int input, params LayerSpec[] layers) => Spec(input, layers, null, null);
+
+    private static NetworkSpec Spec(int input, LayerSpec[] layers, LossKind? loss, double? learningRate, LocationInfo? location = null) =>
+        new(new TypeSpec("Demo", "Net", EquatableArray<ContainingTypeSpec>.Empty),
+            input,
+            location,
+            layers.ToEquatableArray(),
+            (loss is { } l ? new[] { new LossSpec(l, l == LossKind.L2 ? "L2Loss" : "SoftmaxCrossEntropyLoss", null) } : []).ToEquatableArray(),
+            (learningRate is { } lr ? new[] { new OptimizerSpec(OptimizerKind.Sgd, "Sgd", lr, null) } : []).ToEquatableArray());
+
+    /// <summary>The reference network of the design card: 784 → 256 ReLU → 128 Tanh → 10, softmax cross-entropy, SGD 0.1.</summary>
+    private static NetworkSpec Reference() => Spec(784,
+        [Dense(256, Activation.ReLU), Dense(128, Activation.Tanh), Dense(10)],
+        LossKind.SoftmaxCrossEntropy, 0.1);
+
+    private static string Shape(KernelPlan plan) =>
+        string.Join(" | ", plan.Steps.Select(s => $"{s.Kind} {s.Name} {s.In}->{s.Out} {s.Activation}"));
+
+    // ---- Fusion ----------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void ActivationAfterIdentityDense_IsFusedIntoIt()
+    {
+        KernelPlan plan = Lowerer.Lower(Spec(4, Dense(8), Act(Activation.ReLU), Dense(3), Act(Activation.Sigmoid)));
+
+        Assert.Equal("Dense Dense1 4->8 ReLU | Dense Dense2 8->3 Sigmoid", Shape(plan));
+    }
+
+    [Fact]
+    public void IdentityLayer_IsDropped()
+    {
+        KernelPlan plan = Lowerer.Lower(Spec(4, Act(Activation.Identity), Dense(8), Act(Activation.Identity), Dense(3), Act(Activation.Identity)));
+
+        Assert.Equal("Dense Dense1 4->8 Identity | Dense Dense2 8->3 Identity", Shape(plan));
+    }
+
+    [Fact]
+    public void IdentityLayer_BetweenDenseAndActivation_DoesNotBlockFusion()
+    {
+        KernelPlan plan = Lowerer.Lower(Spec(4, Dense(8), Act(Activation.Identity), Act(Activation.Tanh)));
+
+        Assert.Equal("Dense Dense1 4->8 Tanh", Shape(plan));
+    }
+
+    [Fact]
+    public void ActivationDirectlyAfterInput_StaysStandalone()
+    {
+        KernelPlan plan = Lowerer.Lower(Spec(4, Act(Activation.Tanh), Dense(8)));
+
+        Assert.Equal("Activation Tanh1 4->4 Tanh | Dense Dense1 4->8 Identity", Shape(plan));
+        Assert.Equal((-1, -1), (plan.Steps[0].WeightOffset, plan.Steps[0].BiasOffset));
+    }
+
+    [Fact]
+    public void ActivationAfterAnotherActivation_StaysStandalone()
+    {
+        KernelPlan afterFused = Lowerer.Lower(Spec(4, Dense(8, Activation.ReLU), Act(Activation.Sigmoid)));
+        KernelPlan afterStandalone = Lowerer.Lower(Spec(4, Act(Activation.Sigmoid), Act(Activation.Tanh, "Squash")));
+        KernelPlan afterFusedLayer = Lowerer.Lower(Spec(4, Dense(8), Act(Activation.ReLU), Act(Activation.ReLU)));
+
+        Assert.Equal("Dense Dense1 4->8 ReLU | Activation Sigmoid1 8->8 Sigmoid", Shape(afterFused));
+        Assert.Equal("Activation Sigmoid1 4->4 Sigmoid | Activation Squash 4->4 Tanh", Shape(afterStandalone));
+        Assert.Equal("Dense Dense1 4->8 ReLU | Activation ReLU2 8->8 ReLU", Shape(afterFusedLayer));
+    }
+
+    // ---- Init resolution -------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(Activation.ReLU, Init.HeNormal)]
+    [InlineData(Activation.Identity, Init.XavierUniform)]
+    [InlineData(Activation.Tanh, Init.XavierUniform)]
+    [InlineData(Activation.Sigmoid, Init.XavierUniform)]
+    public void AutoInit_DependsOnTheFusedActivation(Activation activation, Init expected)
+    {
+        KernelPlan declared = Lowerer.Lower(Spec(4, Dense(8, activation)));
+        KernelPlan fusedFromLayer = Lowerer.Lower(Spec(4, Dense(8), Act(activation)));
+
+        Assert.Equal(expected, declared.Steps[0].Init);
+        Assert.Equal(expected, fusedFromLayer.Steps[0].Init);
+    }
+
+    [Fact]
+    public void AutoInit_IgnoresAStandaloneReLUThatWasNotFused()
+    {
+        // Dense1 keeps Tanh; the ReLU after it is standalone, so Dense1 is not "before a ReLU" in the fused sense.
+        KernelPlan plan = Lowerer.Lower(Spec(4, Dense(8, Activation.Tanh), Act(Activation.ReLU)));
+
+        Assert.Equal(Init.XavierUniform, plan.Steps[0].Init);
+    }
+
+    [Theory]
+    [InlineData(Init.XavierUniform)]
+    [InlineData(Init.XavierNormal)]
+    [InlineData(Init.HeUniform)]
+    [InlineData(Init.HeNormal)]
+    public void ExplicitInit_IsKept(Init init)
+    {
+        KernelPlan relu = Lowerer.Lower(Spec(4, Dense(8, Activation.ReLU, init)));
+        KernelPlan identity = Lowerer.Lower(Spec(4, Dense(8, Activation.Identity, init)));
+
+        Assert.Equal(init, relu.Steps[0].Init);
+        Assert.Equal(init, identity.Steps[0].Init);
+    }
+
+    // ---- Layout ----------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void ReferenceNetwork_ParameterCountAndLayout()
+    {
+        KernelPlan plan = Lowerer.Lower(Reference());
+
+        Assert.Equal(784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10, plan.ParameterCount);
+        Assert.Equal(235_146, plan.ParameterCount);
+        // Every size here is already a multiple of 16 except the last bias: 235146 rounds up to 235152.
+        Assert.Equal(
+            [("Dense1.Weights", 0, 784, 256), ("Dense1.Bias", 200_704, 1, 256),
+             ("Dense2.Weights", 200_960, 256, 128), ("Dense2.Bias", 233_728, 1, 128),
+             ("Dense3.Weights", 233_856, 128, 10), ("Dense3.Bias", 235_136, 1, 10)],
+            plan.Tensors.Select(t => (t.Name, t.Offset, t.Rows, t.Columns)));
+        Assert.Equal(235_152, plan.ArenaLength);
+        Assert.Equal((784, 10, 784), (plan.InputSize, plan.OutputSize, plan.MaxWidth));
+        Assert.Equal((LossKind.SoftmaxCrossEntropy, OptimizerKind.Sgd, 0.1), (plan.Loss!.Value, plan.Optimizer!.Value, plan.LearningRate));
+    }
+
+    [Fact]
+    public void OddSizes_ArePaddedToSixteenElements()
+    {
+        // 3·5 = 15 → bias at 16; 16 + 5 = 21 → W2 at 32; 32 + 5·7 = 67 → bias at 80; 80 + 7 = 87 → arena 96.
+        KernelPlan plan = Lowerer.Lower(Spec(3, Dense(5), Dense(7)));
+
+        Assert.Equal([0, 16, 32, 80], plan.Tensors.Select(t => t.Offset));
+        Assert.Equal([true, false, true, false], plan.Tensors.Select(t => t.IsWeight));
+        Assert.Equal(96, plan.ArenaLength);
+        Assert.Equal(3 * 5 + 5 + 5 * 7 + 7, plan.ParameterCount);
+        Assert.Equal((0, 16), (plan.Steps[0].WeightOffset, plan.Steps[0].BiasOffset));
+        Assert.Equal((32, 80), (plan.Steps[1].WeightOffset, plan.Steps[1].BiasOffset));
+    }
+
+    [Fact]
+    public void EveryTensorOffset_IsAMultipleOf16_AndTensorsDoNotOverlap()
+    {
+        Gen<LayerSpec> layer = Gen.Frequency(
+            (3, Gen.Int[1, 70].Select(u => Dense(u))),
+            (1, Gen.Int[1, 70].Select(u => Dense(u, Activation.ReLU))),
+            (1, Gen.Enum<Activation>().Select(a => Act(a))));
+        Gen<NetworkSpec> spec = Gen.Select(Gen.Int[1, 70], layer.Array[1, 8], (input, layers) => Spec(input, layers));
+
+        spec.Sample(s =>
+        {
+            KernelPlan plan = Lowerer.Lower(s);
+            int expectedCount = 0, width = s.InputSize, end = 0;
+            foreach (LayerSpec l in s.Layers)
+                if (l.Kind == LayerKind.Dense) { expectedCount += width * l.Units + l.Units; width = l.Units; }
+            Assert.Equal(expectedCount, plan.ParameterCount);
+            Assert.Equal(width, plan.OutputSize);
+            foreach (TensorPlan t in plan.Tensors)
+            {
+                Assert.True(t.Offset % 16 == 0, $"{t.Name} at {t.Offset}");
+                Assert.True(t.Offset >= end, $"{t.Name} at {t.Offset} overlaps the previous tensor ending at {end}");
+                end = t.Offset + t.Rows * t.Columns;
+            }
+            Assert.True(plan.ArenaLength % 16 == 0 && plan.ArenaLength >= end && plan.ArenaLength < end + 16,
+                $"arena {plan.ArenaLength}, last tensor ends at {end}");
+            Assert.Equal(2 * plan.Steps.Count(st => st.Kind == StepKind.Dense), plan.Tensors.Count);
+        }, iter: 500, print: s => Shape(Lowerer.Lower(s)) + $" (input {s.InputSize})");
+    }
+
+    // ---- Description and purity ------------------------------------------------------------------------------
+
+    [Fact]
+    public void Description_OfReferenceSpec()
+    {
+        Assert.Equal(
+            "input 784 → Dense1 256 + ReLU → Dense2 128 + Tanh → Dense3 10 → softmax cross-entropy; SGD, learning rate 0.1",
+            Lowerer.Lower(Reference()).Description);
+    }
+
+    [Fact]
+    public void Description_NamesStandaloneActivationsAndL2()
+    {
+        NetworkSpec spec = Spec(3, [Act(Activation.Tanh, "Squash"), Dense(5, name: "Hidden"), Act(Activation.Sigmoid), Dense(2)], LossKind.L2, null);
+
+        Assert.Equal("input 3 → Squash → Hidden 5 + Sigmoid → Dense2 2 → L2 divergence", Lowerer.Lower(spec).Description);
+    }
+
+    [Fact]
+    public void Plans_HoldNoLocations_SoMovedSpecsLowerToEqualPlans()
+    {
+        var here = new LocationInfo("/src/a.cs", new TextSpan(10, 5), new LinePositionSpan(new LinePosition(1, 0), new LinePosition(1, 5)));
+        var there = new LocationInfo("/src/a.cs", new TextSpan(40, 5), new LinePositionSpan(new LinePosition(4, 0), new LinePosition(4, 5)));
+        NetworkSpec a = Spec(784, Reference().Layers.ToArray(), LossKind.SoftmaxCrossEntropy, 0.1, here);
+        NetworkSpec b = Spec(784, Reference().Layers.ToArray(), LossKind.SoftmaxCrossEntropy, 0.1, there);
+
+        Assert.NotEqual(a, b);
+        Assert.Equal(Lowerer.Lower(a), Lowerer.Lower(b));
+        Assert.Equal(Lowerer.Lower(a).GetHashCode(), Lowerer.Lower(b).GetHashCode());
+    }
+
+    [Fact]
+    public void Plans_DifferWhenAHyperparameterDiffers()
+    {
+        KernelPlan a = Lowerer.Lower(Spec(4, [Dense(2)], LossKind.L2, 0.1));
+        KernelPlan b = Lowerer.Lower(Spec(4, [Dense(2)], LossKind.L2, 0.05));
+
+        Assert.NotEqual(a, b);
+    }
+}

@@ -1,0 +1,142 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace KernelGen.Generators.Tests;
+
+/// <summary>
+/// The generated files of a few specifications against checked-in baselines in <c>_snapshots/</c> (regenerate with
+/// <c>KERNELGEN_UPDATE_SNAPSHOTS=1</c>). Each run also goes through the caching and object-graph checks of
+/// <see cref="TestHelper"/>, and the compilation after generation must have no warning or error at all.
+/// </summary>
+public sealed class SnapshotTests
+{
+    /// <summary>The reference specification of the design card.</summary>
+    public const string MnistNet = """
+        using KernelGen;
+
+        namespace Demo;
+
+        [Network(784)]
+        [Dense(256, Activation.ReLU)]
+        [Dense(128, Activation.Tanh)]
+        [Dense(10)]
+        [SoftmaxCrossEntropyLoss]
+        [Sgd(0.1)]
+        public partial class MnistNet;
+        """;
+
+    /// <summary>Nested in a struct; a standalone activation on the input and one after a fused activation; an
+    /// identity layer; names and an explicit Init; L2 loss without optimizer.</summary>
+    public const string Regressor = """
+        using KernelGen;
+
+        namespace Demo.Nested;
+
+        public partial struct Outer
+        {
+            [Network(3)]
+            [Tanh(Name = "InputSquash")]
+            [Dense(5, Name = "Hidden", Init = Init.HeUniform)]
+            [Sigmoid]
+            [Identity]
+            [ReLU]
+            [Dense(2)]
+            [L2Loss]
+            internal sealed partial class Regressor;
+        }
+        """;
+
+    /// <summary>Inference only, in the global namespace.</summary>
+    public const string TinyNet = """
+        using KernelGen;
+
+        [Network(2)]
+        [Dense(3, Activation.Sigmoid)]
+        public partial class TinyNet;
+        """;
+
+    public static TheoryData<string, string, string[]> Specs => new()
+    {
+        { nameof(MnistNet), MnistNet, ["Demo.MnistNet.Float64.g.cs", "Demo.MnistNet.Network.g.cs"] },
+        { nameof(Regressor), Regressor, ["Demo.Nested.Outer.Regressor.Float64.g.cs", "Demo.Nested.Outer.Regressor.Network.g.cs"] },
+        { nameof(TinyNet), TinyNet, ["TinyNet.Float64.g.cs", "TinyNet.Network.g.cs"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Specs))]
+    public void GeneratedFiles_MatchBaselines(string name, string source, string[] hintNames)
+    {
+        GeneratorRun run = TestHelper.Run(source);
+
+        Assert.True(run.Diagnostics.IsEmpty, $"{name}: unexpected diagnostics:\n{string.Join("\n", run.Diagnostics)}");
+        Assert.Equal(hintNames, run.Sources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        foreach (GeneratedSourceResult generated in run.Sources)
+            Baseline.Verify(generated.HintName, generated.SourceText.ToString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Specs))]
+    public void GeneratedCode_CompilesWithoutWarnings(string name, string source, string[] hintNames)
+    {
+        GeneratorRun run = TestHelper.Run(source);
+
+        Assert.Equal(hintNames.Length, run.Sources.Length);
+        Assert.True(run.Output.SyntaxTrees.Count() == 1 + hintNames.Length, name);
+        run.AssertCompilesWithoutWarnings();
+    }
+
+    /// <summary>
+    /// The harness's second-run checks are only meaningful if the tracked steps exist and produced values: with a
+    /// warning, every named step (the diagnostics branch included) has one value for one network.
+    /// </summary>
+    [Fact]
+    public void RunWithAWarning_TracksEveryNamedStep()
+    {
+        GeneratorRun run = TestHelper.Run(MnistNet.Replace("[Dense(10)]", "[Dense(10, Activation.Sigmoid)]", StringComparison.Ordinal));
+
+        Assert.Equal(["KG0014"], run.KgDiagnostics.Select(d => d.Id));
+        Assert.NotEmpty(TestHelper.TrackedStepNames);
+        foreach (string step in TestHelper.TrackedStepNames)
+            Assert.True(TestHelper.Values(run.Result, step).Length == 1, $"Step '{step}' should have exactly one output for one network.");
+        Assert.Equal(2, run.Result.TrackedOutputSteps.SelectMany(p => p.Value).Count());
+    }
+
+    /// <summary>A valid network reports nothing, so its diagnostics branch carries nothing; the code branch is tracked.</summary>
+    [Fact]
+    public void ReferenceRun_TracksTheCodeBranch()
+    {
+        GeneratorRun run = TestHelper.Run(MnistNet);
+
+        foreach (string step in TestHelper.TrackedStepNames.Where(s => s != TrackingNames.Diagnostics))
+            Assert.True(TestHelper.Values(run.Result, step).Length == 1, $"Step '{step}' should have exactly one output for one network.");
+        Assert.Empty(TestHelper.Values(run.Result, TrackingNames.Diagnostics).OfType<System.Collections.IEnumerable>().SelectMany(e => e.Cast<object>()));
+    }
+
+    /// <summary>Every baseline belongs to a spec above, so a renamed hint cannot leave a stale file behind.</summary>
+    [Fact]
+    public void SnapshotFolder_HoldsNoStaleBaselines()
+    {
+        string directory = Baseline.SourceDirectory();
+        if (!Directory.Exists(directory)) directory = Path.Combine(AppContext.BaseDirectory, Baseline.Directory);
+        var expected = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (object[] row in Specs)
+            foreach (string hint in (string[])row[2]) expected.Add(hint + ".txt");
+        var actual = new SortedSet<string>(Directory.GetFiles(directory).Select(f => Path.GetFileName(f)!), StringComparer.Ordinal);
+        Assert.Equal(expected, actual);
+    }
+
+    /// <summary>The baseline helper itself: a changed line is reported with its number and both versions.</summary>
+    [Fact]
+    public void BaselineDiff_NamesFirstDifferingLine()
+    {
+        string diff = Baseline.Diff("a\nb\nc\n", "a\nB\nc\n");
+        Assert.Contains("line 2", diff, StringComparison.Ordinal);
+        Assert.Contains("  - b\n", diff, StringComparison.Ordinal);
+        Assert.Contains("  + B\n", diff, StringComparison.Ordinal);
+        Assert.Contains("<end of baseline>", Baseline.Diff("a", "a\nextra"), StringComparison.Ordinal);
+    }
+}
