@@ -28,10 +28,31 @@ public sealed partial class KernelGenerator
         private static readonly string IdentityName = typeof(IdentityAttribute).FullName!;
         private static readonly string SoftmaxCrossEntropyName = typeof(SoftmaxCrossEntropyLossAttribute).FullName!;
         private static readonly string L2Name = typeof(L2LossAttribute).FullName!;
-        private static readonly string SgdName = typeof(SgdAttribute).FullName!;
 
-        /// <summary>The nested double-precision variant's name, which the network type itself cannot take.</summary>
-        public const string ReservedName = "Float64";
+        private static readonly Dictionary<string, OptimizerKind> OptimizerNames = new()
+        {
+            [typeof(SgdAttribute).FullName!] = OptimizerKind.Sgd,
+            [typeof(AdaGradAttribute).FullName!] = OptimizerKind.AdaGrad,
+            [typeof(RmsPropAttribute).FullName!] = OptimizerKind.RmsProp,
+            [typeof(AdamAttribute).FullName!] = OptimizerKind.Adam,
+            [typeof(AdamWAttribute).FullName!] = OptimizerKind.AdamW,
+            [typeof(NAdamAttribute).FullName!] = OptimizerKind.NAdam,
+            [typeof(AdaDeltaAttribute).FullName!] = OptimizerKind.AdaDelta,
+        };
+
+        private static readonly Dictionary<string, TrainingOptionKind> TrainingOptionNames = new()
+        {
+            [typeof(StepDecayAttribute).FullName!] = TrainingOptionKind.StepDecay,
+            [typeof(ExponentialDecayAttribute).FullName!] = TrainingOptionKind.ExponentialDecay,
+            [typeof(InverseTimeDecayAttribute).FullName!] = TrainingOptionKind.InverseTimeDecay,
+            [typeof(CosineAnnealingAttribute).FullName!] = TrainingOptionKind.CosineAnnealing,
+            [typeof(WarmRestartsAttribute).FullName!] = TrainingOptionKind.WarmRestarts,
+            [typeof(LinearWarmupAttribute).FullName!] = TrainingOptionKind.LinearWarmup,
+            [typeof(ClipGradientNormAttribute).FullName!] = TrainingOptionKind.ClipGradientNorm,
+            [typeof(ClipGradientValueAttribute).FullName!] = TrainingOptionKind.ClipGradientValue,
+        };
+
+        private const string KernelGenNamespace = "KernelGen.";
 
         public static string NetworkAttributeName => NetworkName;
 
@@ -43,10 +64,10 @@ public sealed partial class KernelGenerator
             LocationInfo? identifier = LocationInfo.From(node.Identifier.GetLocation());
 
             // Structural checks on the declaration itself.
-            if (node is not ClassDeclarationSyntax || type.IsStatic || type.IsAbstract)
+            if (node is not ClassDeclarationSyntax || type.IsStatic || type.IsAbstract || type.IsFileLocal)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTypeMustBeClass, identifier, type.Name));
-            if (type.Name == ReservedName)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedTypeName, identifier, type.Name));
+            if (node is ClassDeclarationSyntax { ParameterList: not null })
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PrimaryConstructorNotSupported, identifier, type.Name));
             if (!node.Modifiers.Any(SyntaxKind.PartialKeyword))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTypeMustBePartial, identifier, type.Name));
 
@@ -69,37 +90,56 @@ public sealed partial class KernelGenerator
             // The [Network] attribute.
             AttributeData network = context.Attributes[0];
             int inputSize = network.ConstructorArguments.Length == 1 && network.ConstructorArguments[0].Value is int i ? i : 0;
+            // (An unreadable [Network] argument is the compiler's error to report; no KG0005 on top of it.)
             LocationInfo? networkLocation = Locate(network, cancellationToken) ?? identifier;
 
             // Every other KernelGen attribute, on any part of the type, ordered by source position.
             var layers = new List<(SyntaxReference Ref, LayerSpec Spec)>();
             var losses = new List<LossSpec>();
             var optimizers = new List<OptimizerSpec>();
-            bool split = false;
+            var options = new List<TrainingOptionSpec>();
+            bool split = false, unreadable = network.AttributeConstructor is null || !(network.ConstructorArguments.Length == 1 && network.ConstructorArguments[0].Value is int);
             foreach (AttributeData attribute in type.GetAttributes())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (attribute.AttributeClass is not { } attributeClass || attribute.AttributeConstructor is null) continue;
+                if (attribute.AttributeClass is not { } attributeClass) continue;
                 string name = attributeClass.ToDisplayString();
+                if (!name.StartsWith(KernelGenNamespace, System.StringComparison.Ordinal)) continue;
+                if (attribute.AttributeConstructor is null)
+                {
+                    // The compiler already reports the bad arguments; generating code without this attribute would mislead.
+                    unreadable = true;
+                    continue;
+                }
                 SyntaxReference? reference = attribute.ApplicationSyntaxReference;
                 LocationInfo? location = Locate(attribute, cancellationToken);
+                bool elsewhere = reference is not null && (reference.SyntaxTree != node.SyntaxTree || !node.Span.Contains(reference.Span));
 
                 LayerSpec? layer = ParseLayer(name, attribute, location);
                 if (layer is not null)
                 {
                     if (reference is null) continue;
-                    if (reference.SyntaxTree != node.SyntaxTree || !node.Span.Contains(reference.Span)) split = true;
+                    split |= elsewhere;
                     layers.Add((reference, layer));
-                    continue;
                 }
-                bool isLossOrOptimizer = name == SoftmaxCrossEntropyName || name == L2Name || name == SgdName;
-                if (isLossOrOptimizer && reference is not null && (reference.SyntaxTree != node.SyntaxTree || !node.Span.Contains(reference.Span))) split = true;
-                if (name == SoftmaxCrossEntropyName) losses.Add(new LossSpec(LossKind.SoftmaxCrossEntropy, "SoftmaxCrossEntropyLoss", location));
-                else if (name == L2Name) losses.Add(new LossSpec(LossKind.L2, "L2Loss", location));
-                else if (name == SgdName)
+                else if (name == SoftmaxCrossEntropyName || name == L2Name)
                 {
-                    double lr = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is double d ? d : double.NaN;
-                    optimizers.Add(new OptimizerSpec(OptimizerKind.Sgd, "Sgd", lr, location));
+                    split |= elsewhere;
+                    losses.Add(name == L2Name ? new LossSpec(LossKind.L2, "L2Loss", location) : new LossSpec(LossKind.SoftmaxCrossEntropy, "SoftmaxCrossEntropyLoss", location));
+                }
+                else if (OptimizerNames.TryGetValue(name, out OptimizerKind kind))
+                {
+                    split |= elsewhere;
+                    EquatableArray<OptionSpec> values = ReadOptions(attribute);
+                    double lr = double.NaN;
+                    var rest = new List<OptionSpec>();
+                    foreach (OptionSpec o in values) { if (o.Name == nameof(OptimizerAttribute.LearningRate)) lr = o.Value; else rest.Add(o); }
+                    optimizers.Add(new OptimizerSpec(kind, attributeClass.Name.Substring(0, attributeClass.Name.Length - "Attribute".Length), lr, rest.ToEquatableArray(), location));
+                }
+                else if (TrainingOptionNames.TryGetValue(name, out TrainingOptionKind optionKind))
+                {
+                    split |= elsewhere;
+                    options.Add(new TrainingOptionSpec(optionKind, attributeClass.Name.Substring(0, attributeClass.Name.Length - "Attribute".Length), ReadOptions(attribute), location));
                 }
             }
 
@@ -112,8 +152,8 @@ public sealed partial class KernelGenerator
                 .Select(l => l.Spec)
                 .ToEquatableArray();
 
-            var spec = new NetworkSpec(typeSpec, inputSize, networkLocation, ordered, losses.ToEquatableArray(), optimizers.ToEquatableArray());
-            return new Result<NetworkSpec>(spec, diagnostics.ToEquatableArray());
+            var spec = new NetworkSpec(typeSpec, identifier, inputSize, networkLocation, ordered, losses.ToEquatableArray(), optimizers.ToEquatableArray(), options.ToEquatableArray());
+            return new Result<NetworkSpec>(unreadable ? null : spec, diagnostics.ToEquatableArray());
         }
 
         private static LayerSpec? ParseLayer(string name, AttributeData attribute, LocationInfo? location)
@@ -143,6 +183,29 @@ public sealed partial class KernelGenerator
             LayerSpec Act(KernelGen.Activation kind, string attributeName) =>
                 new(LayerKind.Activation, attributeName, 0, (int)kind, 0, layerName, location);
         }
+
+        /// <summary>Constructor arguments (named after their parameters, capitalized to the property names) and named
+        /// arguments, as doubles: ints and doubles as they are, bools as 0 or 1.</summary>
+        private static EquatableArray<OptionSpec> ReadOptions(AttributeData attribute)
+        {
+            var values = new List<OptionSpec>();
+            var parameters = attribute.AttributeConstructor!.Parameters;
+            for (int i = 0; i < attribute.ConstructorArguments.Length && i < parameters.Length; i++)
+                if (ToDouble(attribute.ConstructorArguments[i].Value) is { } v)
+                    values.Add(new OptionSpec(char.ToUpperInvariant(parameters[i].Name[0]) + parameters[i].Name.Substring(1), v));
+            foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+                if (ToDouble(named.Value.Value) is { } v)
+                    values.Add(new OptionSpec(named.Key, v));
+            return values.ToEquatableArray();
+        }
+
+        private static double? ToDouble(object? value) => value switch
+        {
+            int i => i,
+            double d => d,
+            bool b => b ? 1 : 0,
+            _ => null,
+        };
 
         private static LocationInfo? Locate(AttributeData attribute, CancellationToken cancellationToken) =>
             attribute.ApplicationSyntaxReference is { } reference ? LocationInfo.From(reference.GetSyntax(cancellationToken)) : null;

@@ -78,11 +78,73 @@ internal static class Validator
             if (!(optimizer.LearningRate > 0) || double.IsInfinity(optimizer.LearningRate) || !(asFloat > 0) || float.IsInfinity(asFloat))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, optimizer.Location, "learning rate",
                     "positive and finite in both float and double", optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture)));
+            double momentum = 0, dampening = 0;
+            bool nesterov = false;
+            foreach (OptionSpec option in optimizer.Options)
+            {
+                CheckOption(diagnostics, optimizer.Location, option, Catalog.Optimizers[optimizer.Kind].TryGetValue(option.Name, out var range) ? range : null);
+                if (option.Name == "Momentum") momentum = option.Value;
+                if (option.Name == "Dampening") dampening = option.Value;
+                if (option.Name == "Nesterov") nesterov = option.Value != 0;
+            }
+            if (optimizer.Kind == OptimizerKind.Sgd && nesterov && (momentum <= 0 || dampening != 0))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, optimizer.Location, "Nesterov option",
+                    "used with Momentum > 0 and Dampening = 0", "set without them"));
         }
+
+        int schedules = 0, warmups = 0;
+        foreach (TrainingOptionSpec option in spec.TrainingOptions)
+        {
+            if (spec.Optimizers.Count == 0)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TrainingOptionRequiresOptimizer, option.Location, option.AttributeName));
+            if (option.IsSchedule && ++schedules > 1)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateLossOrOptimizer, option.Location, spec.Type.Name, "learning-rate schedule"));
+            if (option.Kind == TrainingOptionKind.LinearWarmup && ++warmups > 1)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateLossOrOptimizer, option.Location, spec.Type.Name, "warm-up"));
+            foreach (OptionSpec value in option.Values)
+                CheckOption(diagnostics, option.Location, value, Catalog.TrainingOptions[option.Kind].TryGetValue(value.Name, out var entry) ? entry.Range : null);
+        }
+
+        // Sizes: the arena (with 16-element alignment per tensor) and the widest layer must fit in an array.
+        long arena = 0;
+        int w = spec.InputSize;
+        foreach (LayerSpec layer in spec.Layers)
+        {
+            if (layer.Kind != LayerKind.Dense || layer.Units <= 0 || w <= 0) continue;
+            arena += (long)w * layer.Units + layer.Units + 32;
+            w = layer.Units;
+        }
+        if (arena > MaxArena)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, spec.Location, spec.Type.Name, arena.ToString(CultureInfo.InvariantCulture)));
+
+        // The generated members may not take the type's own name (CS0542).
+        if (Catalog.GeneratedMembers.Contains(spec.Type.Name) || GeneratedLayerMembers(resolved, spec.Layers).Contains(spec.Type.Name))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedTypeName, spec.TypeLocation, spec.Type.Name));
 
         bool hasError = false;
         foreach (DiagnosticInfo d in diagnostics) hasError |= d.Descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error;
         return new Result<NetworkSpec>(hasError ? null : spec, diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>The largest arena the generated code can hold: arrays top out at 0x7FFFFFC7 elements.</summary>
+    public const long MaxArena = 0x7FFFFFC7 - 64;
+
+    private static HashSet<string> GeneratedLayerMembers(IReadOnlyList<string> names, EquatableArray<LayerSpec> layers)
+    {
+        var members = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i].Kind != LayerKind.Dense) continue;
+            foreach (string suffix in new[] { "Weights", "Bias", "WeightsGradient", "BiasGradient" }) members.Add(names[i] + suffix);
+        }
+        return members;
+    }
+
+    private static void CheckOption(List<DiagnosticInfo> diagnostics, LocationInfo? location, OptionSpec option, Catalog.Range? range)
+    {
+        if (range is null || range.Contains(option.Value)) return;
+        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, location, option.Name, range.Describe(),
+            option.Value.ToString("R", CultureInfo.InvariantCulture)));
     }
 
     private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -63,8 +63,10 @@ public interface ILossNetwork<T, TLabel> : INeuralNetwork<T>
 public interface ITrainableNetwork<T, TLabel> : ILossNetwork<T, TLabel>
     where T : unmanaged, IBinaryFloatingPointIeee754<T> where TLabel : unmanaged
 {
-    /// <summary>The learning rate η used by the next update.</summary>
+    /// <summary>The base learning rate η (a schedule scales it per step).</summary>
     T LearningRate { get; set; }
+    /// <summary>The optimizer: settings, schedule, clipping, state and step count.</summary>
+    Optimization.Optimizer<T> Optimizer { get; }
     /// <summary>Applies one optimizer update using the current <see cref="INeuralNetwork{T}.Gradients"/>.</summary>
     void ApplyGradients();
     /// <summary>

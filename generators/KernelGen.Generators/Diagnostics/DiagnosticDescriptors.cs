@@ -30,7 +30,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NetworkTypeMustBeClass = Error("KG0003",
         "Network type must be a non-static, non-abstract class",
-        "The network type '{0}' must be a non-static, non-abstract class (not a record, struct, static or abstract class)",
+        "The network type '{0}' must be a non-static, non-abstract class (not a record, struct, static, abstract or file-local class)",
         "Declare the network as a plain 'partial class'; generated networks own buffers and are constructed with 'new'.");
 
     public static readonly DiagnosticDescriptor ContainingTypeMustBePartial = Error("KG0004",
@@ -85,8 +85,23 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ReservedTypeName = Error("KG0015",
         "Reserved network type name",
-        "The network type cannot be named '{0}': the generator nests the double-precision variant under that name",
-        "Rename the network type; 'Float64' is the name of the generated double variant inside every network.");
+        "The network type cannot be named '{0}': the generated network declares a member of that name",
+        "Rename the network type. Every network declares Float64 (the double variant), Predict, Forward, Backward, Parameters and the other generated members, plus {Layer}Weights, {Layer}Bias and their gradients.");
+
+    public static readonly DiagnosticDescriptor TrainingOptionRequiresOptimizer = Error("KG0016",
+        "Training option requires an optimizer",
+        "[{0}] configures the optimizer, but the network has none; add an optimizer attribute such as [Adam(0.001)]",
+        "Learning-rate schedules, warm-up and gradient clipping act inside the optimizer's update.");
+
+    public static readonly DiagnosticDescriptor NetworkTooLarge = Error("KG0017",
+        "Network is too large",
+        "The parameters of '{0}' need {1} elements, more than one array can hold",
+        "The parameter arena is one array of at most 2,147,483,591 elements; split the network or shrink its layers.");
+
+    public static readonly DiagnosticDescriptor PrimaryConstructorNotSupported = Error("KG0018",
+        "Network type must not have a primary constructor",
+        "The network type '{0}' declares a primary constructor; the generated constructor (maxBatchSize, seed) must be the type's own",
+        "Remove the parameter list from the class declaration; keep user state in a separate type.");
 
     public static readonly DiagnosticDescriptor LossExpectsRawOutputs = Warning("KG0014",
         "Loss expects raw outputs",

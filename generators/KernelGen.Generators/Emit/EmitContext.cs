@@ -27,6 +27,13 @@ internal sealed class EmitContext
     public string ClassName { get; }
 
     public string Literal(double value) => SourceWriter.Literal(value, IsFloat);
+
+    /// <summary>An identifier as C# source: reserved keywords get the verbatim prefix (<c>@class</c>).</summary>
+    public static string Id(string name) =>
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
+
+    /// <summary>A dotted namespace with each part escaped.</summary>
+    public static string Namespace(string ns) => string.Join(".", System.Linq.Enumerable.Select(ns.Split('.'), Id));
     public static string Int(int value) => SourceWriter.Literal(value);
 
     /// <summary>The label element type of the loss (int for class labels, T for targets), or null without a loss.</summary>

@@ -18,14 +18,12 @@ internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, LocationI
         Location? location = Location?.ToLocation();
         if (Location is { } info && compilation is not null)
         {
+            // Only an unambiguous match: two trees may share a path (or have none), and then the plain location stays.
+            SyntaxTree? match = null;
+            int matches = 0;
             foreach (SyntaxTree tree in compilation.SyntaxTrees)
-            {
-                if (tree.FilePath == info.FilePath && info.TextSpan.End <= tree.Length)
-                {
-                    location = Microsoft.CodeAnalysis.Location.Create(tree, info.TextSpan);
-                    break;
-                }
-            }
+                if (tree.FilePath == info.FilePath && info.TextSpan.End <= tree.Length) { match = tree; matches++; }
+            if (matches == 1) location = Microsoft.CodeAnalysis.Location.Create(match!, info.TextSpan);
         }
         return Diagnostic.Create(Descriptor, location, args);
     }

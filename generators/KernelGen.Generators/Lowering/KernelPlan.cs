@@ -18,8 +18,14 @@ internal sealed record KernelPlan(
     EquatableArray<StepPlan> Steps,
     EquatableArray<TensorPlan> Tensors,
     LossKind? Loss,
-    OptimizerKind? Optimizer,
-    double LearningRate);
+    OptimizerPlan? Optimizer,
+    EquatableArray<TrainingOptionPlan> TrainingOptions);
+
+/// <summary>The optimizer: rule, base learning rate and the hyperparameters the user set (the run time supplies the rest).</summary>
+internal sealed record OptimizerPlan(OptimizerKind Kind, double LearningRate, EquatableArray<OptionSpec> Options);
+
+/// <summary>A schedule, warm-up or clipping setting with its values.</summary>
+internal sealed record TrainingOptionPlan(TrainingOptionKind Kind, EquatableArray<OptionSpec> Values);
 
 /// <summary>Step kinds after fusion.</summary>
 internal enum StepKind

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Globalization;
 using System.Text;
 using KernelGen.Generators.Helpers;
@@ -72,8 +73,8 @@ internal static class Lowerer
             steps.ToEquatableArray(),
             tensors.ToEquatableArray(),
             loss,
-            optimizer?.Kind,
-            optimizer?.LearningRate ?? 0);
+            optimizer is null ? null : new OptimizerPlan(optimizer.Kind, optimizer.LearningRate, optimizer.Options),
+            spec.TrainingOptions.Select(o => new TrainingOptionPlan(o.Kind, o.Values)).ToEquatableArray());
     }
 
     private static int Align(int offset) => (offset + TensorAlignment - 1) / TensorAlignment * TensorAlignment;
@@ -93,7 +94,7 @@ internal static class Lowerer
         }
         if (loss is { } l) text.Append(" → ").Append(l == LossKind.SoftmaxCrossEntropy ? "softmax cross-entropy" : "L2 divergence");
         if (optimizer is not null)
-            text.Append("; SGD, learning rate ").Append(optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture));
+            text.Append("; ").Append(optimizer.Kind.ToString()).Append(", learning rate ").Append(optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture));
         return text.ToString();
     }
 }

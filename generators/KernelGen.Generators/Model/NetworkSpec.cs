@@ -9,18 +9,22 @@ namespace KernelGen.Generators.Model;
 /// <summary>What the parser read from one [Network] type, before validation. Values are kept as written (even
 /// invalid ones) so the validator can report them at their <see cref="LocationInfo"/>.</summary>
 /// <param name="Type">The target type and its containing types.</param>
+/// <param name="TypeLocation">The type's identifier.</param>
 /// <param name="InputSize">The declared input width.</param>
 /// <param name="Location">The [Network] attribute.</param>
 /// <param name="Layers">Layers in source order.</param>
 /// <param name="Losses">Every loss attribute found (more than one is an error).</param>
 /// <param name="Optimizers">Every optimizer attribute found (more than one is an error).</param>
+/// <param name="TrainingOptions">Schedules, warm-up and clipping attributes.</param>
 internal sealed record NetworkSpec(
     TypeSpec Type,
+    LocationInfo? TypeLocation,
     int InputSize,
     LocationInfo? Location,
     EquatableArray<LayerSpec> Layers,
     EquatableArray<LossSpec> Losses,
-    EquatableArray<OptimizerSpec> Optimizers);
+    EquatableArray<OptimizerSpec> Optimizers,
+    EquatableArray<TrainingOptionSpec> TrainingOptions);
 
 /// <summary>The target type: namespace, name and the chain of containing types (outermost first).</summary>
 internal sealed record TypeSpec(string? Namespace, string Name, EquatableArray<ContainingTypeSpec> ContainingTypes)
@@ -67,14 +71,43 @@ internal enum LossKind
 /// <summary>A loss attribute.</summary>
 internal sealed record LossSpec(LossKind Kind, string AttributeName, LocationInfo? Location);
 
-/// <summary>Optimizer kinds.</summary>
+/// <summary>Optimizer kinds; the names match KernelGen.Optimization.OptimizerKind, which the emitted code uses.</summary>
 internal enum OptimizerKind
 {
     Sgd,
+    AdaGrad,
+    RmsProp,
+    Adam,
+    AdamW,
+    NAdam,
+    AdaDelta,
 }
 
-/// <summary>An optimizer attribute; hyperparameters are doubles.</summary>
-internal sealed record OptimizerSpec(OptimizerKind Kind, string AttributeName, double LearningRate, LocationInfo? Location);
+/// <summary>One hyperparameter as written: the attribute property name (constructor parameters are named after their
+/// properties) and its value as a double (bools as 0 or 1).</summary>
+internal sealed record OptionSpec(string Name, double Value);
+
+/// <summary>An optimizer attribute: its rule, base learning rate and the hyperparameters the user set.</summary>
+internal sealed record OptimizerSpec(OptimizerKind Kind, string AttributeName, double LearningRate, EquatableArray<OptionSpec> Options, LocationInfo? Location);
+
+/// <summary>Schedule, warm-up and clipping attributes.</summary>
+internal enum TrainingOptionKind
+{
+    StepDecay,
+    ExponentialDecay,
+    InverseTimeDecay,
+    CosineAnnealing,
+    WarmRestarts,
+    LinearWarmup,
+    ClipGradientNorm,
+    ClipGradientValue,
+}
+
+/// <summary>A schedule, warm-up or clipping attribute with the values the user set.</summary>
+internal sealed record TrainingOptionSpec(TrainingOptionKind Kind, string AttributeName, EquatableArray<OptionSpec> Values, LocationInfo? Location)
+{
+    public bool IsSchedule => Kind <= TrainingOptionKind.WarmRestarts;
+}
 
 /// <summary>The parser's or validator's output: a spec (null when no code can be generated) and diagnostics.</summary>
 internal sealed record Result<TSpec>(TSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics) where TSpec : class;
