@@ -65,6 +65,11 @@ internal static class Catalog
     {
         "Float64", "InputFeatures", "OutputFeatures", "ParameterCount", "ArenaLength", "InputSize", "OutputSize", "MaxBatchSize",
         "Parameters", "Gradients", "ParameterTensors", "Initialize", "Predict", "Forward", "Backward", "Loss", "ComputeGradients",
-        "TrainStep", "ApplyGradients", "LearningRate", "Optimizer",
+        "TrainStep", "ApplyGradients", "LearningRate", "Optimizer", "MaxWidth", "Train", "Infer", "Propagate", "ValidateBatch",
+        "WeightPenalty", "LastDataLoss", "RunningStatistics", "DropoutSeed", "DropoutStep", "s_tensors",
+        "_parameters", "_gradients", "_work", "_maxBatch", "_input", "_gradA", "_gradB", "_inferA", "_inferB", "_inferC", "_inferS",
+        "_cachedBatch", "_statistics", "_optimizer", "_activityPenalty", "_lastDataLoss",
     };
+
+
 }

@@ -15,9 +15,29 @@ public sealed partial class KernelGenerator
         public static void Emit(SourceProductionContext context, KernelPlan plan)
         {
             // Containing types are joined with '+' (as in metadata names), so namespace A.B and type A nesting B differ.
-            string hint = (plan.Type.Namespace is null ? "" : plan.Type.Namespace + ".") + string.Join("+", plan.Type.ContainingTypes.Select(t => t.Name).Concat(new[] { plan.Type.Name }));
-            context.AddSource(hint + ".Network.g.cs", Write(plan, isFloat: true));
-            context.AddSource(hint + ".Float64.g.cs", Write(plan, isFloat: false));
+            string full = (plan.Type.Namespace is null ? "" : plan.Type.Namespace + ".") + string.Join("+", plan.Type.ContainingTypes.Select(t => t.Name).Concat(new[] { plan.Type.Name }));
+            string hint = full.Replace("@", "");
+            string network = Write(plan, isFloat: true), float64 = Write(plan, isFloat: false);
+            try
+            {
+                context.AddSource(hint + ".Network.g.cs", network);
+                context.AddSource(hint + ".Float64.g.cs", float64);
+            }
+            catch (System.ArgumentException)
+            {
+                // Hint names must be unique ignoring case: types that differ only in case (Net and NET) collide. The
+                // second one gets a suffix from a hash of its exact, case-sensitive name.
+                string suffix = "." + Fnv(full).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+                context.AddSource(hint + suffix + ".Network.g.cs", network);
+                context.AddSource(hint + suffix + ".Float64.g.cs", float64);
+            }
+        }
+
+        private static uint Fnv(string text)
+        {
+            uint hash = 2166136261;
+            foreach (char ch in text) hash = unchecked((hash ^ ch) * 16777619);
+            return hash;
         }
 
         public static string Write(KernelPlan plan, bool isFloat)

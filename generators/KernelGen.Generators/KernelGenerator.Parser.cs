@@ -22,12 +22,41 @@ public sealed partial class KernelGenerator
     {
         private static readonly string NetworkName = typeof(NetworkAttribute).FullName!;
         private static readonly string DenseName = typeof(DenseAttribute).FullName!;
-        private static readonly string ReLUName = typeof(ReLUAttribute).FullName!;
-        private static readonly string SigmoidName = typeof(SigmoidAttribute).FullName!;
-        private static readonly string TanhName = typeof(TanhAttribute).FullName!;
-        private static readonly string IdentityName = typeof(IdentityAttribute).FullName!;
-        private static readonly string SoftmaxCrossEntropyName = typeof(SoftmaxCrossEntropyLossAttribute).FullName!;
-        private static readonly string L2Name = typeof(L2LossAttribute).FullName!;
+        private static readonly string L2RegularizationName = typeof(L2RegularizationAttribute).FullName!;
+        private static readonly string L1RegularizationName = typeof(L1RegularizationAttribute).FullName!;
+
+        private static readonly Dictionary<string, LossKind> LossNames = new()
+        {
+            [typeof(SoftmaxCrossEntropyLossAttribute).FullName!] = LossKind.SoftmaxCrossEntropy,
+            [typeof(L2LossAttribute).FullName!] = LossKind.L2,
+            [typeof(KLDivergenceLossAttribute).FullName!] = LossKind.KLDivergence,
+            [typeof(HingeLossAttribute).FullName!] = LossKind.Hinge,
+            [typeof(BinaryCrossEntropyLossAttribute).FullName!] = LossKind.BinaryCrossEntropy,
+        };
+
+        /// <summary>Standalone activation attributes and the activation each applies.</summary>
+        private static readonly Dictionary<string, Activation> ActivationNames = new()
+        {
+            [typeof(ReLUAttribute).FullName!] = Activation.ReLU,
+            [typeof(SigmoidAttribute).FullName!] = Activation.Sigmoid,
+            [typeof(TanhAttribute).FullName!] = Activation.Tanh,
+            [typeof(IdentityAttribute).FullName!] = Activation.Identity,
+            [typeof(LeakyReLUAttribute).FullName!] = Activation.LeakyReLU,
+            [typeof(EluAttribute).FullName!] = Activation.ELU,
+            [typeof(SoftplusAttribute).FullName!] = Activation.Softplus,
+            [typeof(SiLUAttribute).FullName!] = Activation.SiLU,
+            [typeof(GeluAttribute).FullName!] = Activation.GELU,
+        };
+
+        private static readonly Dictionary<string, LayerKind> OtherLayerNames = new()
+        {
+            [typeof(MaxoutAttribute).FullName!] = LayerKind.Maxout,
+            [typeof(BatchNormAttribute).FullName!] = LayerKind.BatchNorm,
+            [typeof(LayerNormAttribute).FullName!] = LayerKind.LayerNorm,
+            [typeof(GroupNormAttribute).FullName!] = LayerKind.GroupNorm,
+            [typeof(DropoutAttribute).FullName!] = LayerKind.Dropout,
+            [typeof(SoftmaxAttribute).FullName!] = LayerKind.Softmax,
+        };
 
         private static readonly Dictionary<string, OptimizerKind> OptimizerNames = new()
         {
@@ -98,6 +127,8 @@ public sealed partial class KernelGenerator
             var losses = new List<LossSpec>();
             var optimizers = new List<OptimizerSpec>();
             var options = new List<TrainingOptionSpec>();
+            double l1 = 0, l2 = 0;
+            LocationInfo? regularizationLocation = null;
             bool split = false, unreadable = network.AttributeConstructor is null || !(network.ConstructorArguments.Length == 1 && network.ConstructorArguments[0].Value is int);
             foreach (AttributeData attribute in type.GetAttributes())
             {
@@ -122,10 +153,20 @@ public sealed partial class KernelGenerator
                     split |= elsewhere;
                     layers.Add((reference, layer));
                 }
-                else if (name == SoftmaxCrossEntropyName || name == L2Name)
+                else if (LossNames.TryGetValue(name, out LossKind lossKind))
                 {
                     split |= elsewhere;
-                    losses.Add(name == L2Name ? new LossSpec(LossKind.L2, "L2Loss", location) : new LossSpec(LossKind.SoftmaxCrossEntropy, "SoftmaxCrossEntropyLoss", location));
+                    double parameter = double.NaN;
+                    foreach (OptionSpec o in ReadOptions(attribute))
+                        if (o.Name is nameof(SoftmaxCrossEntropyLossAttribute.LabelSmoothing) or nameof(HingeLossAttribute.Margin)) parameter = o.Value;
+                    losses.Add(new LossSpec(lossKind, Short(attributeClass.Name), location) { Parameter = parameter });
+                }
+                else if (name == L2RegularizationName || name == L1RegularizationName)
+                {
+                    split |= elsewhere;
+                    double lambda = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is double l ? l : double.NaN;
+                    if (name == L2RegularizationName) l2 = lambda; else l1 = lambda;
+                    regularizationLocation ??= location;
                 }
                 else if (OptimizerNames.TryGetValue(name, out OptimizerKind kind))
                 {
@@ -152,37 +193,60 @@ public sealed partial class KernelGenerator
                 .Select(l => l.Spec)
                 .ToEquatableArray();
 
-            var spec = new NetworkSpec(typeSpec, identifier, inputSize, networkLocation, ordered, losses.ToEquatableArray(), optimizers.ToEquatableArray(), options.ToEquatableArray());
+            var spec = new NetworkSpec(typeSpec, identifier, inputSize, networkLocation, ordered, losses.ToEquatableArray(), optimizers.ToEquatableArray(), options.ToEquatableArray())
+            {
+                L1 = l1,
+                L2 = l2,
+                RegularizationLocation = regularizationLocation,
+            };
             return new Result<NetworkSpec>(unreadable ? null : spec, diagnostics.ToEquatableArray());
         }
 
         private static LayerSpec? ParseLayer(string name, AttributeData attribute, LocationInfo? location)
         {
+            bool isActivation = ActivationNames.TryGetValue(name, out Activation activation);
+            bool isOther = OtherLayerNames.TryGetValue(name, out LayerKind otherKind);
+            if (name != DenseName && !isActivation && !isOther) return null;
+
+            var values = new Dictionary<string, double>();
+            foreach (OptionSpec o in ReadOptions(attribute)) values[o.Name] = o.Value;
             string? layerName = null;
-            int init = 0;
             foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
-            {
                 if (named.Key == nameof(LayerAttribute.Name)) layerName = named.Value.Value as string;
-                else if (named.Key == nameof(DenseAttribute.Init) && named.Value.Value is int v) init = v;
-            }
+            double Get(string key) => values.TryGetValue(key, out double v) ? v : double.NaN;
+            int GetInt(string key) => values.TryGetValue(key, out double v) ? (int)v : 0;
+            string attributeName = Short(attribute.AttributeClass!.Name);
 
             if (name == DenseName)
             {
-                ImmutableArray<TypedConstant> args = attribute.ConstructorArguments;
-                int units = args.Length >= 1 && args[0].Value is int u ? u : 0;
-                int activation = args.Length >= 2 && args[1].Value is int a ? a : (int)Activation.Identity;
-                return new LayerSpec(LayerKind.Dense, "Dense", units, activation, init, layerName, location);
+                return new LayerSpec(LayerKind.Dense, "Dense", GetInt("Units"), values.TryGetValue("Activation", out double a) ? (int)a : (int)Activation.Identity,
+                    GetInt("Init"), layerName, location)
+                { L1 = Get("L1"), L2 = Get("L2"), ActivityL1 = values.TryGetValue("ActivityL1", out double al) ? al : 0 };
             }
-            if (name == ReLUName) return Act(KernelGen.Activation.ReLU, "ReLU");
-            if (name == SigmoidName) return Act(KernelGen.Activation.Sigmoid, "Sigmoid");
-            if (name == TanhName) return Act(KernelGen.Activation.Tanh, "Tanh");
-            if (name == IdentityName) return Act(KernelGen.Activation.Identity, "Identity");
-
-            return null;
-
-            LayerSpec Act(KernelGen.Activation kind, string attributeName) =>
-                new(LayerKind.Activation, attributeName, 0, (int)kind, 0, layerName, location);
+            if (isActivation)
+            {
+                double parameter = activation switch
+                {
+                    Activation.LeakyReLU => Get("Slope"),
+                    Activation.ELU => Get("Alpha"),
+                    Activation.GELU => Get("Approximate"),
+                    _ => double.NaN,
+                };
+                return new LayerSpec(LayerKind.Activation, attributeName, 0, (int)activation, 0, layerName, location) { ActivationParameter = parameter };
+            }
+            return otherKind switch
+            {
+                LayerKind.Maxout => new LayerSpec(LayerKind.Maxout, attributeName, GetInt("Units"), 0, GetInt("Init"), layerName, location) { Pieces = GetInt("Pieces") },
+                LayerKind.BatchNorm => new LayerSpec(otherKind, attributeName, 0, 0, 0, layerName, location) { Epsilon = Get("Epsilon"), Momentum = Get("Momentum") },
+                LayerKind.LayerNorm => new LayerSpec(otherKind, attributeName, 0, 0, 0, layerName, location) { Epsilon = Get("Epsilon") },
+                LayerKind.GroupNorm => new LayerSpec(otherKind, attributeName, 0, 0, 0, layerName, location) { Epsilon = Get("Epsilon"), Groups = GetInt("Groups") },
+                LayerKind.Dropout => new LayerSpec(otherKind, attributeName, 0, 0, 0, layerName, location) { DropProbability = Get("DropProbability") },
+                _ => new LayerSpec(otherKind, attributeName, 0, 0, 0, layerName, location),
+            };
         }
+
+        private static string Short(string attributeClassName) =>
+            attributeClassName.EndsWith("Attribute", System.StringComparison.Ordinal) ? attributeClassName.Substring(0, attributeClassName.Length - "Attribute".Length) : attributeClassName;
 
         /// <summary>Constructor arguments (named after their parameters, capitalized to the property names) and named
         /// arguments, as doubles: ints and doubles as they are, bools as 0 or 1.</summary>
@@ -194,8 +258,12 @@ public sealed partial class KernelGenerator
                 if (ToDouble(attribute.ConstructorArguments[i].Value) is { } v)
                     values.Add(new OptionSpec(char.ToUpperInvariant(parameters[i].Name[0]) + parameters[i].Name.Substring(1), v));
             foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
-                if (ToDouble(named.Value.Value) is { } v)
-                    values.Add(new OptionSpec(named.Key, v));
+            {
+                if (ToDouble(named.Value.Value) is not { } v) continue;
+                // A repeated named argument (already a compiler error) keeps its last value, so the output stays valid C#.
+                values.RemoveAll(o => o.Name == named.Key);
+                values.Add(new OptionSpec(named.Key, v));
+            }
             return values.ToEquatableArray();
         }
 

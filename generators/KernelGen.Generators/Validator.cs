@@ -27,23 +27,60 @@ internal static class Validator
         var names = new HashSet<string>(StringComparer.Ordinal);
         IReadOnlyList<string> resolved = LayerNames.Resolve(spec.Layers);
         int width = spec.InputSize;
-        Activation lastActivation = Activation.Identity;
+        string? lastTransform = null; // the last non-linear output transform (activation or softmax layer), for KG0014
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             LayerSpec layer = spec.Layers[i];
-            if (layer.Kind == LayerKind.Dense)
+            if (layer.Kind is LayerKind.Dense or LayerKind.Maxout)
             {
                 if (layer.Units <= 0)
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SizeMustBePositive, layer.Location, $"width of layer '{resolved[i]}'", Str(layer.Units)));
                 width = layer.Units;
-                lastActivation = Activation.Identity;
+                lastTransform = null;
                 if (!Enum.IsDefined(typeof(Init), layer.InitValue))
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownOptionValue, layer.Location, Str(layer.InitValue), nameof(Init)));
+                Check(diagnostics, layer.Location, "L1", layer.L1, NonNegativeOrUnset);
+                Check(diagnostics, layer.Location, "L2", layer.L2, NonNegativeOrUnset);
+                Check(diagnostics, layer.Location, "ActivityL1", layer.ActivityL1, NonNegativeOrUnset);
+            }
+            switch (layer.Kind)
+            {
+                case LayerKind.Maxout:
+                    if (layer.Pieces < 2)
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, layer.Location, "number of pieces", "at least 2", Str(layer.Pieces)));
+                    else if (layer.Units > 0 && (long)layer.Units * layer.Pieces > int.MaxValue / 4)
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, layer.Location, spec.Type.Name, ((long)layer.Units * layer.Pieces).ToString(CultureInfo.InvariantCulture)));
+                    break;
+                case LayerKind.BatchNorm:
+                    Check(diagnostics, layer.Location, "Momentum", layer.Momentum, v => double.IsNaN(v) || (v > 0 && v <= 1), "in (0, 1]");
+                    Check(diagnostics, layer.Location, "Epsilon", layer.Epsilon, PositiveOrUnset, "positive and finite");
+                    break;
+                case LayerKind.LayerNorm:
+                    Check(diagnostics, layer.Location, "Epsilon", layer.Epsilon, PositiveOrUnset, "positive and finite");
+                    break;
+                case LayerKind.GroupNorm:
+                    Check(diagnostics, layer.Location, "Epsilon", layer.Epsilon, PositiveOrUnset, "positive and finite");
+                    if (layer.Groups < 1 || (width > 0 && width % layer.Groups != 0))
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, layer.Location, "number of groups",
+                            $"a positive divisor of the {Str(width)} features", Str(layer.Groups)));
+                    break;
+                case LayerKind.Dropout:
+                    Check(diagnostics, layer.Location, "drop probability", layer.DropProbability, v => v >= 0 && v < 1, "in [0, 1)");
+                    break;
+                case LayerKind.Softmax:
+                    lastTransform = "Softmax";
+                    break;
             }
             if (!Enum.IsDefined(typeof(Activation), layer.ActivationValue))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownOptionValue, layer.Location, Str(layer.ActivationValue), nameof(Activation)));
             else if ((Activation)layer.ActivationValue != Activation.Identity)
-                lastActivation = (Activation)layer.ActivationValue;
+            {
+                lastTransform = ((Activation)layer.ActivationValue).ToString();
+                if ((Activation)layer.ActivationValue == Activation.LeakyReLU)
+                    Check(diagnostics, layer.Location, "slope", layer.ActivationParameter, v => double.IsNaN(v) || (v >= 0 && v < 1), "in [0, 1)");
+                if ((Activation)layer.ActivationValue == Activation.ELU)
+                    Check(diagnostics, layer.Location, "alpha", layer.ActivationParameter, PositiveOrUnset, "positive and finite");
+            }
 
             if (layer.Name is { } explicitName && !SyntaxFacts.IsValidIdentifier(explicitName))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayerName, layer.Location, explicitName, "is not a valid C# identifier"));
@@ -59,15 +96,21 @@ internal static class Validator
         if (spec.Losses.Count > 0 && spec.InputSize > 0)
         {
             LossSpec loss = spec.Losses[0];
-            if (loss.Kind == LossKind.SoftmaxCrossEntropy)
+            if (loss.Kind is LossKind.SoftmaxCrossEntropy or LossKind.KLDivergence or LossKind.Hinge)
             {
                 if (width < 2)
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LossDoesNotFitOutput, loss.Location, "SoftmaxCrossEntropyLoss",
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LossDoesNotFitOutput, loss.Location, loss.AttributeName,
                         $"it needs at least 2 classes, but the output has {Str(width)} feature(s)"));
-                else if (lastActivation != Activation.Identity)
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LossExpectsRawOutputs, loss.Location, "SoftmaxCrossEntropyLoss", lastActivation.ToString()));
+                else if (lastTransform is not null && loss.Kind != LossKind.Hinge)
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LossExpectsRawOutputs, loss.Location, loss.AttributeName, lastTransform));
             }
+            if (loss.Kind == LossKind.SoftmaxCrossEntropy)
+                Check(diagnostics, loss.Location, "LabelSmoothing", loss.Parameter, v => double.IsNaN(v) || (v >= 0 && v < 1), "in [0, 1)");
+            if (loss.Kind == LossKind.Hinge)
+                Check(diagnostics, loss.Location, "Margin", loss.Parameter, PositiveOrUnset, "positive and finite");
         }
+        Check(diagnostics, spec.RegularizationLocation, "regularization strength", spec.L1, v => v >= 0 && !double.IsInfinity(v));
+        Check(diagnostics, spec.RegularizationLocation, "regularization strength", spec.L2, v => v >= 0 && !double.IsInfinity(v));
 
         foreach (OptimizerSpec optimizer in spec.Optimizers)
         {
@@ -110,15 +153,18 @@ internal static class Validator
         int w = spec.InputSize;
         foreach (LayerSpec layer in spec.Layers)
         {
-            if (layer.Kind != LayerKind.Dense || layer.Units <= 0 || w <= 0) continue;
-            arena += (long)w * layer.Units + layer.Units + 32;
+            if (w <= 0) break;
+            if (layer.Kind is LayerKind.BatchNorm or LayerKind.LayerNorm or LayerKind.GroupNorm) arena += 2L * w + 32;
+            if (layer.Kind is not (LayerKind.Dense or LayerKind.Maxout) || layer.Units <= 0) continue;
+            long outputs = layer.Kind == LayerKind.Maxout ? (long)layer.Units * System.Math.Max(1, layer.Pieces) : layer.Units;
+            arena += w * outputs + outputs + 32;
             w = layer.Units;
         }
         if (arena > MaxArena)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, spec.Location, spec.Type.Name, arena.ToString(CultureInfo.InvariantCulture)));
 
         // The generated members may not take the type's own name (CS0542).
-        if (Catalog.GeneratedMembers.Contains(spec.Type.Name) || GeneratedLayerMembers(resolved, spec.Layers).Contains(spec.Type.Name))
+        if (Catalog.GeneratedMembers.Contains(spec.Type.Name) || GeneratedLayerMembers(resolved, spec.Layers).Contains(spec.Type.Name) || IsBufferField(spec.Type.Name))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedTypeName, spec.TypeLocation, spec.Type.Name));
 
         bool hasError = false;
@@ -134,10 +180,28 @@ internal static class Validator
         var members = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < layers.Count; i++)
         {
-            if (layers[i].Kind != LayerKind.Dense) continue;
-            foreach (string suffix in new[] { "Weights", "Bias", "WeightsGradient", "BiasGradient" }) members.Add(names[i] + suffix);
+            LayerSpec layer = layers[i];
+            var suffixes = new List<string>();
+            if (layer.Kind is LayerKind.Dense or LayerKind.Maxout) suffixes.AddRange(new[] { "Weights", "Bias", "WeightsGradient", "BiasGradient", "ActivationParameter" });
+            if (layer.Kind is LayerKind.BatchNorm or LayerKind.LayerNorm or LayerKind.GroupNorm) suffixes.AddRange(new[] { "Gamma", "Beta" });
+            if (layer.Kind is LayerKind.BatchNorm) suffixes.AddRange(new[] { "RunningMean", "RunningVariance" });
+            if (layer.Kind is LayerKind.Activation) suffixes.Add("ActivationParameter");
+            foreach (string suffix in suffixes) members.Add(names[i] + suffix);
         }
         return members;
+    }
+
+    /// <summary>Per-step buffer offset fields: _out3, _pre3, _norm3, _istd3, _mask3.</summary>
+    private static bool IsBufferField(string name)
+    {
+        foreach (string prefix in new[] { "_out", "_pre", "_norm", "_istd", "_mask" })
+        {
+            if (!name.StartsWith(prefix, StringComparison.Ordinal) || name.Length == prefix.Length) continue;
+            bool digits = true;
+            for (int k = prefix.Length; k < name.Length; k++) digits &= char.IsDigit(name[k]);
+            if (digits) return true;
+        }
+        return false;
     }
 
     private static void CheckOption(List<DiagnosticInfo> diagnostics, LocationInfo? location, OptionSpec option, Catalog.Range? range)
@@ -145,6 +209,15 @@ internal static class Validator
         if (range is null || range.Contains(option.Value)) return;
         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, location, option.Name, range.Describe(),
             option.Value.ToString("R", CultureInfo.InvariantCulture)));
+    }
+
+    private static bool NonNegativeOrUnset(double v) => double.IsNaN(v) || (v >= 0 && !double.IsInfinity(v));
+    private static bool PositiveOrUnset(double v) => double.IsNaN(v) || (v > 0 && !double.IsInfinity(v));
+
+    private static void Check(List<DiagnosticInfo> diagnostics, LocationInfo? location, string name, double value, Func<double, bool> valid, string range = "non-negative and finite")
+    {
+        if (!valid(value))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, location, name, range, value.ToString("R", CultureInfo.InvariantCulture)));
     }
 
     private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -1,12 +1,17 @@
+extern alias KernelGenRuntime;
+
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
+using System.Reflection;
 using System.Text;
 using System.Threading;
 using CsCheck;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -14,9 +19,11 @@ namespace KernelGen.Generators.Tests;
 
 /// <summary>
 /// Random, often malformed, specifications: attribute sequences with hostile arguments (0, negatives, int.MinValue,
-/// int.MaxValue, wrong types, missing arguments, unknown enum values), odd layer names, and random modifiers, kinds,
-/// generics, nesting and namespaces. Whatever the input, the generator must not throw, and when it reports no error
-/// the code it generates must compile without errors (STYLE.md item 9: the generator never throws).
+/// int.MaxValue, wrong types, missing arguments, unknown enum values), odd layer names, every optimizer with random
+/// hyperparameters, schedules, warm-up and clipping, and random modifiers, kinds, generics, nesting and namespaces.
+/// Whatever the input, the generator must not throw; when it reports no error the code it generates must compile
+/// without errors; and when it generates nothing without a word, the compiler must be reporting an attribute that
+/// does not bind (STYLE.md item 9: the generator never throws).
 /// </summary>
 public sealed class FuzzTests(ITestOutputHelper output)
 {
@@ -94,6 +101,85 @@ public sealed class FuzzTests(ITestOutputHelper output)
         from form in Gen.Int[0, 5]
         select form switch { 0 => "Sgd", 1 => "Sgd()", _ => $"Sgd({rate})" };
 
+    // ---- Optimizers, schedules, warm-up and clipping ----------------------------------------------------------------
+
+    /// <summary>The optimizer attributes and their settable options (bool or double), read from the attribute types
+    /// themselves, so a new option is fuzzed without touching this file.</summary>
+    private static readonly (string Name, (string Option, bool IsBool)[] Options)[] Optimizers =
+        [.. typeof(KernelGenRuntime::KernelGen.OptimizerAttribute).Assembly.GetTypes()
+            .Where(t => t.IsPublic && !t.IsAbstract && typeof(KernelGenRuntime::KernelGen.OptimizerAttribute).IsAssignableFrom(t))
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .Select(t => (t.Name[..^"Attribute".Length],
+                t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                    .Where(p => p.SetMethod is { IsPublic: true })
+                    .Select(p => (p.Name, p.PropertyType == typeof(bool)))
+                    .OrderBy(p => p.Name, StringComparer.Ordinal).ToArray()))];
+
+    /// <summary>Hyperparameter values: typical ones, the edges of the ranges, out-of-range and non-finite values, and
+    /// the odd wrong type (the option then does not bind: CS0029 on the user's side).</summary>
+    private static readonly Gen<string> HostileDouble = Gen.Frequency(
+        (6, Gen.OneOf("0.9", "0.99", "0.5", "1e-8", "1e-3", "0.1", "2", "0.25")),
+        (3, Gen.OneOf("0", "1", "0.999", "-0.1", "1.5", "-1", "1e300", "double.Epsilon", "-0.0", "3")),
+        (1, Gen.OneOf("double.NaN", "double.PositiveInfinity", "double.NegativeInfinity", "double.MaxValue")),
+        (1, Gen.OneOf("\"x\"", "true", "null")));
+
+    private static readonly Gen<string> HostileBool = Gen.Frequency((8, Gen.OneOf("true", "false")), (1, Gen.OneOf("1", "\"yes\"")));
+
+    /// <summary>Valid in every double option's range except PeriodMultiplier (≥ 1), which plausible specs set apart.</summary>
+    private static readonly Gen<string> PlausibleDouble = Gen.OneOf("0.9", "0.99", "0.5", "1e-8", "1e-4", "0.1", "0.25", "0.999");
+
+    private static Gen<string> OptimizerAttribute(Gen<string> rate, Gen<string> number, Gen<string> flag, int maxOptions, bool hostileForms) =>
+        from which in Gen.Int[0, Optimizers.Length - 1]
+        from r in rate
+        from picks in Gen.Select(Gen.Int[0, 99], number, flag).Array[0, maxOptions]
+        from form in Gen.Int[0, hostileForms ? 9 : 2]
+        select OptimizerText(Optimizers[which], r, picks, form);
+
+    private static string OptimizerText((string Name, (string Option, bool IsBool)[] Options) optimizer, string rate,
+        (int Index, string Number, string Flag)[] picks, int form)
+    {
+        // Each option at most once: a repeated named argument is CS0643 already (and the generator does not guard it).
+        string[] options = [.. picks
+            .Select(p => optimizer.Options[p.Index % optimizer.Options.Length])
+            .Zip(picks, (o, p) => (o.Option, Value: o.IsBool ? p.Flag : p.Number))
+            .DistinctBy(o => o.Option)
+            .Select(o => $"{o.Option} = {o.Value}")];
+        return form switch
+        {
+            8 => optimizer.Name,                         // missing learning rate (CS7036)
+            9 => optimizer.Name + "()",
+            _ => $"{optimizer.Name}({string.Join(", ", new[] { rate }.Concat(options))})",
+        };
+    }
+
+    /// <summary>Schedules, warm-up and clipping with the values each takes; steps are ints, the rest doubles.</summary>
+    private static Gen<string> TrainingOption(Gen<string> steps, Gen<string> number, Gen<string> multiplier, bool hostileForms) =>
+        from kind in Gen.Int[0, 7]
+        from n in steps
+        from a in number
+        from b in number
+        from m in multiplier
+        from named in Gen.Int[0, 3]
+        from bare in Chance(hostileForms ? 5 : 0)
+        select bare ? new[] { "StepDecay", "CosineAnnealing()", "LinearWarmup", "ClipGradientNorm()", "ExponentialDecay", "WarmRestarts(1, 2)", "ClipGradientValue(1, 2)", "InverseTimeDecay" }[kind]
+            : kind switch
+            {
+                0 => $"StepDecay({n}{((named & 1) != 0 ? $", Gamma = {a}" : "")})",
+                1 => $"ExponentialDecay({a})",
+                2 => $"InverseTimeDecay({a})",
+                3 => $"CosineAnnealing({n}{((named & 1) != 0 ? $", MinLearningRate = {b}" : "")})",
+                4 => $"WarmRestarts({n}{((named & 1) != 0 ? $", PeriodMultiplier = {m}" : "")}{((named & 2) != 0 ? $", MinLearningRate = {b}" : "")})",
+                5 => $"LinearWarmup({n}{((named & 1) != 0 ? $", StartFactor = {a}" : "")})",
+                6 => $"ClipGradientNorm({a})",
+                _ => $"ClipGradientValue({a})",
+            };
+
+    private static readonly Gen<string> HostileOptimizer = OptimizerAttribute(
+        Gen.Frequency((3, Gen.OneOf("0.1", "0.001", "1", "2.5")), (1, IntArg), (1, Gen.OneOf("0", "-0.1", "double.NaN", "1e300", "1e-50", "\"fast\""))),
+        HostileDouble, HostileBool, maxOptions: 4, hostileForms: true);
+
+    private static readonly Gen<string> HostileTrainingOption = TrainingOption(IntArg, HostileDouble, Gen.OneOf("1", "2", "0.5", "1.5", "double.NaN"), hostileForms: true);
+
     private static readonly Gen<string> Network =
         from size in IntArg
         from form in Gen.Int[0, 7]
@@ -107,7 +193,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         select prefix + (suffix ? a.Insert(a.IndexOf('(') is var i and >= 0 ? i : a.Length, "Attribute") : a);
 
     private static readonly Gen<string> Other = Spelled(Gen.Frequency(
-        (5, Dense), (3, ActivationLayer), (1, Loss), (1, Sgd)));
+        (5, Dense), (3, ActivationLayer), (1, Loss), (1, Sgd), (1, HostileOptimizer), (2, HostileTrainingOption)));
 
     private static readonly Gen<string[]> AttributeList =
         from others in Other.Array[0, 8]
@@ -161,7 +247,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         from ns in Gen.Int[0, 3]
         from split in Chance(10)
         from splitAttributes in Other.Array[1, 2]
-        from typeName in Gen.Frequency((19, Gen.Const("Net")), (1, Gen.Const("Float64")))
+        from typeName in Gen.Frequency((17, Gen.Const("Net")), (1, Gen.OneOf("Float64", "Predict", "Optimizer", "Dense1Weights", "Dense1Bias")), (1, Gen.OneOf("@class", "@event")))
         select Build(attributes, grouped, containers, genericContainer, access, isStatic, isAbstract, isSealed, partial, kind, generic, semicolonBody, ns,
             split ? splitAttributes : null, typeName);
 
@@ -179,20 +265,31 @@ public sealed class FuzzTests(ITestOutputHelper output)
         (5, PlausibleDense),
         (2, Gen.OneOf("ReLU", "Sigmoid", "Tanh", "Identity", "ReLU(Name = \"Squash\")"))));
 
+    private static readonly Gen<string> PlausibleOptimizer = Spelled(Gen.Frequency(
+        (1, Gen.OneOf("Sgd(0.1)", "Sgd(1)", "Sgd(1e-4)", "Sgd(2.5)", "Sgd(3e38)", "Sgd(0.1, Momentum = 0.9, Nesterov = true)")),
+        (4, OptimizerAttribute(Gen.OneOf("0.1", "0.01", "1e-3", "1"), PlausibleDouble, Gen.OneOf("true", "false"), maxOptions: 3, hostileForms: false))));
+
+    private static readonly Gen<string> PlausibleTrainingOption = Spelled(TrainingOption(
+        Gen.Frequency((8, Gen.Int[1, 1000].Select(Str)), (1, Gen.OneOf("int.MaxValue", "0"))),
+        PlausibleDouble, Gen.OneOf("1", "2", "1.5"), hostileForms: false));
+
     private static readonly Gen<Case> PlausibleCase =
         from size in Gen.Int[1, 40]
         from layers in PlausibleLayer.Array[1, 5]
         from loss in Gen.Frequency((2, Gen.Const("")), (1, Gen.Const("L2Loss")), (2, Gen.Const("SoftmaxCrossEntropyLoss")))
-        from sgd in Gen.Frequency((1, Gen.Const("")), (2, Gen.OneOf("Sgd(0.1)", "Sgd(1)", "Sgd(1e-4)", "Sgd(2.5)", "Sgd(3e38)")))
+        from optimizer in Gen.Frequency((1, Gen.Const("")), (3, PlausibleOptimizer))
+        from training in Gen.Frequency((2, Gen.Const(Array.Empty<string>())), (3, PlausibleTrainingOption.Array[1, 3]))
         from grouped in Chance(20)
         from containers in Gen.OneOf("public partial class", "internal static partial class", "public partial struct", "partial record", "partial record struct", "public partial interface")
             .Select(h => new Container(h)).Array[0, 2]
-        from access in Gen.OneOf("public ", "internal ", "", "file ")
+        from access in Gen.Frequency((9, Gen.OneOf("public ", "internal ", "")), (1, Gen.Const("file ")))
         from isSealed in Chance(30)
         from semicolonBody in Gen.Bool
         from ns in Gen.Int[0, 3]
-        select Build([$"Network({Str(size)})", .. layers, .. new[] { loss, sgd }.Where(a => a.Length > 0)], grouped, containers, genericContainer: -1,
-            access, isStatic: false, isAbstract: false, isSealed, partial: true, "class", generic: false, semicolonBody, ns, split: null);
+        // Names of generated members (KG0015) and keywords (escaped in code, plain in hint names).
+        from typeName in Gen.Frequency((16, Gen.Const("Net")), (2, Gen.OneOf("Float64", "Predict", "Optimizer", "LearningRate", "Dense1Weights", "HiddenBias")), (2, Gen.OneOf("@class", "@event", "@int")))
+        select Build([$"Network({Str(size)})", .. layers, .. new[] { loss, optimizer }.Where(a => a.Length > 0), .. training], grouped, containers, genericContainer: -1,
+            access, isStatic: false, isAbstract: false, isSealed, partial: true, "class", generic: false, semicolonBody, ns, split: null, typeName);
 
     private static readonly Gen<Case> CaseGen = Gen.Frequency((2, PlausibleCase), (3, HostileCase));
 
@@ -233,7 +330,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     /// <summary>How often each outcome was reached, so the weights above cannot silently stop exercising one.</summary>
     private sealed class Coverage
     {
-        public int Valid, Invalid, Silent;
+        public int Valid, Invalid, Silent, Unbindable, Trainable;
         public readonly HashSet<string> Ids = new(StringComparer.Ordinal);
     }
 
@@ -269,12 +366,34 @@ public sealed class FuzzTests(ITestOutputHelper output)
             return;
         }
 
+        // Nothing generated and nothing reported: only right when an attribute does not bind, which the compiler reports.
+        if (run.Sources.IsEmpty)
+        {
+            Assert.True(run.KgDiagnostics.IsEmpty, $"Only warnings, yet no code: {string.Join(", ", run.KgDiagnostics)}{context}");
+            SyntaxTree tree = run.Input.SyntaxTrees.Single();
+            TextSpanSet attributes = new(tree.GetRoot().DescendantNodes().OfType<AttributeSyntax>().Select(a => a.Span));
+            Assert.True(run.Input.GetDiagnostics().Any(d => d.Severity == DiagnosticSeverity.Error && attributes.Contains(d.Location.SourceSpan)),
+                "The generator generated nothing and reported nothing, but every attribute binds." + context);
+            Interlocked.Increment(ref coverage.Unbindable);
+            return;
+        }
+
         // A network without error gets its two files, and they compile.
         Assert.True(run.Sources.Length == 2, $"Expected 2 generated files, got [{string.Join(", ", run.Sources.Select(s => s.HintName))}]{context}");
         ImmutableArray<Diagnostic> errors = run.GeneratedFileDiagnostics(DiagnosticSeverity.Error);
         Assert.True(errors.IsEmpty, "The generator reported no error but its code does not compile:\n"
             + string.Join("\n", errors.Select(e => "  " + e)) + context);
         Interlocked.Increment(ref coverage.Valid);
+        if (run.Sources.Any(s => s.SourceText.ToString().Contains("_optimizer = new global::KernelGen.Optimization.Optimizer<", StringComparison.Ordinal)))
+            Interlocked.Increment(ref coverage.Trainable);
+    }
+
+    /// <summary>Whether a span lies inside one of a few spans.</summary>
+    private sealed class TextSpanSet(IEnumerable<Microsoft.CodeAnalysis.Text.TextSpan> spans)
+    {
+        private readonly Microsoft.CodeAnalysis.Text.TextSpan[] _spans = [.. spans];
+
+        public bool Contains(Microsoft.CodeAnalysis.Text.TextSpan span) => _spans.Any(s => s.Contains(span));
     }
 
     [Fact]
@@ -283,14 +402,20 @@ public sealed class FuzzTests(ITestOutputHelper output)
         const int iterations = 300;
         var coverage = new Coverage();
 
+        var clock = Stopwatch.StartNew();
         CaseGen.Sample(c => Check(c, coverage), iter: iterations, print: c => c.Source);
 
         // The fuzzer is only useful while it reaches every outcome often.
-        string summary = $"valid {coverage.Valid}, invalid {coverage.Invalid}, without [Network] {coverage.Silent}; IDs {string.Join(" ", coverage.Ids.Order(StringComparer.Ordinal))}";
+        string summary = $"{iterations} cases in {clock.Elapsed.TotalSeconds:F1} s: valid {coverage.Valid} (with an optimizer {coverage.Trainable}), invalid {coverage.Invalid}, unbindable {coverage.Unbindable}, "
+            + $"without [Network] {coverage.Silent}; IDs {string.Join(" ", coverage.Ids.Order(StringComparer.Ordinal))}";
         output.WriteLine(summary);
         Assert.True(coverage.Valid >= iterations / 20, "Too few valid specifications: " + summary);
+        Assert.True(coverage.Trainable >= iterations / 40, "Too few valid specifications with an optimizer: " + summary);
         Assert.True(coverage.Invalid >= iterations / 3, "Too few invalid specifications: " + summary);
+        Assert.True(coverage.Unbindable >= 1, "No specification with an attribute that does not bind: " + summary);
         Assert.True(coverage.Silent >= 1, "No specification without [Network]: " + summary);
-        Assert.True(coverage.Ids.Count >= 12, "Too few distinct diagnostics reached: " + summary);
+        Assert.True(coverage.Ids.Count >= 14, "Too few distinct diagnostics reached: " + summary);
+        foreach (string id in new[] { "KG0010", "KG0011", "KG0015", "KG0016" })
+            Assert.True(coverage.Ids.Contains(id), $"{id} was never reached: " + summary);
     }
 }

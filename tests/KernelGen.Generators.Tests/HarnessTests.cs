@@ -71,9 +71,9 @@ public sealed class HarnessTests
         var location = new LocationInfo("/src/a.cs", new TextSpan(1, 2), new LinePositionSpan(new LinePosition(0, 1), new LinePosition(0, 3)));
         var spec = new NetworkSpec(
             new TypeSpec("Demo", "Net", new[] { new ContainingTypeSpec("class", "Outer") }.ToEquatableArray()),
-            4, location,
+            location, 4, location,
             new[] { new LayerSpec(LayerKind.Dense, "Dense", 2, 0, 0, "Hidden", location) }.ToEquatableArray(),
-            EquatableArray<LossSpec>.Empty, EquatableArray<OptimizerSpec>.Empty);
+            EquatableArray<LossSpec>.Empty, EquatableArray<OptimizerSpec>.Empty, EquatableArray<TrainingOptionSpec>.Empty);
         var cycle = new Cycle { Payload = spec };
         cycle.Self = cycle;
 

@@ -153,10 +153,120 @@ public sealed class IncrementalTests
 
         AssertReasons(result, TrackingNames.Lower, Modified);
         AssertOutputReasons(result, TrackingNames.Lower, Modified);
-        string source = Generated(result, "Demo.MnistNet.Network.g.cs");
-        Assert.Contains("learning rate 0.05.", source, StringComparison.Ordinal);
-        Assert.Contains("_learningRate = 0.0500000007f;", source, StringComparison.Ordinal); // (float)0.05 to 9 digits
-        Assert.DoesNotContain("0.100000001f", source, StringComparison.Ordinal);
+        foreach (string hint in new[] { "Demo.MnistNet.Network.g.cs", "Demo.MnistNet.Float64.g.cs" })
+        {
+            string source = Generated(result, hint);
+            Assert.Contains("learning rate 0.05.", source, StringComparison.Ordinal);
+            // The optimizer keeps η as a double in both variants: 0.05 to 17 digits.
+            Assert.Contains("OptimizerSettings.Create(global::KernelGen.Optimization.OptimizerKind.Sgd, 0.050000000000000003)", source, StringComparison.Ordinal);
+            Assert.DoesNotContain("0.10000000000000001", source, StringComparison.Ordinal);
+        }
+        // The float variant documents the initial rate as its own element type shows it: (float)0.05 to 9 digits.
+        Assert.Contains("(initially 0.0500000007f;", Generated(result, "Demo.MnistNet.Network.g.cs"), StringComparison.Ordinal);
+        Assert.DoesNotContain("0.100000001f", Generated(result, "Demo.MnistNet.Network.g.cs"), StringComparison.Ordinal);
+    }
+
+    /// <summary>A network with every training feature: optimizer hyperparameters, schedule, warm-up and clipping.</summary>
+    private const string Trainer = """
+        using KernelGen;
+
+        namespace Demo;
+
+        [Network(16)]
+        [Dense(8, Activation.ReLU)]
+        [Dense(4)]
+        [SoftmaxCrossEntropyLoss]
+        [Adam(0.001, Beta2 = 0.999)]
+        [CosineAnnealing(1000, MinLearningRate = 1e-5)]
+        [LinearWarmup(100)]
+        [ClipGradientNorm(5)]
+        public partial class Trainer;
+
+        public static class Helpers
+        {
+            public static int Answer() => 42;
+        }
+        """;
+
+    private const string TrainerHint = "Demo.Trainer.Network.g.cs";
+
+    /// <summary>Edits of the training attributes change the plan (Options / TrainingOptions), so they re-lower and re-emit.</summary>
+    public static TheoryData<string, string, string, string> TrainingEdits => new()
+    {
+        // edit name, old text, new text, fragment the new source must contain
+        { "optimizer hyperparameter", "Beta2 = 0.999)", "Beta2 = 0.99)", "with { Beta2 = 0.98999999999999999 }" },
+        { "optimizer hyperparameter added", "Beta2 = 0.999)", "Beta2 = 0.999, Epsilon = 1e-6)", "with { Beta2 = 0.999, Epsilon = 9.9999999999999995E-07 }" },
+        { "optimizer kind", "[Adam(0.001, Beta2 = 0.999)]", "[AdamW(0.001, Beta2 = 0.999)]", "OptimizerKind.AdamW, 0.001) with { Beta2 = 0.999 }" },
+        { "schedule value", "CosineAnnealing(1000,", "CosineAnnealing(500,", "LearningRateSchedule.Cosine(period: 500, minimumRate: 1.0000000000000001E-05)" },
+        { "schedule kind", "[CosineAnnealing(1000, MinLearningRate = 1e-5)]", "[StepDecay(30, Gamma = 0.5)]", "LearningRateSchedule.StepDecay(stepSize: 30, gamma: 0.5).WithWarmup(steps: 100)" },
+        { "warm-up value", "[LinearWarmup(100)]", "[LinearWarmup(100, StartFactor = 0.1)]", ".WithWarmup(steps: 100, startFactor: 0.10000000000000001)" },
+        { "clipping kind", "[ClipGradientNorm(5)]", "[ClipGradientValue(5)]", "new global::KernelGen.Optimization.GradientClipping(double.PositiveInfinity, 5.0)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TrainingEdits))]
+    public void TrainingAttributeEdit_RelowersAndReemits(string edit, string oldText, string newText, string fragment)
+    {
+        GeneratorRun run = TestHelper.Run(TestHelper.CreateCompilation(Trainer));
+        Assert.DoesNotContain(fragment, run.Source(TrainerHint), StringComparison.Ordinal);
+        CSharpCompilation edited = Replace(run.Input, NetworkPath, oldText, newText);
+
+        (_, GeneratorRunResult result) = TestHelper.Rerun(run.Driver, edited);
+
+        AssertReasons(result, TrackingNames.Parse, Modified);
+        AssertReasons(result, TrackingNames.Validate, Modified);
+        AssertReasons(result, TrackingNames.Lower, Modified);
+        AssertOutputReasons(result, TrackingNames.Lower, Modified);
+        Assert.True(result.Diagnostics.IsEmpty, $"{edit}: {string.Join("\n", result.Diagnostics)}");
+        Assert.Contains(fragment, Generated(result, TrainerHint), StringComparison.Ordinal);
+        Assert.Contains(fragment, Generated(result, "Demo.Trainer.Float64.g.cs"), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> UnrelatedAttributes => ["on a type below the network", "on a type in another tree", "assembly attribute in a new tree"];
+
+    /// <summary>Attributes elsewhere are not KernelGen's business: nothing is re-lowered or re-emitted.</summary>
+    [Theory]
+    [MemberData(nameof(UnrelatedAttributes))]
+    public void UnrelatedAttributeAddedElsewhere_KeepsEveryStepCached(string edit)
+    {
+        GeneratorRun run = TestHelper.Run(TestHelper.CreateCompilation(Trainer, Other));
+        CSharpCompilation edited = edit switch
+        {
+            "on a type below the network" => Replace(run.Input, NetworkPath, "public static class Helpers", "[System.Obsolete(\"Use something else\")]\npublic static class Helpers"),
+            "on a type in another tree" => Replace(run.Input, "/src/Test1.cs", "public sealed class Calculator", "[System.Serializable]\npublic sealed class Calculator"),
+            "assembly attribute in a new tree" => run.Input.AddSyntaxTrees(TestHelper.ParseTree("[assembly: System.Reflection.AssemblyDescription(\"x\")]", "/src/Assembly.cs")),
+            _ => throw new ArgumentOutOfRangeException(nameof(edit)),
+        };
+
+        (_, GeneratorRunResult result) = TestHelper.Rerun(run.Driver, edited);
+
+        AssertReasons(result, TrackingNames.Parse, Cached, Unchanged);
+        AssertReasons(result, TrackingNames.Validate, Cached, Unchanged);
+        AssertReasons(result, TrackingNames.ValidSpecs, Cached, Unchanged);
+        AssertReasons(result, TrackingNames.Lower, Cached, Unchanged);
+        AssertOutputReasons(result, TrackingNames.Lower, Cached);
+        Assert.All(TestHelper.OutputReasons(result, TrackingNames.Diagnostics), r => Assert.Equal(Cached, r));
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(run.Source(TrainerHint), Generated(result, TrainerHint));
+    }
+
+    /// <summary>
+    /// A foreign attribute added to the network itself moves the type's identifier (a location the spec keeps for
+    /// KG0015 and friends), so the spec changes; the plan does not, so nothing is emitted again.
+    /// </summary>
+    [Fact]
+    public void UnrelatedAttributeAddedToTheNetwork_ReparsesButDoesNotReemit()
+    {
+        GeneratorRun run = TestHelper.Run(TestHelper.CreateCompilation(Trainer));
+        CSharpCompilation edited = Replace(run.Input, NetworkPath, "[ClipGradientNorm(5)]\n", "[ClipGradientNorm(5)]\n[System.Diagnostics.DebuggerDisplay(\"Trainer\")]\n");
+
+        (_, GeneratorRunResult result) = TestHelper.Rerun(run.Driver, edited);
+
+        AssertReasons(result, TrackingNames.Parse, Modified);
+        AssertReasons(result, TrackingNames.Lower, Unchanged);
+        AssertOutputReasons(result, TrackingNames.Lower, Cached);
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(run.Source(TrainerHint), Generated(result, TrainerHint));
     }
 
     [Fact]

@@ -26,11 +26,26 @@ public sealed class LoweringTests
 
     private static NetworkSpec Spec(int input, LayerSpec[] layers, LossKind? loss, double? learningRate, LocationInfo? location = null) =>
         new(new TypeSpec("Demo", "Net", EquatableArray<ContainingTypeSpec>.Empty),
+            null,
             input,
             location,
             layers.ToEquatableArray(),
             (loss is { } l ? new[] { new LossSpec(l, l == LossKind.L2 ? "L2Loss" : "SoftmaxCrossEntropyLoss", null) } : []).ToEquatableArray(),
-            (learningRate is { } lr ? new[] { new OptimizerSpec(OptimizerKind.Sgd, "Sgd", lr, null) } : []).ToEquatableArray());
+            (learningRate is { } lr ? new[] { new OptimizerSpec(OptimizerKind.Sgd, "Sgd", lr, EquatableArray<OptionSpec>.Empty, null) } : []).ToEquatableArray(),
+            EquatableArray<TrainingOptionSpec>.Empty);
+
+    private static OptionSpec Option(string name, double value) => new(name, value);
+
+    private static TrainingOptionSpec Training(TrainingOptionKind kind, LocationInfo? location, params OptionSpec[] values) =>
+        new(kind, kind.ToString(), values.ToEquatableArray(), location);
+
+    /// <summary>784 → 10 with an optimizer of any kind and options, and schedules, warm-up or clipping.</summary>
+    private static NetworkSpec TrainingSpec(OptimizerKind kind, double learningRate, OptionSpec[] options, TrainingOptionSpec[] training, LocationInfo? location = null) =>
+        Spec(784, [Dense(10)], LossKind.SoftmaxCrossEntropy, null, location) with
+        {
+            Optimizers = new[] { new OptimizerSpec(kind, kind.ToString(), learningRate, options.ToEquatableArray(), location) }.ToEquatableArray(),
+            TrainingOptions = training.ToEquatableArray(),
+        };
 
     /// <summary>The reference network of the design card: 784 → 256 ReLU → 128 Tanh → 10, softmax cross-entropy, SGD 0.1.</summary>
     private static NetworkSpec Reference() => Spec(784,
@@ -143,7 +158,7 @@ public sealed class LoweringTests
             plan.Tensors.Select(t => (t.Name, t.Offset, t.Rows, t.Columns)));
         Assert.Equal(235_152, plan.ArenaLength);
         Assert.Equal((784, 10, 784), (plan.InputSize, plan.OutputSize, plan.MaxWidth));
-        Assert.Equal((LossKind.SoftmaxCrossEntropy, OptimizerKind.Sgd, 0.1), (plan.Loss!.Value, plan.Optimizer!.Value, plan.LearningRate));
+        Assert.Equal((LossKind.SoftmaxCrossEntropy, OptimizerKind.Sgd, 0.1), (plan.Loss!.Value, plan.Optimizer!.Kind, plan.Optimizer.LearningRate));
     }
 
     [Fact]
@@ -195,7 +210,7 @@ public sealed class LoweringTests
     public void Description_OfReferenceSpec()
     {
         Assert.Equal(
-            "input 784 → Dense1 256 + ReLU → Dense2 128 + Tanh → Dense3 10 → softmax cross-entropy; SGD, learning rate 0.1",
+            "input 784 → Dense1 256 + ReLU → Dense2 128 + Tanh → Dense3 10 → softmax cross-entropy; Sgd, learning rate 0.1",
             Lowerer.Lower(Reference()).Description);
     }
 
@@ -227,5 +242,91 @@ public sealed class LoweringTests
         KernelPlan b = Lowerer.Lower(Spec(4, [Dense(2)], LossKind.L2, 0.05));
 
         Assert.NotEqual(a, b);
+    }
+
+    // ---- Optimizer and training options ------------------------------------------------------------------------
+
+    [Fact]
+    public void Optimizer_KeepsKindRateAndTheOptionsAsWritten()
+    {
+        KernelPlan plan = Lowerer.Lower(TrainingSpec(OptimizerKind.Adam, 0.001, [Option("Beta2", 0.99), Option("WeightDecay", 1e-4)], []));
+
+        Assert.Equal(new OptimizerPlan(OptimizerKind.Adam, 0.001, new[] { Option("Beta2", 0.99), Option("WeightDecay", 1e-4) }.ToEquatableArray()), plan.Optimizer);
+        Assert.True(plan.TrainingOptions.IsEmpty);
+    }
+
+    [Fact]
+    public void TrainingOptions_KeepTheirOrderAndValues_WithoutLocations()
+    {
+        var location = new LocationInfo("/src/a.cs", new TextSpan(3, 4), new LinePositionSpan(new LinePosition(0, 3), new LinePosition(0, 7)));
+        KernelPlan plan = Lowerer.Lower(TrainingSpec(OptimizerKind.Sgd, 0.1, [Option("Momentum", 0.9), Option("Nesterov", 1)],
+        [
+            Training(TrainingOptionKind.CosineAnnealing, location, Option("Period", 1000), Option("MinLearningRate", 1e-5)),
+            Training(TrainingOptionKind.LinearWarmup, location, Option("Steps", 100)),
+            Training(TrainingOptionKind.ClipGradientNorm, location, Option("MaxNorm", 5)),
+        ]));
+
+        Assert.Equal(
+            [new TrainingOptionPlan(TrainingOptionKind.CosineAnnealing, new[] { Option("Period", 1000), Option("MinLearningRate", 1e-5) }.ToEquatableArray()),
+             new TrainingOptionPlan(TrainingOptionKind.LinearWarmup, new[] { Option("Steps", 100) }.ToEquatableArray()),
+             new TrainingOptionPlan(TrainingOptionKind.ClipGradientNorm, new[] { Option("MaxNorm", 5.0) }.ToEquatableArray())],
+            plan.TrainingOptions);
+        Assert.Null(TestHelper.FindForbidden(plan, "plan"));
+    }
+
+    [Theory]
+    [InlineData("Sgd", 0.1, "Sgd, learning rate 0.1")]
+    [InlineData("AdaGrad", 0.01, "AdaGrad, learning rate 0.01")]
+    [InlineData("RmsProp", 0.01, "RmsProp, learning rate 0.01")]
+    [InlineData("Adam", 0.001, "Adam, learning rate 0.001")]
+    [InlineData("AdamW", 3e-4, "AdamW, learning rate 0.0003")]
+    [InlineData("NAdam", 0.002, "NAdam, learning rate 0.002")]
+    [InlineData("AdaDelta", 1.0, "AdaDelta, learning rate 1")]
+    public void Description_NamesTheOptimizerAndRate(string kind, double learningRate, string expected)
+    {
+        Assert.Equal("input 784 → Dense1 10 → softmax cross-entropy; " + expected,
+            Lowerer.Lower(TrainingSpec(System.Enum.Parse<OptimizerKind>(kind), learningRate, [Option("WeightDecay", 0.5)], [])).Description);
+    }
+
+    [Fact]
+    public void Plans_OfMovedTrainingAttributes_AreEqual()
+    {
+        var here = new LocationInfo("/src/a.cs", new TextSpan(10, 5), new LinePositionSpan(new LinePosition(1, 0), new LinePosition(1, 5)));
+        var there = new LocationInfo("/src/a.cs", new TextSpan(40, 5), new LinePositionSpan(new LinePosition(4, 0), new LinePosition(4, 5)));
+        NetworkSpec a = TrainingSpec(OptimizerKind.NAdam, 0.002, [Option("MomentumDecay", 0.005)], [Training(TrainingOptionKind.StepDecay, here, Option("StepSize", 30))], here);
+        NetworkSpec b = TrainingSpec(OptimizerKind.NAdam, 0.002, [Option("MomentumDecay", 0.005)], [Training(TrainingOptionKind.StepDecay, there, Option("StepSize", 30))], there);
+
+        Assert.NotEqual(a, b);
+        Assert.Equal(Lowerer.Lower(a), Lowerer.Lower(b));
+        Assert.Equal(Lowerer.Lower(a).GetHashCode(), Lowerer.Lower(b).GetHashCode());
+    }
+
+    public static TheoryData<string> TrainingChanges =>
+        ["optimizer kind", "option value", "option added", "option order", "schedule value", "schedule kind", "warm-up added", "clipping removed"];
+
+    /// <summary>Any change that changes the emitted optimizer must change the plan (or the driver would keep the old code).</summary>
+    [Theory]
+    [MemberData(nameof(TrainingChanges))]
+    public void Plans_DifferWhenATrainingOptionDiffers(string change)
+    {
+        OptionSpec[] options = [Option("Beta2", 0.999), Option("Epsilon", 1e-8)];
+        TrainingOptionSpec schedule = Training(TrainingOptionKind.ExponentialDecay, null, Option("Gamma", 0.9));
+        TrainingOptionSpec clipping = Training(TrainingOptionKind.ClipGradientValue, null, Option("MaxValue", 1));
+        NetworkSpec baseline = TrainingSpec(OptimizerKind.Adam, 0.001, options, [schedule, clipping]);
+        NetworkSpec changed = change switch
+        {
+            "optimizer kind" => TrainingSpec(OptimizerKind.AdamW, 0.001, options, [schedule, clipping]),
+            "option value" => TrainingSpec(OptimizerKind.Adam, 0.001, [Option("Beta2", 0.99), Option("Epsilon", 1e-8)], [schedule, clipping]),
+            "option added" => TrainingSpec(OptimizerKind.Adam, 0.001, [.. options, Option("WeightDecay", 0)], [schedule, clipping]),
+            "option order" => TrainingSpec(OptimizerKind.Adam, 0.001, [options[1], options[0]], [schedule, clipping]),
+            "schedule value" => TrainingSpec(OptimizerKind.Adam, 0.001, options, [Training(TrainingOptionKind.ExponentialDecay, null, Option("Gamma", 0.95)), clipping]),
+            "schedule kind" => TrainingSpec(OptimizerKind.Adam, 0.001, options, [Training(TrainingOptionKind.InverseTimeDecay, null, Option("K", 0.9)), clipping]),
+            "warm-up added" => TrainingSpec(OptimizerKind.Adam, 0.001, options, [schedule, Training(TrainingOptionKind.LinearWarmup, null, Option("Steps", 10)), clipping]),
+            "clipping removed" => TrainingSpec(OptimizerKind.Adam, 0.001, options, [schedule]),
+            _ => throw new System.ArgumentOutOfRangeException(nameof(change)),
+        };
+
+        Assert.Equal(Lowerer.Lower(baseline), Lowerer.Lower(TrainingSpec(OptimizerKind.Adam, 0.001, [.. options], [schedule, clipping])));
+        Assert.NotEqual(Lowerer.Lower(baseline), Lowerer.Lower(changed));
     }
 }

@@ -59,11 +59,63 @@ public sealed class SnapshotTests
         public partial class TinyNet;
         """;
 
+    /// <summary>Every training feature: Adam with hyperparameters, a schedule, a warm-up and norm clipping.</summary>
+    public const string AdamNet = """
+        using KernelGen;
+
+        namespace Demo.Training;
+
+        [Network(32)]
+        [Dense(16, Activation.ReLU)]
+        [Dense(4)]
+        [SoftmaxCrossEntropyLoss]
+        [Adam(0.001, Beta2 = 0.99, WeightDecay = 1e-4)]
+        [CosineAnnealing(1000, MinLearningRate = 1e-5)]
+        [LinearWarmup(100)]
+        [ClipGradientNorm(5)]
+        public partial class AdamNet;
+        """;
+
+    /// <summary>SGD with Nesterov momentum, step decay and value clipping, on an L2 loss.</summary>
+    public const string SgdNet = """
+        using KernelGen;
+
+        namespace Demo.Training;
+
+        [Network(3)]
+        [Dense(5, Activation.Tanh)]
+        [Dense(2)]
+        [L2Loss]
+        [Sgd(0.1, Momentum = 0.9, Nesterov = true)]
+        [StepDecay(30, Gamma = 0.5)]
+        [ClipGradientValue(1)]
+        public partial class SgdNet;
+        """;
+
+    /// <summary>C# keywords as the names of the network and its container (escaped in code, plain in hint names).</summary>
+    public const string Keywords = """
+        using KernelGen;
+
+        namespace Demo;
+
+        public partial class @struct
+        {
+            [Network(2)]
+            [Dense(2, Name = "int")]
+            [L2Loss]
+            [RmsProp(0.01, Centered = true)]
+            public sealed partial class @class;
+        }
+        """;
+
     public static TheoryData<string, string, string[]> Specs => new()
     {
         { nameof(MnistNet), MnistNet, ["Demo.MnistNet.Float64.g.cs", "Demo.MnistNet.Network.g.cs"] },
-        { nameof(Regressor), Regressor, ["Demo.Nested.Outer.Regressor.Float64.g.cs", "Demo.Nested.Outer.Regressor.Network.g.cs"] },
+        { nameof(Regressor), Regressor, ["Demo.Nested.Outer+Regressor.Float64.g.cs", "Demo.Nested.Outer+Regressor.Network.g.cs"] },
         { nameof(TinyNet), TinyNet, ["TinyNet.Float64.g.cs", "TinyNet.Network.g.cs"] },
+        { nameof(AdamNet), AdamNet, ["Demo.Training.AdamNet.Float64.g.cs", "Demo.Training.AdamNet.Network.g.cs"] },
+        { nameof(SgdNet), SgdNet, ["Demo.Training.SgdNet.Float64.g.cs", "Demo.Training.SgdNet.Network.g.cs"] },
+        { nameof(Keywords), Keywords, ["Demo.struct+class.Float64.g.cs", "Demo.struct+class.Network.g.cs"] },
     };
 
     [Theory]

@@ -37,20 +37,27 @@ internal sealed class EmitContext
     public static string Int(int value) => SourceWriter.Literal(value);
 
     /// <summary>The label element type of the loss (int for class labels, T for targets), or null without a loss.</summary>
-    public string? LabelType => Plan.Loss switch
-    {
-        Model.LossKind.SoftmaxCrossEntropy => "int",
-        Model.LossKind.L2 => T,
-        _ => null,
-    };
+    public string? LabelType => Plan.Loss is null ? null : LossEmitter.TakesLabels(Plan.Loss) ? "int" : T;
 
-    public string ActivationOp(Activation activation) => activation switch
+    /// <summary>The operator type of a step's activation; parameterized ones name the step's nested parameter type.</summary>
+    public string ActivationOp(StepPlan step) => step.Activation switch
     {
         Activation.ReLU => $"{Ops}.ReluOp<{T}>",
         Activation.Sigmoid => $"{Ops}.SigmoidOp<{T}>",
         Activation.Tanh => $"{Ops}.TanhOp<{T}>",
+        Activation.LeakyReLU => $"{Ops}.LeakyReluOp<{T}, {ParameterType(step)}>",
+        Activation.ELU => $"{Ops}.EluOp<{T}, {ParameterType(step)}>",
+        Activation.Softplus => $"{Ops}.SoftplusOp<{T}>",
+        Activation.SiLU => $"{Ops}.SiluOp<{T}>",
+        Activation.GELU => step.Parameter != 0 ? $"{Ops}.GeluTanhOp<{T}>" : $"{Ops}.GeluOp<{T}>",
         _ => $"{Ops}.IdentityOp<{T}>",
     };
+
+    /// <summary>The nested type carrying a step's activation parameter as a compile-time constant.</summary>
+    public static string ParameterType(StepPlan step) => step.Name + "ActivationParameter";
+
+    /// <summary>Whether the step's activation takes a parameter type.</summary>
+    public static bool HasParameterType(StepPlan step) => step.Activation is Activation.LeakyReLU or Activation.ELU;
 
     /// <summary>A parameter-arena slice.</summary>
     public static string Param(int offset, int length) => $"_parameters.Slice({Int(offset)}, {Int(length)})";

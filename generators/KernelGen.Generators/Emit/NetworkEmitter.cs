@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using KernelGen.Generators.Helpers;
 using KernelGen.Generators.Lowering;
 using KernelGen.Generators.Model;
@@ -72,11 +73,52 @@ internal static class NetworkEmitter
         w.Line($"private readonly {EmitContext.Ns}.AlignedBuffer<{T}> _work;");
         w.Line("private readonly int _maxBatch;");
         w.Line("// Offsets into _work: each step's training-mode output, the input copy, two gradient and two inference buffers.");
-        for (int i = 0; i < c.Plan.Steps.Count; i++) w.Line($"private readonly int _out{i};");
-        w.Line("private readonly int _input, _gradA, _gradB, _inferA, _inferB;");
+        for (int i = 0; i < c.Plan.Steps.Count; i++)
+            foreach ((string name, _) in Buffers(c.Plan.Steps[i], i)) w.Line($"private readonly int {name};");
+        w.Line("private readonly int _input, _gradA, _gradB, _inferA, _inferB" + (NeedsInferScratch(c.Plan) ? ", _inferC, _inferS;" : ";"));
         w.Line("// Rows cached by the last Forward (0: no Backward possible).");
         w.Line("private int _cachedBatch;");
+        if (c.Plan.StatisticsLength > 0)
+        {
+            w.Line("// BatchNorm running statistics: per BatchNorm layer, its running means then its running variances.");
+            w.Line($"private readonly {EmitContext.Ns}.AlignedBuffer<{T}> _statistics = new({EmitContext.Int(c.Plan.StatisticsLength)});");
+        }
+        if (c.Plan.HasPenalties) w.Line("private double _activityPenalty;");
+        foreach (StepPlan step in c.Plan.Steps)
+        {
+            if (!EmitContext.HasParameterType(step)) continue;
+            w.Line($"private readonly struct {EmitContext.ParameterType(step)} : {EmitContext.Ops}.IScalarParameter<{T}>");
+            w.Line("{");
+            w.Line($"    public static {T} Value => {c.Literal(step.Parameter)};");
+            w.Line("}");
+        }
         w.Line();
+    }
+
+    /// <summary>The work buffers of one step: name and width per row (times maxBatchSize), or a fixed length when negative.</summary>
+    internal static IEnumerable<(string Name, int Width)> Buffers(StepPlan step, int i)
+    {
+        yield return ($"_out{i}", step.Out);
+        if (step.Kind == StepKind.Maxout || (step.Kind == StepKind.Dense && step.KeepsInput)) yield return ($"_pre{i}", step.DenseOut);
+        switch (step.Kind)
+        {
+            case StepKind.BatchNorm: yield return ($"_norm{i}", step.Out); yield return ($"_istd{i}", -step.Out); break;
+            case StepKind.LayerNorm: yield return ($"_norm{i}", step.Out); yield return ($"_istd{i}", 1); break;
+            case StepKind.GroupNorm: yield return ($"_norm{i}", step.Out); yield return ($"_istd{i}", step.Groups); break;
+            case StepKind.Dropout: yield return ($"_mask{i}", step.Out); break;
+        }
+    }
+
+    internal static bool NeedsInferScratch(KernelPlan plan)
+    {
+        foreach (StepPlan s in plan.Steps) if (s.Kind is StepKind.Maxout or StepKind.LayerNorm or StepKind.GroupNorm) return true;
+        return false;
+    }
+
+    internal static bool HasDropout(KernelPlan plan)
+    {
+        foreach (StepPlan s in plan.Steps) if (s.Kind == StepKind.Dropout) return true;
+        return false;
     }
 
     private static void EmitConstructor(SourceWriter w, EmitContext c)
@@ -91,15 +133,19 @@ internal static class NetworkEmitter
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"maxBatchSize\"/> is not positive, or so large that the buffers would not fit in an array.</exception>");
         using (w.Block($"public {EmitContext.Id(c.ClassName)}(int maxBatchSize, ulong seed = 0)"))
         {
-            int slots = p.Steps.Count + 5;
+            // An upper bound on the work buffer: each per-step buffer and each shared one is at most maxBatchSize × MaxWidth.
+            int slots = (NeedsInferScratch(p) ? 7 : 5) + p.Steps.Select((s, i) => Buffers(s, i).Count()).Sum();
             w.Line($"if (maxBatchSize <= 0 || (long)maxBatchSize * MaxWidth * {EmitContext.Int(slots)} + {EmitContext.Int(slots * 16)} > global::System.Array.MaxLength - 64)");
             w.Line($"    {EmitContext.Ns}.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatchSize), maxBatchSize, \"The maximum batch size must be positive and small enough for the network's buffers to fit in one array.\");");
             w.Line("_maxBatch = maxBatchSize;");
             w.Line("int offset = 0;");
             for (int i = 0; i < p.Steps.Count; i++)
-                w.Line($"_out{i} = offset; offset += {EmitContext.Ns}.AlignedBuffer<{c.T}>.RoundUp(maxBatchSize * {EmitContext.Int(p.Steps[i].Out)});");
+                foreach ((string name, int width) in Buffers(p.Steps[i], i))
+                    w.Line(width > 0
+                        ? $"{name} = offset; offset += {EmitContext.Ns}.AlignedBuffer<{c.T}>.RoundUp(maxBatchSize * {EmitContext.Int(width)});"
+                        : $"{name} = offset; offset += {EmitContext.Ns}.AlignedBuffer<{c.T}>.RoundUp({EmitContext.Int(-width)});");
             w.Line($"_input = offset; offset += {EmitContext.Ns}.AlignedBuffer<{c.T}>.RoundUp(maxBatchSize * InputFeatures);");
-            foreach (string f in new[] { "_gradA", "_gradB", "_inferA", "_inferB" })
+            foreach (string f in NeedsInferScratch(p) ? new[] { "_gradA", "_gradB", "_inferA", "_inferB", "_inferC", "_inferS" } : new[] { "_gradA", "_gradB", "_inferA", "_inferB" })
                 w.Line($"{f} = offset; offset += {EmitContext.Ns}.AlignedBuffer<{c.T}>.RoundUp(maxBatchSize * MaxWidth);");
             w.Line($"_work = new {EmitContext.Ns}.AlignedBuffer<{c.T}>(offset);");
             if (p.Optimizer is not null) w.Line($"_optimizer = {OptimizerEmitter.Creation(c)};");
@@ -126,50 +172,94 @@ internal static class NetworkEmitter
         w.Line($"public global::System.Collections.Generic.IReadOnlyList<{EmitContext.Ns}.ParameterTensor> ParameterTensors => s_tensors;");
         foreach (StepPlan s in p.Steps)
         {
-            if (s.Kind != StepKind.Dense) continue;
-            int wl = s.In * s.Out;
-            w.Line($"/// <summary>{s.Name} weights, [{s.In} × {s.Out}] row-major (inputs × units).</summary>");
-            w.Line($"public {EmitContext.Span}<{T}> {s.Name}Weights => {EmitContext.Param(s.WeightOffset, wl)};");
-            w.Line($"/// <summary>{s.Name} bias, [{s.Out}].</summary>");
-            w.Line($"public {EmitContext.Span}<{T}> {s.Name}Bias => {EmitContext.Param(s.BiasOffset, s.Out)};");
-            w.Line($"/// <summary>Gradient of the loss with respect to <see cref=\"{s.Name}Weights\"/>.</summary>");
-            w.Line($"public {EmitContext.Span}<{T}> {s.Name}WeightsGradient => {EmitContext.Grad(s.WeightOffset, wl)};");
-            w.Line($"/// <summary>Gradient of the loss with respect to <see cref=\"{s.Name}Bias\"/>.</summary>");
-            w.Line($"public {EmitContext.Span}<{T}> {s.Name}BiasGradient => {EmitContext.Grad(s.BiasOffset, s.Out)};");
+            if (s.Kind is StepKind.Dense or StepKind.Maxout)
+            {
+                int outputs = s.DenseOut, wl = s.In * outputs;
+                string shape = s.Kind == StepKind.Maxout ? $"units × pieces = {s.Out} × {s.Pieces}, each unit's pieces adjacent" : "units";
+                w.Line($"/// <summary>{s.Name} weights, [{s.In} × {outputs}] row-major (inputs × {shape}).</summary>");
+                w.Line($"public {EmitContext.Span}<{T}> {s.Name}Weights => {EmitContext.Param(s.WeightOffset, wl)};");
+                w.Line($"/// <summary>{s.Name} bias, [{outputs}].</summary>");
+                w.Line($"public {EmitContext.Span}<{T}> {s.Name}Bias => {EmitContext.Param(s.BiasOffset, outputs)};");
+                w.Line($"/// <summary>Gradient of the loss with respect to <see cref=\"{s.Name}Weights\"/>.</summary>");
+                w.Line($"public {EmitContext.Span}<{T}> {s.Name}WeightsGradient => {EmitContext.Grad(s.WeightOffset, wl)};");
+                w.Line($"/// <summary>Gradient of the loss with respect to <see cref=\"{s.Name}Bias\"/>.</summary>");
+                w.Line($"public {EmitContext.Span}<{T}> {s.Name}BiasGradient => {EmitContext.Grad(s.BiasOffset, outputs)};");
+            }
+            else if (s.GammaOffset >= 0)
+            {
+                w.Line($"/// <summary>{s.Name} scale γ, [{s.Out}].</summary>");
+                w.Line($"public {EmitContext.Span}<{T}> {s.Name}Gamma => {EmitContext.Param(s.GammaOffset, s.Out)};");
+                w.Line($"/// <summary>{s.Name} shift β, [{s.Out}].</summary>");
+                w.Line($"public {EmitContext.Span}<{T}> {s.Name}Beta => {EmitContext.Param(s.BetaOffset, s.Out)};");
+                if (s.StatisticsOffset >= 0)
+                {
+                    w.Line($"/// <summary>{s.Name} running mean (used by Predict and Loss), [{s.Out}].</summary>");
+                    w.Line($"public {EmitContext.Span}<{T}> {s.Name}RunningMean => _statistics.Slice({EmitContext.Int(s.StatisticsOffset)}, {EmitContext.Int(s.Out)});");
+                    w.Line($"/// <summary>{s.Name} running (unbiased) variance, [{s.Out}].</summary>");
+                    w.Line($"public {EmitContext.Span}<{T}> {s.Name}RunningVariance => _statistics.Slice({EmitContext.Int(s.StatisticsOffset + (s.Out + 15) / 16 * 16)}, {EmitContext.Int(s.Out)});");
+                }
+            }
+        }
+        if (p.StatisticsLength > 0)
+        {
+            w.Line("/// <summary>Every BatchNorm layer's running statistics (state, not parameters: never trained, saved with checkpoints).</summary>");
+            w.Line($"public {EmitContext.Span}<{T}> RunningStatistics => _statistics.Span;");
+        }
+        if (HasDropout(p))
+        {
+            w.Line("/// <summary>Seed of the dropout masks (set from the constructor's seed by <see cref=\"Initialize\"/>).</summary>");
+            w.Line("public ulong DropoutSeed { get; set; }");
+            w.Line("/// <summary>Counter of training forward passes; each pass draws fresh masks from (DropoutSeed, DropoutStep). Set it back to replay a mask.</summary>");
+            w.Line("public ulong DropoutStep { get; set; }");
         }
         w.Line();
     }
 
     private static void EmitInitialize(SourceWriter w, EmitContext c)
     {
-        w.Line("/// <summary>Re-initializes every parameter from <paramref name=\"seed\"/> (weights per layer as the spec says, biases zero), clears the gradients" + (c.Plan.Optimizer is not null ? " and resets the optimizer's state and step count" : "") + ".</summary>");
+        w.Line("/// <summary>Re-initializes every parameter from <paramref name=\"seed\"/> (weights per layer as the spec says, biases zero) and clears the gradients" + (c.Plan.Optimizer is not null ? "; also resets the optimizer's state and step count" : "") + ".</summary>");
         using (w.Block("public void Initialize(ulong seed)"))
         {
             w.Line("_parameters.Span.Clear();");
             w.Line("_gradients.Span.Clear();");
             w.Line("_cachedBatch = 0;");
             if (c.Plan.Optimizer is not null) w.Line("_optimizer.Reset();");
+            foreach (StepPlan s in c.Plan.Steps)
+            {
+                if (s.GammaOffset >= 0) w.Line($"{EmitContext.Param(s.GammaOffset, s.Out)}.Fill({c.Literal(1)});");
+                if (s.StatisticsOffset >= 0)
+                {
+                    w.Line($"_statistics.Slice({EmitContext.Int(s.StatisticsOffset)}, {EmitContext.Int(s.Out)}).Clear();");
+                    w.Line($"_statistics.Slice({EmitContext.Int(s.StatisticsOffset + (s.Out + 15) / 16 * 16)}, {EmitContext.Int(s.Out)}).Fill({c.Literal(1)});");
+                }
+            }
+            if (HasDropout(c.Plan)) { w.Line("DropoutSeed = seed;"); w.Line("DropoutStep = 0;"); }
             int stream = 0;
             foreach (StepPlan s in c.Plan.Steps)
             {
-                if (s.Kind != StepKind.Dense) continue;
+                if (s.Kind is not (StepKind.Dense or StepKind.Maxout)) continue;
                 string rng = "random" + EmitContext.Int(stream);
                 w.Line($"var {rng} = new {EmitContext.Ns}.KernelRandom(seed, {EmitContext.Int(++stream)});");
-                w.Line($"{EmitContext.Ns}.Initializers.Fill<{c.T}>({s.Name}Weights, {EmitContext.Ns}.Init.{s.Init}, {EmitContext.Int(s.In)}, {EmitContext.Int(s.Out)}, ref {rng});");
+                w.Line($"{EmitContext.Ns}.Initializers.Fill<{c.T}>({s.Name}Weights, {EmitContext.Ns}.Init.{s.Init}, {EmitContext.Int(s.In)}, {EmitContext.Int(s.DenseOut)}, ref {rng});");
             }
         }
         w.Line();
     }
 
     /// <summary>Emits the forward chain; <paramref name="outputs"/> maps each step to its destination expression.</summary>
-    internal static void EmitChain(SourceWriter w, EmitContext c, string input, IReadOnlyList<string> outputs)
+    internal static void EmitChain(SourceWriter w, EmitContext c, string input, IReadOnlyList<string> outputs, bool training)
     {
         string source = input;
+        if (!training && c.Plan.HasPenalties) w.Line("_activityPenalty = 0;");
         for (int i = 0; i < c.Plan.Steps.Count; i++)
         {
-            StepEmitter.Forward(w, c, c.Plan.Steps[i], source, outputs[i]);
+            StepPlan step = c.Plan.Steps[i];
+            StepEmitter.Forward(w, c, step, i, source, outputs[i], training);
+            if (!training && step.ActivityL1 > 0)
+                w.Line($"_activityPenalty += {SourceWriter.Literal(step.ActivityL1, false)} / batch * {EmitContext.Kernels}.Regularization.SumOfAbs<{c.T}>({outputs[i]});");
             source = outputs[i];
         }
+        if (training && HasDropout(c.Plan)) w.Line("DropoutStep++;");
     }
 
     private static void EmitPredict(SourceWriter w, EmitContext c)
@@ -192,7 +282,7 @@ internal static class NetworkEmitter
             for (int i = 0; i < p.Steps.Count; i++)
                 outs.Add(i == p.Steps.Count - 1 ? "outputs" : EmitContext.Work(i % 2 == 0 ? "_inferA" : "_inferB", p.Steps[i].Out));
             if (p.Steps.Count == 0) w.Line("inputs.CopyTo(outputs);");
-            EmitChain(w, c, "inputs", outs);
+            EmitChain(w, c, "inputs", outs, training: false);
         }
         w.Line();
     }
@@ -219,7 +309,7 @@ internal static class NetworkEmitter
         {
             var outs = new List<string>();
             for (int i = 0; i < p.Steps.Count; i++) outs.Add(EmitContext.Work("_out" + i, p.Steps[i].Out));
-            EmitChain(w, c, "inputs", outs);
+            EmitChain(w, c, "inputs", outs, training: true);
         }
         w.Line();
     }
@@ -253,14 +343,10 @@ internal static class NetworkEmitter
             {
                 StepPlan s = p.Steps[i];
                 string gradient = EmitContext.Work(inA ? "_gradA" : "_gradB", s.Out);
+                string other = EmitContext.Work(inA ? "_gradB" : "_gradA", s.Out);
                 string input = i == 0 ? "inputs" : EmitContext.Work("_out" + (i - 1), s.In);
                 string output = EmitContext.Work("_out" + i, s.Out);
-                string? inputGradient;
-                bool optional = false;
-                if (i == 0) { inputGradient = "inputGradient"; optional = true; }
-                else if (s.Kind == StepKind.Dense) { inputGradient = EmitContext.Work(inA ? "_gradB" : "_gradA", s.In); inA = !inA; }
-                else inputGradient = null; // in place
-                StepEmitter.Backward(w, c, s, input, output, gradient, inputGradient, optional);
+                if (StepEmitter.Backward(w, c, s, i, input, output, gradient, other, i == 0 ? "inputGradient" : null)) inA = !inA;
             }
         }
         w.Line();

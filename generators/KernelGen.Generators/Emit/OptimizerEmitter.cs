@@ -63,7 +63,7 @@ internal static class OptimizerEmitter
         KernelPlan p = c.Plan;
         string T = c.T;
         string labelType = c.LabelType!;
-        string paramName = p.Loss == LossKind.SoftmaxCrossEntropy ? "labels" : "targets";
+        string paramName = LossEmitter.TakesLabels(p.Loss) ? "labels" : "targets";
         OptimizerPlan o = p.Optimizer!;
 
         w.Line($"private readonly {Optimization}.Optimizer<{T}> _optimizer;");

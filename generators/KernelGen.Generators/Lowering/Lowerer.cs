@@ -26,41 +26,91 @@ internal static class Lowerer
         {
             LayerSpec layer = spec.Layers[i];
             var activation = (Activation)layer.ActivationValue;
-            if (layer.Kind == LayerKind.Dense)
+            double parameter = ActivationParameter(activation, layer.ActivationParameter);
+            double l1 = double.IsNaN(layer.L1) ? spec.L1 : layer.L1, l2 = double.IsNaN(layer.L2) ? spec.L2 : layer.L2;
+            switch (layer.Kind)
             {
-                steps.Add(new StepPlan(StepKind.Dense, names[i], width, layer.Units, activation, (Init)layer.InitValue, -1, -1));
-                width = layer.Units;
-            }
-            else if (activation != Activation.Identity)
-            {
-                int last = steps.Count - 1;
-                if (last >= 0 && steps[last].Kind == StepKind.Dense && steps[last].Activation == Activation.Identity)
-                    steps[last] = steps[last] with { Activation = activation };
-                else
-                    steps.Add(new StepPlan(StepKind.Activation, names[i], width, width, activation, Init.Auto, -1, -1));
+                case LayerKind.Dense:
+                    steps.Add(new StepPlan(StepKind.Dense, names[i], width, layer.Units, activation, (Init)layer.InitValue, -1, -1)
+                        { Parameter = parameter, L1 = l1, L2 = l2, ActivityL1 = layer.ActivityL1 });
+                    width = layer.Units;
+                    break;
+                case LayerKind.Maxout:
+                    steps.Add(new StepPlan(StepKind.Maxout, names[i], width, layer.Units, Activation.Identity, (Init)layer.InitValue, -1, -1)
+                        { Pieces = layer.Pieces, L1 = l1, L2 = l2 });
+                    maxWidth = System.Math.Max(maxWidth, layer.Units * layer.Pieces);
+                    width = layer.Units;
+                    break;
+                case LayerKind.BatchNorm:
+                    steps.Add(Same(StepKind.BatchNorm) with { Epsilon = Or(layer.Epsilon, 1e-5), Momentum = Or(layer.Momentum, 0.1) });
+                    break;
+                case LayerKind.LayerNorm:
+                    steps.Add(Same(StepKind.LayerNorm) with { Epsilon = Or(layer.Epsilon, 1e-5) });
+                    break;
+                case LayerKind.GroupNorm:
+                    steps.Add(Same(StepKind.GroupNorm) with { Epsilon = Or(layer.Epsilon, 1e-5), Groups = layer.Groups });
+                    break;
+                case LayerKind.Dropout:
+                    if (layer.DropProbability > 0) steps.Add(Same(StepKind.Dropout) with { DropProbability = layer.DropProbability });
+                    break;
+                case LayerKind.Softmax:
+                    steps.Add(Same(StepKind.Softmax));
+                    break;
+                default:
+                    if (activation == Activation.Identity) break;
+                    int last = steps.Count - 1;
+                    if (last >= 0 && steps[last].Kind == StepKind.Dense && steps[last].Activation == Activation.Identity)
+                        steps[last] = steps[last] with { Activation = activation, Parameter = parameter };
+                    else
+                        steps.Add(Same(StepKind.Activation) with { Activation = activation, Parameter = parameter });
+                    break;
             }
             if (width > maxWidth) maxWidth = width;
+
+            StepPlan Same(StepKind kind) => new(kind, names[i], width, width, Activation.Identity, Init.Auto, -1, -1);
         }
 
-        // Resolve Init.Auto and lay out the arena.
+        // Resolve Init.Auto and lay out the arena: weights then bias for dense and maxout, γ then β for normalization.
         var tensors = new List<TensorPlan>();
-        int offset = 0, count = 0;
+        int offset = 0, count = 0, statistics = 0;
+        bool penalties = false;
         for (int i = 0; i < steps.Count; i++)
         {
             StepPlan step = steps[i];
-            if (step.Kind != StepKind.Dense) continue;
-            Init init = step.Init != Init.Auto ? step.Init : step.Activation == Activation.ReLU ? Init.HeNormal : Init.XavierUniform;
-            int weights = offset;
-            tensors.Add(new TensorPlan(step.Name + ".Weights", weights, step.In, step.Out, true));
-            offset = Align(offset + step.In * step.Out);
-            int bias = offset;
-            tensors.Add(new TensorPlan(step.Name + ".Bias", bias, 1, step.Out, false));
-            offset = Align(offset + step.Out);
-            count += step.In * step.Out + step.Out;
-            steps[i] = step with { Init = init, WeightOffset = weights, BiasOffset = bias };
+            penalties |= step.L1 > 0 || step.L2 > 0 || step.ActivityL1 > 0;
+            if (step.Kind is StepKind.Dense or StepKind.Maxout)
+            {
+                Init init = step.Init != Init.Auto ? step.Init : FeedsRelu(steps, i) ? Init.HeNormal : Init.XavierUniform;
+                int outputs = step.DenseOut;
+                int weights = offset;
+                tensors.Add(new TensorPlan(step.Name + ".Weights", weights, step.In, outputs, true));
+                offset = Align(offset + step.In * outputs);
+                int bias = offset;
+                tensors.Add(new TensorPlan(step.Name + ".Bias", bias, 1, outputs, false));
+                offset = Align(offset + outputs);
+                count += step.In * outputs + outputs;
+                steps[i] = step with { Init = init, WeightOffset = weights, BiasOffset = bias };
+            }
+            else if (step.Kind is StepKind.BatchNorm or StepKind.LayerNorm or StepKind.GroupNorm)
+            {
+                int gamma = offset;
+                tensors.Add(new TensorPlan(step.Name + ".Gamma", gamma, 1, step.Out, false));
+                offset = Align(offset + step.Out);
+                int beta = offset;
+                tensors.Add(new TensorPlan(step.Name + ".Beta", beta, 1, step.Out, false));
+                offset = Align(offset + step.Out);
+                count += 2 * step.Out;
+                steps[i] = step with { GammaOffset = gamma, BetaOffset = beta };
+                if (step.Kind == StepKind.BatchNorm)
+                {
+                    steps[i] = steps[i] with { StatisticsOffset = statistics };
+                    statistics = Align(statistics + step.Out) + Align(step.Out);
+                }
+            }
         }
 
-        LossKind? loss = spec.Losses.Count > 0 ? spec.Losses[0].Kind : null;
+        LossSpec? lossSpec = spec.Losses.Count > 0 ? spec.Losses[0] : null;
+        LossKind? loss = lossSpec?.Kind;
         OptimizerSpec? optimizer = spec.Optimizers.Count > 0 ? spec.Optimizers[0] : null;
         return new KernelPlan(
             spec.Type,
@@ -74,7 +124,35 @@ internal static class Lowerer
             tensors.ToEquatableArray(),
             loss,
             optimizer is null ? null : new OptimizerPlan(optimizer.Kind, optimizer.LearningRate, optimizer.Options),
-            spec.TrainingOptions.Select(o => new TrainingOptionPlan(o.Kind, o.Values)).ToEquatableArray());
+            spec.TrainingOptions.Select(o => new TrainingOptionPlan(o.Kind, o.Values)).ToEquatableArray())
+        {
+            LossParameter = lossSpec is null ? 0 : Or(lossSpec.Parameter, lossSpec.Kind == LossKind.Hinge ? 1 : 0),
+            StatisticsLength = statistics,
+            HasPenalties = penalties,
+        };
+    }
+
+    private static double Or(double value, double fallback) => double.IsNaN(value) ? fallback : value;
+
+    private static double ActivationParameter(Activation activation, double value) => activation switch
+    {
+        Activation.LeakyReLU => Or(value, 0.01),
+        Activation.ELU => Or(value, 1.0),
+        Activation.GELU => Or(value, 0),
+        _ => 0,
+    };
+
+    /// <summary>Whether the dense step at <paramref name="i"/> feeds a ReLU-family activation (its own, or the next one after
+    /// normalization and dropout steps): He initialization then, Xavier otherwise.</summary>
+    private static bool FeedsRelu(List<StepPlan> steps, int i)
+    {
+        if (steps[i].Activation != Activation.Identity) return steps[i].Activation is Activation.ReLU or Activation.LeakyReLU;
+        for (int k = i + 1; k < steps.Count; k++)
+        {
+            if (steps[k].Kind is StepKind.BatchNorm or StepKind.LayerNorm or StepKind.GroupNorm or StepKind.Dropout) continue;
+            return steps[k].Kind == StepKind.Activation && steps[k].Activation is Activation.ReLU or Activation.LeakyReLU;
+        }
+        return false;
     }
 
     private static int Align(int offset) => (offset + TensorAlignment - 1) / TensorAlignment * TensorAlignment;
@@ -86,13 +164,20 @@ internal static class Lowerer
         foreach (StepPlan step in steps)
         {
             text.Append(" → ").Append(step.Name);
-            if (step.Kind == StepKind.Dense)
+            if (step.Kind is StepKind.Dense or StepKind.Maxout)
             {
                 text.Append(' ').Append(step.Out.ToString(CultureInfo.InvariantCulture));
                 if (step.Activation != Activation.Identity) text.Append(" + ").Append(step.Activation.ToString());
             }
         }
-        if (loss is { } l) text.Append(" → ").Append(l == LossKind.SoftmaxCrossEntropy ? "softmax cross-entropy" : "L2 divergence");
+        if (loss is { } l) text.Append(" → ").Append(l switch
+        {
+            LossKind.SoftmaxCrossEntropy => "softmax cross-entropy",
+            LossKind.L2 => "L2 divergence",
+            LossKind.KLDivergence => "KL divergence",
+            LossKind.Hinge => "multiclass hinge",
+            _ => "binary cross-entropy",
+        });
         if (optimizer is not null)
             text.Append("; ").Append(optimizer.Kind.ToString()).Append(", learning rate ").Append(optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture));
         return text.ToString();

@@ -24,7 +24,15 @@ internal sealed record NetworkSpec(
     EquatableArray<LayerSpec> Layers,
     EquatableArray<LossSpec> Losses,
     EquatableArray<OptimizerSpec> Optimizers,
-    EquatableArray<TrainingOptionSpec> TrainingOptions);
+    EquatableArray<TrainingOptionSpec> TrainingOptions)
+{
+    /// <summary>Network-wide L2 penalty λ on weights ([L2Regularization]); 0 = none, NaN = invalid as written.</summary>
+    public double L2 { get; init; }
+    /// <summary>Network-wide L1 penalty λ on weights ([L1Regularization]).</summary>
+    public double L1 { get; init; }
+    /// <summary>Locations of the regularization attributes, for diagnostics.</summary>
+    public LocationInfo? RegularizationLocation { get; init; }
+}
 
 /// <summary>The target type: namespace, name and the chain of containing types (outermost first).</summary>
 internal sealed record TypeSpec(string? Namespace, string Name, EquatableArray<ContainingTypeSpec> ContainingTypes)
@@ -49,9 +57,16 @@ internal enum LayerKind
 {
     Dense,
     Activation,
+    Maxout,
+    BatchNorm,
+    LayerNorm,
+    GroupNorm,
+    Dropout,
+    Softmax,
 }
 
-/// <summary>One layer as written. <see cref="ActivationValue"/> and <see cref="InitValue"/> hold the raw enum values.</summary>
+/// <summary>One layer as written. <see cref="ActivationValue"/> and <see cref="InitValue"/> hold the raw enum values;
+/// the init-only members carry the options of the other layer kinds (NaN where unset).</summary>
 internal sealed record LayerSpec(
     LayerKind Kind,
     string AttributeName,
@@ -59,17 +74,44 @@ internal sealed record LayerSpec(
     int ActivationValue,
     int InitValue,
     string? Name,
-    LocationInfo? Location);
+    LocationInfo? Location)
+{
+    /// <summary>The activation's parameter: LeakyReLU slope, ELU α, GELU approximate (1) or exact (0); NaN = default.</summary>
+    public double ActivationParameter { get; init; } = double.NaN;
+    /// <summary>Maxout pieces.</summary>
+    public int Pieces { get; init; }
+    /// <summary>GroupNorm groups.</summary>
+    public int Groups { get; init; }
+    /// <summary>Normalization ε, BatchNorm momentum, Dropout probability (NaN = default).</summary>
+    public double Epsilon { get; init; } = double.NaN;
+    /// <summary>BatchNorm momentum (NaN = default 0.1).</summary>
+    public double Momentum { get; init; } = double.NaN;
+    /// <summary>Dropout's drop probability.</summary>
+    public double DropProbability { get; init; } = double.NaN;
+    /// <summary>Per-layer weight penalties (NaN = inherit the network's) and the activity L1 penalty (0 = off).</summary>
+    public double L1 { get; init; } = double.NaN;
+    /// <summary>See <see cref="L1"/>.</summary>
+    public double L2 { get; init; } = double.NaN;
+    /// <summary>λ of the L1 penalty on this layer's output activations.</summary>
+    public double ActivityL1 { get; init; }
+}
 
 /// <summary>Loss kinds.</summary>
 internal enum LossKind
 {
     SoftmaxCrossEntropy,
     L2,
+    KLDivergence,
+    Hinge,
+    BinaryCrossEntropy,
 }
 
 /// <summary>A loss attribute.</summary>
-internal sealed record LossSpec(LossKind Kind, string AttributeName, LocationInfo? Location);
+internal sealed record LossSpec(LossKind Kind, string AttributeName, LocationInfo? Location)
+{
+    /// <summary>Label smoothing (softmax cross-entropy) or margin (hinge); NaN = default.</summary>
+    public double Parameter { get; init; } = double.NaN;
+}
 
 /// <summary>Optimizer kinds; the names match KernelGen.Optimization.OptimizerKind, which the emitted code uses.</summary>
 internal enum OptimizerKind

@@ -13,6 +13,16 @@ namespace KernelGen
         Sigmoid = 2,
         /// <summary>f(x) = tanh(x); f′ = 1 − f².</summary>
         Tanh = 3,
+        /// <summary>f(x) = x for x &gt; 0, else 0.01·x (PyTorch's default slope; use [LeakyReLU(slope)] for another).</summary>
+        LeakyReLU = 4,
+        /// <summary>f(x) = x for x &gt; 0, else e^x − 1 (α = 1; use [Elu(alpha)] for another).</summary>
+        ELU = 5,
+        /// <summary>f(x) = log(1 + e^x).</summary>
+        Softplus = 6,
+        /// <summary>f(x) = x·σ(x) (SiLU, Swish).</summary>
+        SiLU = 7,
+        /// <summary>f(x) = x·Φ(x), the exact GELU (use [Gelu(Approximate = true)] for the tanh form).</summary>
+        GELU = 8,
     }
 
     /// <summary>Weight initialization of a layer. Biases start at zero.</summary>

@@ -366,28 +366,46 @@ public static class Optimizers
     internal static void AdamCore<T, TV, TF>(ref T p, ref T g, ref T m, ref T v, nuint n, in AdamCoefficients<T> c, in GradientTransform<T> t)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T> where TF : struct, IFlag
     {
+        // Coefficients are broadcast once, outside the loop, so the body keeps them in registers.
+        var k = new AdamRegisters<T, TV>(c);
         nuint w = (nuint)TV.Count, i = 0;
         for (; i + 2 * w <= n; i += 2 * w)
         {
-            AdamBody<T, TV, TF>(ref p, ref g, ref m, ref v, i, c, t);
-            AdamBody<T, TV, TF>(ref p, ref g, ref m, ref v, i + w, c, t);
+            AdamBody<T, TV, TF>(ref p, ref g, ref m, ref v, i, k.Beta1, k.OneMinusBeta1, k.Beta2, k.OneMinusBeta2, k.NegStepSize, k.InvSqrtBc2, k.Epsilon, k.Decay, t);
+            AdamBody<T, TV, TF>(ref p, ref g, ref m, ref v, i + w, k.Beta1, k.OneMinusBeta1, k.Beta2, k.OneMinusBeta2, k.NegStepSize, k.InvSqrtBc2, k.Epsilon, k.Decay, t);
         }
-        for (; i + w <= n; i += w) AdamBody<T, TV, TF>(ref p, ref g, ref m, ref v, i, c, t);
-        for (; i < n; i++) AdamBody<T, SimdScalar<T>, TF>(ref p, ref g, ref m, ref v, i, c, t);
+        for (; i + w <= n; i += w)
+            AdamBody<T, TV, TF>(ref p, ref g, ref m, ref v, i, k.Beta1, k.OneMinusBeta1, k.Beta2, k.OneMinusBeta2, k.NegStepSize, k.InvSqrtBc2, k.Epsilon, k.Decay, t);
+        var s = new AdamRegisters<T, SimdScalar<T>>(c);
+        for (; i < n; i++)
+            AdamBody<T, SimdScalar<T>, TF>(ref p, ref g, ref m, ref v, i, s.Beta1, s.OneMinusBeta1, s.Beta2, s.OneMinusBeta2, s.NegStepSize, s.InvSqrtBc2, s.Epsilon, s.Decay, t);
+    }
+
+    private readonly struct AdamRegisters<T, TV> where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
+    {
+        public readonly TV Beta1, OneMinusBeta1, Beta2, OneMinusBeta2, NegStepSize, InvSqrtBc2, Epsilon, Decay;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public AdamRegisters(in AdamCoefficients<T> c)
+        {
+            Beta1 = TV.Create(c.Beta1); OneMinusBeta1 = TV.Create(c.OneMinusBeta1); Beta2 = TV.Create(c.Beta2); OneMinusBeta2 = TV.Create(c.OneMinusBeta2);
+            NegStepSize = TV.Create(c.NegStepSize); InvSqrtBc2 = TV.Create(c.InvSqrtBc2); Epsilon = TV.Create(c.Epsilon); Decay = TV.Create(c.Decay);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AdamBody<T, TV, TF>(ref T p, ref T g, ref T m, ref T v, nuint i, in AdamCoefficients<T> c, in GradientTransform<T> t)
+    private static void AdamBody<T, TV, TF>(ref T p, ref T g, ref T m, ref T v, nuint i, TV beta1, TV oneMinusBeta1, TV beta2, TV oneMinusBeta2,
+        TV negStepSize, TV invSqrtBc2, TV epsilon, TV decay, in GradientTransform<T> t)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T> where TF : struct, IFlag
     {
         TV pv = TV.Load(ref p, i);
         TV gv = Gradient<T, TV, TF>(ref g, i, pv, t);
-        TV mv = Flush<T, TV>(TV.MultiplyAdd(TV.Create(c.Beta1), TV.Load(ref m, i), gv * TV.Create(c.OneMinusBeta1)));
-        TV vv = Flush<T, TV>(TV.MultiplyAdd(TV.Create(c.Beta2), TV.Load(ref v, i), gv * gv * TV.Create(c.OneMinusBeta2)));
+        TV mv = Flush<T, TV>(TV.MultiplyAdd(beta1, TV.Load(ref m, i), gv * oneMinusBeta1));
+        TV vv = Flush<T, TV>(TV.MultiplyAdd(beta2, TV.Load(ref v, i), gv * gv * oneMinusBeta2));
         TV.Store(mv, ref m, i);
         TV.Store(vv, ref v, i);
-        TV denominator = TV.MultiplyAdd(TV.Sqrt(vv), TV.Create(c.InvSqrtBc2), TV.Create(c.Epsilon));
-        TV.Store(TV.MultiplyAdd(TV.Create(c.NegStepSize), mv / denominator, pv * TV.Create(c.Decay)), ref p, i);
+        TV denominator = TV.MultiplyAdd(TV.Sqrt(vv), invSqrtBc2, epsilon);
+        TV.Store(TV.MultiplyAdd(negStepSize, mv / denominator, pv * decay), ref p, i);
     }
 
     // ---- NAdam ------------------------------------------------------------------------------------------------------

@@ -99,3 +99,139 @@ public readonly struct TanhOp<T> : IActivationOp<T> where T : unmanaged, IBinary
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Backward<TV>(TV y, TV dy) where TV : struct, ISimd<TV, T> => dy * (TV.Create(T.One) - y * y);
 }
+
+/// <summary>A compile-time scalar: the generator emits one such type per parameterized activation (its slope or α),
+/// so the constant folds into the specialized kernel.</summary>
+public interface IScalarParameter<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <summary>The value.</summary>
+    static abstract T Value { get; }
+}
+
+/// <summary>Computes y = x for x &gt; 0, else s·x (PyTorch LeakyReLU, negative_slope s = <typeparamref name="TSlope"/>, 0 ≤ s &lt; 1);
+/// dx = dy where y &gt; 0, else s·dy. NaN propagates.</summary>
+public readonly struct LeakyReluOp<T, TSlope> : IActivationOp<T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T> where TSlope : IScalarParameter<T>
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T> => TV.SelectGreaterThan(x, TV.Zero, x, x * TV.Create(TSlope.Value));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Backward<TV>(TV y, TV dy) where TV : struct, ISimd<TV, T> => TV.SelectGreaterThan(y, TV.Zero, dy, dy * TV.Create(TSlope.Value));
+}
+
+/// <summary>Computes y = x for x &gt; 0, else α·(e^x − 1) (PyTorch ELU, α = <typeparamref name="TAlpha"/> &gt; 0, expm1 without
+/// cancellation); dx = dy where y &gt; 0, else dy·(y + α). Saturates to −α; NaN propagates.</summary>
+public readonly struct EluOp<T, TAlpha> : IActivationOp<T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAlpha : IScalarParameter<T>
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T> =>
+        TV.SelectGreaterThan(x, TV.Zero, x, TV.Create(TAlpha.Value) * VectorMath.Expm1<T, TV>(TV.Min(x, TV.Zero)));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Backward<TV>(TV y, TV dy) where TV : struct, ISimd<TV, T> => TV.SelectGreaterThan(y, TV.Zero, dy, dy * (y + TV.Create(TAlpha.Value)));
+}
+
+/// <summary>
+/// Computes y = log(1 + e^x) = max(x, 0) + log1p(e^(−|x|)) (PyTorch Softplus with β = 1; exact for large |x|, no
+/// overflow); dx = dy·σ(x) = dy·(1 − e^(−y)) = −dy·expm1(−y). NaN propagates.
+/// </summary>
+public readonly struct SoftplusOp<T> : IActivationOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T> =>
+        TV.Max(x, TV.Zero) + VectorMath.Log1p<T, TV>(TV.Exp(-TV.Abs(x)));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Backward<TV>(TV y, TV dy) where TV : struct, ISimd<TV, T> => -dy * VectorMath.Expm1<T, TV>(-y);
+}
+
+/// <summary>
+/// An activation whose derivative needs the pre-activation x (not expressible through y alone): the generator keeps
+/// x for backward.
+/// </summary>
+public interface IInputActivationOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <summary>Computes y = f(x) lane-wise.</summary>
+    static abstract TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T>;
+    /// <summary>Computes dx = dy·f′(x) lane-wise.</summary>
+    static abstract TV Backward<TV>(TV x, TV dy) where TV : struct, ISimd<TV, T>;
+}
+
+/// <summary>Computes y = x·σ(x) (SiLU / Swish, PyTorch SiLU); dx = dy·σ(x)·(1 + x·(1 − σ(x))).</summary>
+public readonly struct SiluOp<T> : IInputActivationOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T> => x * VectorMath.Sigmoid<T, TV>(x);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Backward<TV>(TV x, TV dy) where TV : struct, ISimd<TV, T>
+    {
+        TV s = VectorMath.Sigmoid<T, TV>(x);
+        return dy * s * TV.MultiplyAdd(x, TV.Create(T.One) - s, TV.Create(T.One));
+    }
+}
+
+/// <summary>
+/// Computes the exact GELU y = x·Φ(x) = ½x·(1 + erf(x/√2)) (PyTorch GELU, approximate='none');
+/// dx = dy·(Φ(x) + x·φ(x)) with φ(x) = e^(−x²/2)/√(2π).
+/// </summary>
+public readonly struct GeluOp<T> : IInputActivationOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private static T InvSqrt2 => T.CreateTruncating(0.70710678118654752440);
+    private static T InvSqrt2Pi => T.CreateTruncating(0.39894228040143267794);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T>
+    {
+        TV half = TV.Create(T.CreateTruncating(0.5));
+        return half * x * (TV.Create(T.One) + VectorMath.Erf<T, TV>(x * TV.Create(InvSqrt2)));
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Backward<TV>(TV x, TV dy) where TV : struct, ISimd<TV, T>
+    {
+        TV half = TV.Create(T.CreateTruncating(0.5));
+        TV cdf = half * (TV.Create(T.One) + VectorMath.Erf<T, TV>(x * TV.Create(InvSqrt2)));
+        TV pdf = TV.Create(InvSqrt2Pi) * TV.Exp(-half * x * x);
+        return dy * TV.MultiplyAdd(x, pdf, cdf);
+    }
+}
+
+/// <summary>
+/// Computes PyTorch's tanh approximation of GELU (approximate='tanh'): y = ½x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715x³);
+/// dx = dy·(½(1 + t) + ½x·(1 − t²)·√(2/π)·(1 + 3·0.044715x²)), t = tanh(u).
+/// </summary>
+public readonly struct GeluTanhOp<T> : IInputActivationOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private static T Sqrt2OverPi => T.CreateTruncating(0.79788456080286535588);
+    private static T Cubic => T.CreateTruncating(0.044715);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T>
+    {
+        TV half = TV.Create(T.CreateTruncating(0.5));
+        TV u = TV.Create(Sqrt2OverPi) * TV.MultiplyAdd(TV.Create(Cubic) * x * x, x, x);
+        return half * x * (TV.Create(T.One) + VectorMath.Tanh<T, TV>(u));
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Backward<TV>(TV x, TV dy) where TV : struct, ISimd<TV, T>
+    {
+        TV one = TV.Create(T.One), half = TV.Create(T.CreateTruncating(0.5));
+        TV x2 = x * x;
+        TV u = TV.Create(Sqrt2OverPi) * TV.MultiplyAdd(TV.Create(Cubic) * x2, x, x);
+        TV t = VectorMath.Tanh<T, TV>(u);
+        TV du = TV.Create(Sqrt2OverPi) * TV.MultiplyAdd(TV.Create(T.CreateTruncating(3 * 0.044715)), x2, one);
+        return dy * (half * (one + t) + half * x * (one - t * t) * du);
+    }
+}

@@ -33,6 +33,50 @@ public static class Elementwise
         else Backward<T, TOp, SimdScalar<T>>(ref y, ref g, (nuint)gradient.Length);
     }
 
+    /// <summary>Computes output[i] = f(input[i]) for an activation whose derivative needs its input (input is kept).</summary>
+    public static void ForwardInput<T, TOp>(ReadOnlySpan<T> input, Span<T> output)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IInputActivationOp<T>
+    {
+        ThrowHelper.ThrowIfLengthLessThan(input.Length, output.Length, nameof(input));
+        ref T x = ref MemoryMarshal.GetReference(input);
+        ref T y = ref MemoryMarshal.GetReference(output);
+        nuint n = (nuint)output.Length;
+        if (Vector512.IsHardwareAccelerated) ForwardInputCore<T, TOp, Simd512<T>>(ref x, ref y, n);
+        else if (Vector256.IsHardwareAccelerated) ForwardInputCore<T, TOp, Simd256<T>>(ref x, ref y, n);
+        else ForwardInputCore<T, TOp, SimdScalar<T>>(ref x, ref y, n);
+    }
+
+    /// <summary>Computes gradient[i] = gradient[i]·f′(input[i]) in place.</summary>
+    public static void BackwardInputInPlace<T, TOp>(ReadOnlySpan<T> input, Span<T> gradient)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IInputActivationOp<T>
+    {
+        ThrowHelper.ThrowIfLengthLessThan(input.Length, gradient.Length, nameof(input));
+        ref T x = ref MemoryMarshal.GetReference(input);
+        ref T g = ref MemoryMarshal.GetReference(gradient);
+        nuint n = (nuint)gradient.Length;
+        if (Vector512.IsHardwareAccelerated) BackwardInputCore<T, TOp, Simd512<T>>(ref x, ref g, n);
+        else if (Vector256.IsHardwareAccelerated) BackwardInputCore<T, TOp, Simd256<T>>(ref x, ref g, n);
+        else BackwardInputCore<T, TOp, SimdScalar<T>>(ref x, ref g, n);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ForwardInputCore<T, TOp, TV>(ref T x, ref T y, nuint n)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IInputActivationOp<T> where TV : struct, ISimd<TV, T>
+    {
+        nuint w = (nuint)TV.Count, i = 0;
+        for (; i + w <= n; i += w) TV.Store(TOp.Forward(TV.Load(ref x, i)), ref y, i);
+        for (; i < n; i++) SimdScalar<T>.Store(TOp.Forward(SimdScalar<T>.Load(ref x, i)), ref y, i);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void BackwardInputCore<T, TOp, TV>(ref T x, ref T g, nuint n)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IInputActivationOp<T> where TV : struct, ISimd<TV, T>
+    {
+        nuint w = (nuint)TV.Count, i = 0;
+        for (; i + w <= n; i += w) TV.Store(TOp.Backward(TV.Load(ref x, i), TV.Load(ref g, i)), ref g, i);
+        for (; i < n; i++) SimdScalar<T>.Store(TOp.Backward(SimdScalar<T>.Load(ref x, i), SimdScalar<T>.Load(ref g, i)), ref g, i);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Forward<T, TOp, TV>(ref T x, nuint n)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IActivationOp<T> where TV : struct, ISimd<TV, T>

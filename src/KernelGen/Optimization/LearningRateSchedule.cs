@@ -62,7 +62,7 @@ public readonly record struct LearningRateSchedule(ScheduleKind Kind, double Per
             _ => false,
         };
         if (!ok) ThrowHelper.ThrowArgumentOutOfRange(nameof(LearningRateSchedule), this, "Schedule parameters out of range.");
-        if (WarmupSteps < 0 || WarmupStartFactor < 0 || WarmupStartFactor > 1)
+        if (WarmupSteps < 0 || !(WarmupStartFactor >= 0 && WarmupStartFactor <= 1))
             ThrowHelper.ThrowArgumentOutOfRange(nameof(WarmupSteps), this, "Warm-up needs steps ≥ 0 and a start factor in [0, 1].");
     }
 
