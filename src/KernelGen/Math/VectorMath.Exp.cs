@@ -17,7 +17,7 @@ public static partial class VectorMath
         where TV : struct, ISimd<TV, T> => Splat<T, TV>(89f, 710.0);
 
     /// <summary>
-    /// Computes e^x lane-wise to within one ulp of the correctly rounded result (measured: 0.75 ulp in float, worst
+    /// Computes e^x lane-wise to within one ulp of the correctly rounded result (measured: 0.77 ulp in float, worst
     /// where the result is subnormal; the library vector exponential reaches 1.77 ulp in float), with gradual underflow
     /// to +0 and overflow to +∞. e^NaN = NaN, e^+∞ = +∞, e^−∞ = +0.
     /// </summary>

@@ -41,18 +41,14 @@ public readonly struct ReluOp<T> : IActivationOp<T> where T : unmanaged, IBinary
 }
 
 /// <summary>
-/// Computes y = 1 / (1 + e^(−x)); dx = dy·y·(1 − y). Saturates to exactly 0 and 1 for large |x| (e^(−x) overflows
-/// to +∞ and 1/∞ = 0), never producing NaN for finite x.
+/// Computes y = 1 / (1 + e^(−x)) (<see cref="VectorMath.Sigmoid{T, TV}"/>: about one ulp, relative accuracy kept for
+/// tiny results at x ≪ 0, exactly 0 and 1 at the extremes, never NaN for finite x); dx = dy·y·(1 − y).
 /// </summary>
 public readonly struct SigmoidOp<T> : IActivationOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T>
-    {
-        TV one = TV.Create(T.One);
-        return one / (one + TV.Exp(-x));
-    }
+    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T> => VectorMath.Sigmoid<T, TV>(x);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -60,40 +56,14 @@ public readonly struct SigmoidOp<T> : IActivationOp<T> where T : unmanaged, IBin
 }
 
 /// <summary>
-/// Computes y = tanh(x); dx = dy·(1 − y²).
+/// Computes y = tanh(x) (<see cref="VectorMath.Tanh{T, TV}"/>: within one ulp of the correctly rounded result for
+/// every float, saturating to exactly ±1, NaN propagating); dx = dy·(1 − y²).
 /// </summary>
-/// <remarks>
-/// Derivation: (1) tanh is odd, so compute t = tanh(|x|) and restore the sign with CopySign.
-/// (2) With m = expm1(−2|x|) ∈ (−1, 0], tanh(|x|) = −m / (2 + m), free of cancellation for small |x|.
-/// (3) expm1(z) is evaluated by Kahan's identity expm1(z) = (u − 1)·z / log(u) with u = e^z (exact when u = 1,
-/// where expm1(z) = z to working precision), using the library vector exp and log. Where u &lt; ½ the subtraction
-/// u − 1 loses nothing, so it is used directly and the logarithm's rounding stays out.
-/// (4) For |x| &gt; 20 the result is ±1 in both float and double, so the branch-free select returns the sign
-/// directly (this also avoids log(0) when e^z underflows). NaN propagates.
-/// (5) For |x| below <see cref="Small"/> (2^−13 for float, 2^−27 for double), x³/3 is under half an ulp of x, so
-/// tanh(x) = x exactly; returning x there also keeps denormal inputs away from step (3)'s quotient.
-/// </remarks>
 public readonly struct TanhOp<T> : IActivationOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T>
-    {
-        TV one = TV.Create(T.One);
-        TV ax = TV.Abs(x);
-        TV z = TV.Create(-T.CreateTruncating(2)) * ax;
-        TV u = TV.Exp(z);
-        TV um1 = u - one;
-        TV m = TV.SelectEquals(u, one, z, um1 * z / TV.Log(u));
-        m = TV.SelectGreaterThan(TV.Create(T.CreateTruncating(0.5)), u, um1, m);
-        TV t = -m / (TV.Create(T.CreateTruncating(2)) + m);
-        t = TV.SelectGreaterThan(ax, TV.Create(T.CreateTruncating(20)), one, t);
-        t = TV.SelectGreaterThan(TV.Create(Small), ax, ax, t);
-        return TV.CopySign(t, x);
-    }
-
-    /// <summary>Below this magnitude tanh(x) rounds to x: 2^−13 for float, 2^−27 for double.</summary>
-    private static T Small => typeof(T) == typeof(float) ? T.CreateTruncating(1.0 / 8192) : T.CreateTruncating(1.0 / 134217728);
+    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T> => VectorMath.Tanh<T, TV>(x);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
