@@ -35,6 +35,8 @@ public static class Loss
         {
             ref T row = ref Unsafe.Add(ref y, b * classes);
             int label = labels[b];
+            // The row is indexed by label below without bounds checks: reject a label the caller did not validate.
+            if ((uint)label >= (uint)classes) ThrowHelper.ThrowLabelOutOfRange(nameof(labels), b, label, classes);
             T m = row;
             for (int j = 1; j < classes; j++) m = T.Max(m, Unsafe.Add(ref row, j));
             T s = T.Zero;

@@ -511,32 +511,4 @@ public static class Optimizers
         TV.Store(Flush<T, TV>(TV.MultiplyAdd(rho, uv, delta * delta * oneMinusRho)), ref u, i);
         TV.Store(TV.MultiplyAdd(TV.Create(c.NegLr), delta, pv), ref p, i);
     }
-
-    // ---- reductions ---------------------------------------------------------------------------------------------------
-
-    /// <summary>Σ g², in a fixed order (vector lanes, then lanes summed in order, then the tail): bit-identical run to run.</summary>
-    public static double SumOfSquares<T>(ReadOnlySpan<T> values) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        ref T x = ref MemoryMarshal.GetReference(values);
-        nuint n = (nuint)values.Length;
-        if (Vector512.IsHardwareAccelerated) return SumOfSquaresCore<T, Simd512<T>>(ref x, n);
-        if (Vector256.IsHardwareAccelerated) return SumOfSquaresCore<T, Simd256<T>>(ref x, n);
-        return SumOfSquaresCore<T, SimdScalar<T>>(ref x, n);
-    }
-
-    private static double SumOfSquaresCore<T, TV>(ref T x, nuint n) where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
-    {
-        nuint w = (nuint)TV.Count, i = 0;
-        TV a0 = TV.Zero, a1 = TV.Zero;
-        for (; i + 2 * w <= n; i += 2 * w)
-        {
-            TV u = TV.Load(ref x, i), v = TV.Load(ref x, i + w);
-            a0 = TV.MultiplyAdd(u, u, a0);
-            a1 = TV.MultiplyAdd(v, v, a1);
-        }
-        for (; i + w <= n; i += w) { TV u = TV.Load(ref x, i); a0 = TV.MultiplyAdd(u, u, a0); }
-        double s = double.CreateTruncating(TV.Sum(a0 + a1));
-        for (; i < n; i++) { double e = double.CreateTruncating(Unsafe.Add(ref x, i)); s += e * e; }
-        return s;
-    }
 }

@@ -120,7 +120,7 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
         double scale = 1;
         if (!double.IsPositiveInfinity(_clipping.MaxNorm))
         {
-            double norm = Math.Sqrt(Optimizers.SumOfSquares<T>(gradients));
+            double norm = Math.Sqrt(Regularization.SumOfSquares<T>(gradients));
             LastGradientNorm = norm;
             scale = Math.Min(1, _clipping.MaxNorm / (norm + 1e-6));
         }
