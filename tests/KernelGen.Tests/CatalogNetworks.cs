@@ -79,3 +79,15 @@ public partial class MaxoutNet;
 [L2Loss]
 [L2Regularization(0.03)]
 public partial class RegularizedNet;
+
+/// <summary>Unusual orders: normalization first (input gradient through BatchNorm), a fused SiLU that keeps its
+/// pre-activation, two normalizations in a row, and a softmax layer before an L2 loss.</summary>
+[Network(6)]
+[BatchNorm]
+[Dense(5, Activation.SiLU)]
+[LayerNorm]
+[GroupNorm(5)]
+[Dense(4)]
+[Softmax]
+[L2Loss]
+public partial class OrderNet;
