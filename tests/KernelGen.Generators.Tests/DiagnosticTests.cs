@@ -50,7 +50,7 @@ public sealed class DiagnosticTests
         return run;
     }
 
-    private static void AssertError(string markup, string id, params string[] messages) =>
+    internal static void AssertError(string markup, string id, params string[] messages) =>
         AssertDiagnostics(markup, id, DiagnosticSeverity.Error, messages);
 
     [Fact]

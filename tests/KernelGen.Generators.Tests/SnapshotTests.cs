@@ -108,8 +108,33 @@ public sealed class SnapshotTests
         }
         """;
 
+    /// <summary>The catalogue in one network: every layer kind, parameterized activations, penalties, a smoothed loss.</summary>
+    public const string CatalogNet = """
+        using KernelGen;
+
+        namespace Demo.Catalog;
+
+        [Network(8)]
+        [Dropout(0.1)]
+        [Dense(16, Activation.GELU, L1 = 1e-4, ActivityL1 = 1e-3)]
+        [BatchNorm(Momentum = 0.05)]
+        [LeakyReLU(0.2)]
+        [Maxout(8, 2)]
+        [LayerNorm]
+        [Elu(0.5)]
+        [Dense(8)]
+        [GroupNorm(2)]
+        [SiLU]
+        [Dense(3)]
+        [SoftmaxCrossEntropyLoss(LabelSmoothing = 0.1)]
+        [L2Regularization(1e-3)]
+        [AdamW(0.003)]
+        public partial class CatalogNet;
+        """;
+
     public static TheoryData<string, string, string[]> Specs => new()
     {
+        { nameof(CatalogNet), CatalogNet, ["Demo.Catalog.CatalogNet.Float64.g.cs", "Demo.Catalog.CatalogNet.Network.g.cs"] },
         { nameof(MnistNet), MnistNet, ["Demo.MnistNet.Float64.g.cs", "Demo.MnistNet.Network.g.cs"] },
         { nameof(Regressor), Regressor, ["Demo.Nested.Outer+Regressor.Float64.g.cs", "Demo.Nested.Outer+Regressor.Network.g.cs"] },
         { nameof(TinyNet), TinyNet, ["TinyNet.Float64.g.cs", "TinyNet.Network.g.cs"] },
