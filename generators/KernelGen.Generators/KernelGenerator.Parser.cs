@@ -221,7 +221,7 @@ public sealed partial class KernelGenerator
             {
                 return new LayerSpec(LayerKind.Dense, "Dense", GetInt("Units"), values.TryGetValue("Activation", out double a) ? (int)a : (int)Activation.Identity,
                     GetInt("Init"), layerName, location)
-                { L1 = Get("L1"), L2 = Get("L2"), ActivityL1 = values.TryGetValue("ActivityL1", out double al) ? al : 0 };
+                { L1 = Get("L1"), L2 = Get("L2"), ActivityL1 = values.TryGetValue("ActivityL1", out double al) ? al : 0, BiasInit = values.TryGetValue("BiasInit", out double bi) ? bi : 0 };
             }
             if (isActivation)
             {

@@ -42,6 +42,7 @@ internal static class Validator
                 Check(diagnostics, layer.Location, "L1", layer.L1, NonNegativeOrUnset);
                 Check(diagnostics, layer.Location, "L2", layer.L2, NonNegativeOrUnset);
                 Check(diagnostics, layer.Location, "ActivityL1", layer.ActivityL1, NonNegativeOrUnset);
+                Check(diagnostics, layer.Location, "BiasInit", layer.BiasInit, v => !double.IsNaN(v) && !double.IsInfinity(v), "finite");
             }
             switch (layer.Kind)
             {

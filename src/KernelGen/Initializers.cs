@@ -18,9 +18,42 @@ public static class Initializers
             case Init.XavierNormal: Normal(weights, Math.Sqrt(2.0 / (fanIn + fanOut)), ref random); break;
             case Init.HeUniform: Uniform(weights, Math.Sqrt(6.0 / fanIn), ref random); break;
             case Init.HeNormal: Normal(weights, Math.Sqrt(2.0 / fanIn), ref random); break;
+            case Init.SmallNormal: Normal(weights, 0.01, ref random); break;
+            case Init.Orthogonal:
+            case Init.Lsuv: Orthogonal(weights, fanIn, fanOut, ref random); break;
             case Init.Auto:
             case Init.XavierUniform: Uniform(weights, Math.Sqrt(6.0 / (fanIn + fanOut)), ref random); break;
             default: ThrowHelper.ThrowArgumentOutOfRange(nameof(init), init, "Unknown initialization."); break;
+        }
+    }
+
+    /// <summary>
+    /// Fills the [<paramref name="rows"/> × <paramref name="columns"/>] row-major matrix with a random (semi-)orthogonal one:
+    /// orthonormal columns when rows ≥ columns (WᵀW = I), orthonormal rows otherwise (WWᵀ = I). Computed as the Q of a
+    /// Gaussian matrix's QR decomposition by modified Gram–Schmidt (dot products accumulated in double), which makes R's
+    /// diagonal positive, so Q is uniformly (Haar) distributed. No allocation: works in place.
+    /// </summary>
+    public static void Orthogonal<T>(Span<T> weights, int rows, int columns, ref KernelRandom random) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if ((long)rows * columns != weights.Length) throw new ArgumentException($"Expected {rows} × {columns} = {(long)rows * columns} elements, got {weights.Length}.", nameof(weights));
+        Normal(weights, 1.0, ref random);
+        // Vectors to orthonormalize: columns (stride = columns) when tall, rows (stride 1, length columns) when wide.
+        bool tall = rows >= columns;
+        int vectors = tall ? columns : rows, length = tall ? rows : columns;
+        int stride = tall ? columns : 1, step = tall ? 1 : columns;
+        for (int v = 0; v < vectors; v++)
+        {
+            for (int u = 0; u < v; u++)
+            {
+                double dot = 0;
+                for (int k = 0; k < length; k++) dot += double.CreateTruncating(weights[u * step + k * stride]) * double.CreateTruncating(weights[v * step + k * stride]);
+                for (int k = 0; k < length; k++)
+                    weights[v * step + k * stride] = T.CreateTruncating(double.CreateTruncating(weights[v * step + k * stride]) - dot * double.CreateTruncating(weights[u * step + k * stride]));
+            }
+            double norm = 0;
+            for (int k = 0; k < length; k++) { double x = double.CreateTruncating(weights[v * step + k * stride]); norm += x * x; }
+            double scale = 1.0 / Math.Sqrt(norm);
+            for (int k = 0; k < length; k++) weights[v * step + k * stride] = T.CreateTruncating(double.CreateTruncating(weights[v * step + k * stride]) * scale);
         }
     }
 

@@ -91,3 +91,12 @@ public partial class RegularizedNet;
 [Softmax]
 [L2Loss]
 public partial class OrderNet;
+
+/// <summary>The extra initializations: orthogonal (tall and wide), small Gaussian, LSUV's orthogonal start, a bias constant.</summary>
+[Network(12)]
+[Dense(30, Activation.ReLU, Init = Init.Orthogonal, BiasInit = 0.01)]
+[Dense(8, Activation.Tanh, Init = Init.Orthogonal)]
+[Dense(5, Init = Init.SmallNormal)]
+[Dense(4, Init = Init.Lsuv)]
+[L2Loss]
+public partial class InitNet;

@@ -56,6 +56,37 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Length of the parameter and gradient arenas: every tensor starts on a 64-byte boundary.</summary>");
         w.Line($"public const int ArenaLength = {EmitContext.Int(p.ArenaLength)};");
         w.Line($"private const int MaxWidth = {EmitContext.Int(p.MaxWidth)};");
+        w.Line("/// <summary>Fingerprint of the lowered specification (see <see cref=\"Fingerprint\"/>).</summary>");
+        w.Line($"public const ulong SpecFingerprint = 0x{p.Fingerprint.ToString("X16", System.Globalization.CultureInfo.InvariantCulture)}UL;");
+        w.Line();
+        w.Line($"private static readonly {EmitContext.Ns}.LayerInfo[] s_layers =");
+        w.Line("[");
+        for (int i = 0; i < p.Steps.Count; i++)
+        {
+            StepPlan s = p.Steps[i];
+            var init = new List<string>();
+            if (s.Kind is StepKind.Dense or StepKind.Maxout)
+            {
+                init.Add($"Init = {EmitContext.Ns}.Init.{s.Init}");
+                if (s.BiasInit != 0) init.Add($"BiasInit = {SourceWriter.Literal(s.BiasInit, false)}");
+                init.Add($"WeightOffset = {EmitContext.Int(s.WeightOffset)}");
+                init.Add($"BiasOffset = {EmitContext.Int(s.BiasOffset)}");
+            }
+            if (s.Kind == StepKind.Maxout) init.Add($"Pieces = {EmitContext.Int(s.Pieces)}");
+            if (s.GammaOffset >= 0) { init.Add($"GammaOffset = {EmitContext.Int(s.GammaOffset)}"); init.Add($"BetaOffset = {EmitContext.Int(s.BetaOffset)}"); }
+            if (s.StatisticsOffset >= 0)
+            {
+                init.Add($"RunningMeanOffset = {EmitContext.Int(s.StatisticsOffset)}");
+                init.Add($"RunningVarianceOffset = {EmitContext.Int(VarianceOffset(s))}");
+                init.Add($"Momentum = {SourceWriter.Literal(s.Momentum, false)}");
+            }
+            if (s.Kind is StepKind.BatchNorm or StepKind.LayerNorm or StepKind.GroupNorm) init.Add($"Epsilon = {SourceWriter.Literal(s.Epsilon, false)}");
+            if (s.Kind == StepKind.GroupNorm) init.Add($"Groups = {EmitContext.Int(s.Groups)}");
+            if (s.Kind == StepKind.Dropout) init.Add($"DropProbability = {SourceWriter.Literal(s.DropProbability, false)}");
+            string tail = init.Count == 0 ? "" : " { " + string.Join(", ", init) + " }";
+            w.Line($"    new({EmitContext.Int(i)}, \"{s.Name}\", {EmitContext.Ns}.LayerKind.{s.Kind}, {EmitContext.Int(s.In)}, {EmitContext.Int(s.Out)}, {EmitContext.Ns}.Activation.{s.Activation}, {SourceWriter.Literal(s.Parameter, false)}){tail},");
+        }
+        w.Line("];");
         w.Line();
         w.Line($"private static readonly {EmitContext.Ns}.ParameterTensor[] s_tensors =");
         w.Line("[");
@@ -78,6 +109,8 @@ internal static class NetworkEmitter
         w.Line("private readonly int _input, _gradA, _gradB, _inferA, _inferB" + (NeedsInferScratch(c.Plan) ? ", _inferC, _inferS;" : ";"));
         w.Line("// Rows cached by the last Forward (0: no Backward possible).");
         w.Line("private int _cachedBatch;");
+        w.Line("// Rows of the last training forward pass (what LayerOutput shows; 0: none yet).");
+        w.Line("private int _observedBatch;");
         if (c.Plan.StatisticsLength > 0)
         {
             w.Line("// BatchNorm running statistics: per BatchNorm layer, its running means then its running variances.");
@@ -108,6 +141,9 @@ internal static class NetworkEmitter
             case StepKind.Dropout: yield return ($"_mask{i}", step.Out); break;
         }
     }
+
+    /// <summary>Offset of a BatchNorm step's running variance in the statistics buffer (after its 16-aligned means).</summary>
+    internal static int VarianceOffset(StepPlan s) => s.StatisticsOffset + (s.Out + 15) / 16 * 16;
 
     internal static bool NeedsInferScratch(KernelPlan plan)
     {
@@ -200,17 +236,34 @@ internal static class NetworkEmitter
                 }
             }
         }
-        if (p.StatisticsLength > 0)
+        w.Line("/// <summary>Every BatchNorm layer's running statistics (state, not parameters: never trained, saved with checkpoints)" + (p.StatisticsLength > 0 ? "" : "; this network has none") + ".</summary>");
+        w.Line(p.StatisticsLength > 0 ? $"public {EmitContext.Span}<{T}> RunningStatistics => _statistics.Span;" : $"public {EmitContext.Span}<{T}> RunningStatistics => default;");
+        w.Line("/// <summary>Seed of the dropout masks (set from the constructor's seed by <see cref=\"Initialize\"/>)" + (HasDropout(p) ? "" : "; this network has no dropout") + ".</summary>");
+        w.Line("public ulong DropoutSeed { get; set; }");
+        w.Line("/// <summary>Counter of training forward passes; each pass draws fresh masks from (DropoutSeed, DropoutStep). Set it back to replay a mask.</summary>");
+        w.Line("public ulong DropoutStep { get; set; }");
+        w.Line("/// <inheritdoc/>");
+        w.Line($"public global::System.Collections.Generic.IReadOnlyList<{EmitContext.Ns}.LayerInfo> Layers => s_layers;");
+        w.Line("/// <inheritdoc/>");
+        w.Line("public ulong Fingerprint => SpecFingerprint;");
+        w.Line();
+        w.Line("/// <summary>The training-mode output of layer <paramref name=\"layer\"/> from the last training forward pass, [batch × that layer's outputs]; valid until the next call that runs forward.</summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"layer\"/> is not in [0, Layers.Count).</exception>");
+        w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No training forward pass has run since construction or Initialize.</exception>");
+        using (w.Block($"public {EmitContext.ReadOnlySpan}<{T}> LayerOutput(int layer)"))
         {
-            w.Line("/// <summary>Every BatchNorm layer's running statistics (state, not parameters: never trained, saved with checkpoints).</summary>");
-            w.Line($"public {EmitContext.Span}<{T}> RunningStatistics => _statistics.Span;");
-        }
-        if (HasDropout(p))
-        {
-            w.Line("/// <summary>Seed of the dropout masks (set from the constructor's seed by <see cref=\"Initialize\"/>).</summary>");
-            w.Line("public ulong DropoutSeed { get; set; }");
-            w.Line("/// <summary>Counter of training forward passes; each pass draws fresh masks from (DropoutSeed, DropoutStep). Set it back to replay a mask.</summary>");
-            w.Line("public ulong DropoutStep { get; set; }");
+            w.Line($"if ((uint)layer >= {EmitContext.Int(p.Steps.Count)}u) {EmitContext.Ns}.ThrowHelper.ThrowArgumentOutOfRange(nameof(layer), layer, \"Not a layer index of this network ({EmitContext.Int(p.Steps.Count)} layers).\");");
+            w.Line("int batch = _observedBatch;");
+            w.Line("if (batch == 0) throw new global::System.InvalidOperationException(\"LayerOutput needs a preceding training forward pass (Forward, ComputeGradients or TrainStep).\");");
+            if (p.Steps.Count > 0)
+            {
+                using (w.Block("switch (layer)"))
+                {
+                    for (int i = 0; i < p.Steps.Count; i++)
+                        w.Line($"case {EmitContext.Int(i)}: return {EmitContext.Work("_out" + i, p.Steps[i].Out)};");
+                }
+            }
+            w.Line("return default;");
         }
         w.Line();
     }
@@ -223,6 +276,7 @@ internal static class NetworkEmitter
             w.Line("_parameters.Span.Clear();");
             w.Line("_gradients.Span.Clear();");
             w.Line("_cachedBatch = 0;");
+            w.Line("_observedBatch = 0;");
             if (c.Plan.Optimizer is not null) w.Line("_optimizer.Reset();");
             foreach (StepPlan s in c.Plan.Steps)
             {
@@ -230,10 +284,12 @@ internal static class NetworkEmitter
                 if (s.StatisticsOffset >= 0)
                 {
                     w.Line($"_statistics.Slice({EmitContext.Int(s.StatisticsOffset)}, {EmitContext.Int(s.Out)}).Clear();");
-                    w.Line($"_statistics.Slice({EmitContext.Int(s.StatisticsOffset + (s.Out + 15) / 16 * 16)}, {EmitContext.Int(s.Out)}).Fill({c.Literal(1)});");
+                    w.Line($"_statistics.Slice({EmitContext.Int(VarianceOffset(s))}, {EmitContext.Int(s.Out)}).Fill({c.Literal(1)});");
                 }
+                if (s.BiasInit != 0) w.Line($"{EmitContext.Param(s.BiasOffset, s.DenseOut)}.Fill({c.Literal(s.BiasInit)});");
             }
-            if (HasDropout(c.Plan)) { w.Line("DropoutSeed = seed;"); w.Line("DropoutStep = 0;"); }
+            w.Line("DropoutSeed = seed;");
+            w.Line("DropoutStep = 0;");
             int stream = 0;
             foreach (StepPlan s in c.Plan.Steps)
             {
@@ -307,6 +363,7 @@ internal static class NetworkEmitter
         w.Line();
         using (w.Block($"private void Train({EmitContext.ReadOnlySpan}<{c.T}> inputs, int batch)"))
         {
+            w.Line("_observedBatch = batch;");
             var outs = new List<string>();
             for (int i = 0; i < p.Steps.Count; i++) outs.Add(EmitContext.Work("_out" + i, p.Steps[i].Out));
             EmitChain(w, c, "inputs", outs, training: true);

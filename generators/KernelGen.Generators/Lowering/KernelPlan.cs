@@ -27,6 +27,9 @@ internal sealed record KernelPlan(
     public int StatisticsLength { get; init; }
     /// <summary>True when any step carries a weight or activity penalty.</summary>
     public bool HasPenalties { get; init; }
+    /// <summary>FNV-1a hash of the plan's structure (steps, shapes, options, layout, loss and optimizer kind): what a
+    /// checkpoint must match. Not part of equality beyond what the other members already decide.</summary>
+    public ulong Fingerprint { get; init; }
 }
 
 /// <summary>The optimizer: rule, base learning rate and the hyperparameters the user set (the run time supplies the rest).</summary>
@@ -91,6 +94,8 @@ internal sealed record StepPlan(
     public double L2 { get; init; }
     /// <summary>See <see cref="L1"/>.</summary>
     public double ActivityL1 { get; init; }
+    /// <summary>Dense: the constant the biases start at.</summary>
+    public double BiasInit { get; init; }
     /// <summary>True when the activation's derivative needs the pre-activation (SiLU, GELU): it is kept in a buffer.</summary>
     public bool KeepsInput => Activation is Activation.SiLU or Activation.GELU;
     /// <summary>Outputs of the dense part: Out, or Out·Pieces for maxout.</summary>

@@ -32,7 +32,7 @@ internal static class Lowerer
             {
                 case LayerKind.Dense:
                     steps.Add(new StepPlan(StepKind.Dense, names[i], width, layer.Units, activation, (Init)layer.InitValue, -1, -1)
-                        { Parameter = parameter, L1 = l1, L2 = l2, ActivityL1 = layer.ActivityL1 });
+                        { Parameter = parameter, L1 = l1, L2 = l2, ActivityL1 = layer.ActivityL1, BiasInit = layer.BiasInit });
                     width = layer.Units;
                     break;
                 case LayerKind.Maxout:
@@ -110,6 +110,7 @@ internal static class Lowerer
         }
 
         LossSpec? lossSpec = spec.Losses.Count > 0 ? spec.Losses[0] : null;
+        ulong fingerprint = Fingerprint(spec.InputSize, steps, tensors, lossSpec?.Kind, spec.Optimizers.Count > 0 ? spec.Optimizers[0].Kind : null);
         LossKind? loss = lossSpec?.Kind;
         OptimizerSpec? optimizer = spec.Optimizers.Count > 0 ? spec.Optimizers[0] : null;
         return new KernelPlan(
@@ -129,7 +130,32 @@ internal static class Lowerer
             LossParameter = lossSpec is null ? 0 : Or(lossSpec.Parameter, lossSpec.Kind == LossKind.Hinge ? 1 : 0),
             StatisticsLength = statistics,
             HasPenalties = penalties,
+            Fingerprint = fingerprint,
         };
+    }
+
+    /// <summary>FNV-1a (64-bit) over a canonical text of everything that decides the parameter and state layout and the
+    /// meaning of each number in it. Learning rates and penalties are left out: a checkpoint stays loadable when they change.</summary>
+    private static ulong Fingerprint(int input, List<StepPlan> steps, List<TensorPlan> tensors, LossKind? loss, OptimizerKind? optimizer)
+    {
+        var text = new StringBuilder();
+        text.Append("kernelgen-plan-v1;in=").Append(input.ToString(CultureInfo.InvariantCulture));
+        foreach (StepPlan s in steps)
+            text.Append(';').Append(s.Kind.ToString()).Append(',').Append(s.Name).Append(',').Append(s.In.ToString(CultureInfo.InvariantCulture))
+                .Append(',').Append(s.Out.ToString(CultureInfo.InvariantCulture)).Append(',').Append(s.Activation.ToString())
+                .Append(',').Append(s.Parameter.ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(s.Pieces.ToString(CultureInfo.InvariantCulture))
+                .Append(',').Append(s.Groups.ToString(CultureInfo.InvariantCulture)).Append(',').Append(s.Epsilon.ToString("R", CultureInfo.InvariantCulture));
+        foreach (TensorPlan t in tensors)
+            text.Append(";t,").Append(t.Name).Append(',').Append(t.Offset.ToString(CultureInfo.InvariantCulture)).Append(',')
+                .Append(t.Rows.ToString(CultureInfo.InvariantCulture)).Append(',').Append(t.Columns.ToString(CultureInfo.InvariantCulture));
+        text.Append(";loss=").Append(loss?.ToString() ?? "none").Append(";optimizer=").Append(optimizer?.ToString() ?? "none");
+        ulong hash = 14695981039346656037UL;
+        foreach (char ch in text.ToString())
+        {
+            hash = (hash ^ (byte)ch) * 1099511628211UL;
+            hash = (hash ^ (byte)(ch >> 8)) * 1099511628211UL;
+        }
+        return hash;
     }
 
     private static double Or(double value, double fallback) => double.IsNaN(value) ? fallback : value;

@@ -94,6 +94,8 @@ internal sealed record LayerSpec(
     public double L2 { get; init; } = double.NaN;
     /// <summary>λ of the L1 penalty on this layer's output activations.</summary>
     public double ActivityL1 { get; init; }
+    /// <summary>Dense: the constant the biases start at.</summary>
+    public double BiasInit { get; init; }
 }
 
 /// <summary>Loss kinds.</summary>

@@ -25,7 +25,7 @@ namespace KernelGen
         GELU = 8,
     }
 
-    /// <summary>Weight initialization of a layer. Biases start at zero.</summary>
+    /// <summary>Weight initialization of a layer. Biases start at zero unless the layer sets <c>BiasInit</c>.</summary>
     public enum Init
     {
         /// <summary>He normal before a ReLU, Xavier/Glorot uniform otherwise.</summary>
@@ -38,5 +38,13 @@ namespace KernelGen
         HeUniform = 3,
         /// <summary>He/MSRA normal: N(0, σ²) with σ = √(2 / fan_in).</summary>
         HeNormal = 4,
+        /// <summary>Small random numbers, 0.01·N(0, 1) (the notes' first attempt; fine for shallow networks only).</summary>
+        SmallNormal = 5,
+        /// <summary>A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one, R's diagonal made positive
+        /// (Saxe et al.; PyTorch's orthogonal_ with gain 1).</summary>
+        Orthogonal = 6,
+        /// <summary>Layer-sequential unit variance (Mishkin and Matas): orthogonal at construction, then
+        /// <c>KernelGen.Training.Lsuv.Initialize</c> rescales each such layer on a data batch until its outputs have unit variance.</summary>
+        Lsuv = 7,
     }
 }

@@ -35,6 +35,9 @@ namespace KernelGen
 
         /// <summary>L1 penalty λ·Σ|a| on this layer's output activations, averaged over the batch (sparse representations); 0 = off.</summary>
         public double ActivityL1 { get; set; }
+
+        /// <summary>The constant every bias starts at (0 by default; the notes mention 0.01 for ReLU units).</summary>
+        public double BiasInit { get; set; }
     }
 
     /// <summary>
