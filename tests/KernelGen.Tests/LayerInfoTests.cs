@@ -77,9 +77,9 @@ public class LayerInfoTests
     {
         var net = new InitNet(1, 42);
         // Dense1: 12 × 30 (wide): rows orthonormal, W·Wᵀ = I₁₂. Dense2: 30 × 8 (tall): columns orthonormal, WᵀW = I₈.
-        AssertOrthonormal(net.Dense1Weights.ToArray(), 12, 30, rows: true);
-        AssertOrthonormal(net.Dense2Weights.ToArray(), 30, 8, rows: false);
-        AssertOrthonormal(net.Dense4Weights.ToArray(), 5, 4, rows: false); // LSUV starts orthogonal
+        AssertOrthonormal(net.Dense1Weights.ToArray(), 12, 30, orthonormalRows: true);
+        AssertOrthonormal(net.Dense2Weights.ToArray(), 30, 8, orthonormalRows: false);
+        AssertOrthonormal(net.Dense4Weights.ToArray(), 5, 4, orthonormalRows: false); // LSUV starts orthogonal
         Assert.All(net.Dense1Bias.ToArray(), b => Assert.Equal(0.01f, b));
         Assert.All(net.Dense2Bias.ToArray(), b => Assert.Equal(0f, b));
         Assert.Equal(Init.Lsuv, net.Layers[3].Init);
@@ -93,15 +93,15 @@ public class LayerInfoTests
         Assert.NotEqual(net.Dense1Weights.ToArray(), new InitNet(1, 43).Dense1Weights.ToArray());
     }
 
-    private static void AssertOrthonormal(float[] w, int rows, int columns, bool rows_)
+    private static void AssertOrthonormal(float[] w, int rows, int columns, bool orthonormalRows)
     {
-        int n = rows_ ? rows : columns, length = rows_ ? columns : rows;
+        int n = orthonormalRows ? rows : columns, length = orthonormalRows ? columns : rows;
         for (int a = 0; a < n; a++)
             for (int b = 0; b < n; b++)
             {
                 double dot = 0;
                 for (int k = 0; k < length; k++)
-                    dot += rows_ ? (double)w[a * columns + k] * w[b * columns + k] : (double)w[k * columns + a] * w[k * columns + b];
+                    dot += orthonormalRows ? (double)w[a * columns + k] * w[b * columns + k] : (double)w[k * columns + a] * w[k * columns + b];
                 Assert.True(Math.Abs(dot - (a == b ? 1 : 0)) < 1e-5, $"({a},{b}): {dot}");
             }
     }
