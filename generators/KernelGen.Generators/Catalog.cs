@@ -67,7 +67,7 @@ internal static class Catalog
         "Parameters", "Gradients", "ParameterTensors", "Initialize", "Predict", "Forward", "Backward", "Loss", "ComputeGradients",
         "TrainStep", "ApplyGradients", "LearningRate", "Optimizer", "MaxWidth", "Train", "Infer", "Propagate", "ValidateBatch",
         "WeightPenalty", "LastDataLoss", "RunningStatistics", "DropoutSeed", "DropoutStep", "s_tensors",
-        "Layers", "LayerOutput", "Fingerprint", "SpecFingerprint", "s_layers", "_observedBatch",
+        "Layers", "LayerOutput", "Fingerprint", "SpecFingerprint", "s_layers", "_observedBatch", "Inference", "CreateInference",
         "_parameters", "_gradients", "_work", "_maxBatch", "_input", "_gradA", "_gradB", "_inferA", "_inferB", "_inferC", "_inferS",
         "_cachedBatch", "_statistics", "_optimizer", "_activityPenalty", "_lastDataLoss",
     };

@@ -84,11 +84,10 @@ public sealed record LayerInfo(int Index, string Name, LayerKind Kind, int Input
 }
 
 /// <summary>
-/// What every generated network offers. Inputs and outputs are row-major [batch × features]; the batch size is the
-/// span length divided by the width and must not exceed <see cref="MaxBatchSize"/>. All methods validate their
-/// arguments up front and allocate nothing.
+/// Anything that maps a batch of inputs to outputs: a generated network, or its generated inference form. Inputs and
+/// outputs are row-major [batch × features]; 1 ≤ batch ≤ <see cref="MaxBatchSize"/>. Allocates nothing.
 /// </summary>
-public interface INeuralNetwork<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+public interface IInferenceNetwork<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <summary>Features per input sample.</summary>
     int InputSize { get; }
@@ -96,6 +95,17 @@ public interface INeuralNetwork<T> where T : unmanaged, IBinaryFloatingPointIeee
     int OutputSize { get; }
     /// <summary>The largest batch the preallocated buffers hold.</summary>
     int MaxBatchSize { get; }
+    /// <summary>Writes the outputs for <paramref name="inputs"/> (evaluation mode: running statistics, no dropout).</summary>
+    void Predict(ReadOnlySpan<T> inputs, Span<T> outputs);
+}
+
+/// <summary>
+/// What every generated network offers. Inputs and outputs are row-major [batch × features]; the batch size is the
+/// span length divided by the width and must not exceed <see cref="IInferenceNetwork{T}.MaxBatchSize"/>. All methods validate their
+/// arguments up front and allocate nothing.
+/// </summary>
+public interface INeuralNetwork<T> : IInferenceNetwork<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
     /// <summary>All parameters, in one 64-byte aligned arena (laid out as <see cref="ParameterTensors"/> says).</summary>
     Span<T> Parameters { get; }
     /// <summary>The gradients of the last backward pass, laid out like <see cref="Parameters"/>.</summary>
@@ -124,8 +134,6 @@ public interface INeuralNetwork<T> where T : unmanaged, IBinaryFloatingPointIeee
     ReadOnlySpan<T> LayerOutput(int layer);
     /// <summary>Re-initializes every parameter from <paramref name="seed"/> (deterministic).</summary>
     void Initialize(ulong seed);
-    /// <summary>Inference: writes the network's outputs for <paramref name="inputs"/> (does not disturb the training caches).</summary>
-    void Predict(ReadOnlySpan<T> inputs, Span<T> outputs);
     /// <summary>Forward pass in training mode: copies the inputs and caches what <see cref="Backward"/> needs; returns the outputs.</summary>
     ReadOnlySpan<T> Forward(ReadOnlySpan<T> inputs);
     /// <summary>

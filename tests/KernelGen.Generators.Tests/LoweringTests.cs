@@ -329,4 +329,28 @@ public sealed class LoweringTests
         Assert.Equal(Lowerer.Lower(baseline), Lowerer.Lower(TrainingSpec(OptimizerKind.Adam, 0.001, [.. options], [schedule, clipping])));
         Assert.NotEqual(Lowerer.Lower(baseline), Lowerer.Lower(changed));
     }
+
+    // ---- Inference form --------------------------------------------------------------------------------------
+
+    private static LayerSpec Other(LayerKind kind, string attribute) => new(kind, attribute, 0, 0, 0, null, null) { DropProbability = 0.5 };
+
+    [Fact]
+    public void Inference_form_folds_batch_norm_both_ways_keeps_the_rest_and_drops_dropout()
+    {
+        // 4 → Dense 8 ReLU → BN → Dense 6 → BN → Tanh → Dropout → Maxout-free tail: BN → LayerNorm → Dense 3
+        KernelPlan plan = Lowerer.Lower(Spec(4,
+            Dense(8, Activation.ReLU), Other(LayerKind.BatchNorm, "BatchNorm"), Dense(6), Other(LayerKind.BatchNorm, "BatchNorm"),
+            Act(Activation.Tanh), Other(LayerKind.Dropout, "Dropout"), Other(LayerKind.BatchNorm, "BatchNorm"), Other(LayerKind.LayerNorm, "LayerNorm"), Dense(3)));
+        InferencePlan inference = plan.Inference!;
+        // Dense1 (ReLU) | Dense2 with BatchNorm1 before, BatchNorm2 after, Tanh fused | BatchNorm3 stays | LayerNorm1 | Dense3
+        Assert.Equal(new[] { StepKind.Dense, StepKind.Dense, StepKind.BatchNorm, StepKind.LayerNorm, StepKind.Dense }, inference.Steps.Select(s => s.Kind).ToArray());
+        Assert.Equal(Activation.Tanh, inference.Steps[1].Activation);
+        Assert.Equal("BatchNorm1", inference.Sources[1].Before!.Name);
+        Assert.Equal("BatchNorm2", inference.Sources[1].After!.Name);
+        Assert.Null(inference.Sources[0].Before);
+        Assert.Null(inference.Sources[0].After);
+        // Folded arena: Dense1 32 + 8(→16), Dense2 48 + 6(→16), BatchNorm3 γ β 16 + 16, LayerNorm1 16 + 16, Dense3 18(→32) + 3(→16).
+        Assert.Equal(32 + 16 + 48 + 16 + 16 + 16 + 16 + 16 + 32 + 16, inference.ArenaLength);
+        Assert.Equal(new[] { 0, 48 }, inference.Steps.Take(2).Select(s => s.WeightOffset).ToArray());
+    }
 }

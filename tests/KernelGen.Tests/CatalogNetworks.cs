@@ -100,3 +100,20 @@ public partial class OrderNet;
 [Dense(4, Init = Init.Lsuv)]
 [L2Loss]
 public partial class InitNet;
+
+/// <summary>Every BatchNorm folding case of the inference form: into the next dense layer (after a ReLU), into the
+/// preceding dense layer (then a standalone LeakyReLU fuses), and one that stays (after maxout, before LayerNorm).</summary>
+[Network(6)]
+[Dense(12, Activation.ReLU)]
+[BatchNorm]
+[Dense(10)]
+[BatchNorm]
+[LeakyReLU(0.1)]
+[Maxout(4, 2)]
+[BatchNorm]
+[LayerNorm]
+[Dropout(0.3)]
+[Dense(3)]
+[L2Loss]
+[Adam(0.01)]
+public partial class FoldNet;

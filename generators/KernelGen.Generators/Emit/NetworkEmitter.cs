@@ -37,6 +37,7 @@ internal static class NetworkEmitter
             EmitPredict(w, c);
             EmitForward(w, c);
             EmitBackward(w, c);
+            InferenceEmitter.Emit(w, c);
             if (p.Loss is not null) LossEmitter.Emit(w, c);
             if (p.Optimizer is not null) OptimizerEmitter.Emit(w, c);
         }

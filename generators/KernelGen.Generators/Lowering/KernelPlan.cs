@@ -30,7 +30,20 @@ internal sealed record KernelPlan(
     /// <summary>FNV-1a hash of the plan's structure (steps, shapes, options, layout, loss and optimizer kind): what a
     /// checkpoint must match. Not part of equality beyond what the other members already decide.</summary>
     public ulong Fingerprint { get; init; }
+    /// <summary>The inference form: BatchNorm folded into adjacent dense layers, dropout dropped, activations fused.</summary>
+    public InferencePlan? Inference { get; init; }
 }
+
+/// <summary>
+/// The generated inference form. <see cref="Steps"/> are ordinary steps whose offsets index the folded arena
+/// (<see cref="ArenaLength"/> elements); <see cref="Sources"/> says, per step, where its tensors come from in the training
+/// network and which BatchNorm layers fold into it.
+/// </summary>
+internal sealed record InferencePlan(EquatableArray<StepPlan> Steps, EquatableArray<InferenceSource> Sources, int ArenaLength, int MaxWidth);
+
+/// <summary>Where an inference step's tensors come from: the training step's offsets, and BatchNorm steps folded into a
+/// dense step on its input side (<see cref="Before"/>) or output side (<see cref="After"/>).</summary>
+internal sealed record InferenceSource(StepPlan Original, StepPlan? Before, StepPlan? After);
 
 /// <summary>The optimizer: rule, base learning rate and the hyperparameters the user set (the run time supplies the rest).</summary>
 internal sealed record OptimizerPlan(OptimizerKind Kind, double LearningRate, EquatableArray<OptionSpec> Options);

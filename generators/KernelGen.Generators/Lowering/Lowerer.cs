@@ -109,6 +109,7 @@ internal static class Lowerer
             }
         }
 
+        InferencePlan inference = LowerInference(spec.InputSize, steps);
         LossSpec? lossSpec = spec.Losses.Count > 0 ? spec.Losses[0] : null;
         ulong fingerprint = Fingerprint(spec.InputSize, steps, tensors, lossSpec?.Kind, spec.Optimizers.Count > 0 ? spec.Optimizers[0].Kind : null);
         LossKind? loss = lossSpec?.Kind;
@@ -131,7 +132,69 @@ internal static class Lowerer
             StatisticsLength = statistics,
             HasPenalties = penalties,
             Fingerprint = fingerprint,
+            Inference = inference,
         };
+    }
+
+    /// <summary>
+    /// Lowers the inference form: dropout is the identity and goes; a BatchNorm directly after a dense step without
+    /// activation folds into that step's outputs, otherwise into a dense step directly after it (its inputs), otherwise it
+    /// stays (with its running statistics); a standalone activation after a dense step without activation fuses into it.
+    /// Tensors are re-laid out in a fresh arena.
+    /// </summary>
+    private static InferencePlan LowerInference(int input, List<StepPlan> steps)
+    {
+        var folded = new List<(StepPlan Step, StepPlan Original, StepPlan? Before, StepPlan? After)>();
+        foreach (StepPlan step in steps)
+        {
+            int last = folded.Count - 1;
+            switch (step.Kind)
+            {
+                case StepKind.Dropout:
+                    continue;
+                case StepKind.BatchNorm when last >= 0 && folded[last].Step.Kind == StepKind.Dense && folded[last].Step.Activation == Activation.Identity && folded[last].After is null:
+                    folded[last] = folded[last] with { After = step };
+                    continue;
+                case StepKind.Activation when last >= 0 && folded[last].Step.Kind == StepKind.Dense && folded[last].Step.Activation == Activation.Identity:
+                    folded[last] = folded[last] with { Step = folded[last].Step with { Activation = step.Activation, Parameter = step.Parameter } };
+                    continue;
+                case StepKind.Dense when last >= 0 && folded[last].Step.Kind == StepKind.BatchNorm:
+                    StepPlan bn = folded[last].Original;
+                    folded[last] = (step, step, bn, null);
+                    continue;
+                default:
+                    folded.Add((step, step, null, null));
+                    continue;
+            }
+        }
+        var result = new List<StepPlan>();
+        var sources = new List<InferenceSource>();
+        int offset = 0, maxWidth = input;
+        foreach ((StepPlan step, StepPlan original, StepPlan? before, StepPlan? after) in folded)
+        {
+            StepPlan s = step with { L1 = 0, L2 = 0, ActivityL1 = 0 };
+            if (s.Kind is StepKind.Dense or StepKind.Maxout)
+            {
+                int weights = offset;
+                offset = Align(offset + s.In * s.DenseOut);
+                int bias = offset;
+                offset = Align(offset + s.DenseOut);
+                s = s with { WeightOffset = weights, BiasOffset = bias };
+                maxWidth = System.Math.Max(maxWidth, s.DenseOut);
+            }
+            else if (s.GammaOffset >= 0)
+            {
+                int gamma = offset;
+                offset = Align(offset + s.Out);
+                int beta = offset;
+                offset = Align(offset + s.Out);
+                s = s with { GammaOffset = gamma, BetaOffset = beta };
+            }
+            maxWidth = System.Math.Max(maxWidth, s.Out);
+            result.Add(s);
+            sources.Add(new InferenceSource(original, before, after));
+        }
+        return new InferencePlan(result.ToEquatableArray(), sources.ToEquatableArray(), offset, maxWidth);
     }
 
     /// <summary>FNV-1a (64-bit) over a canonical text of everything that decides the parameter and state layout and the

@@ -1,0 +1,79 @@
+using System;
+using System.Numerics;
+
+namespace KernelGen.Kernels;
+
+/// <summary>
+/// Structural re-parameterization for inference (as RepVGG does for convolutions): a batch normalization in evaluation
+/// mode is the per-feature affine map x ↦ s·x + t with s = γ/√(var + ε) and t = β − μ·s, so it folds exactly into an
+/// adjacent dense layer y = x·W + b:
+/// <list type="number">
+/// <item>after it (BN on the layer's outputs, no activation between): W′[i,j] = W[i,j]·s_j, b′_j = b_j·s_j + t_j;</item>
+/// <item>before it (BN on the layer's inputs): W′[i,j] = s_i·W[i,j], b′_j = b_j + Σ_i t_i·W[i,j].</item>
+/// </list>
+/// Both may apply to one layer (before first, then after). Folding is done in double and rounded once to T.
+/// </summary>
+public static class Folding
+{
+    /// <summary>
+    /// Writes the folded weights and bias of a dense layer [<paramref name="inputs"/> × <paramref name="outputs"/>] into
+    /// <paramref name="foldedWeights"/> and <paramref name="foldedBias"/>. Pass empty statistics spans to skip a side.
+    /// The destinations must not overlap the sources. Allocates nothing.
+    /// </summary>
+    public static void FoldDense<T>(ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> foldedWeights, Span<T> foldedBias, int inputs, int outputs,
+        ReadOnlySpan<T> gammaBefore, ReadOnlySpan<T> betaBefore, ReadOnlySpan<T> meanBefore, ReadOnlySpan<T> varianceBefore, double epsilonBefore,
+        ReadOnlySpan<T> gammaAfter, ReadOnlySpan<T> betaAfter, ReadOnlySpan<T> meanAfter, ReadOnlySpan<T> varianceAfter, double epsilonAfter)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (inputs <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(inputs), inputs, "Must be positive.");
+        if (outputs <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(outputs), outputs, "Must be positive.");
+        int n = checked(inputs * outputs);
+        ThrowHelper.ThrowIfLengthNotEqual(weights.Length, n, nameof(weights));
+        ThrowHelper.ThrowIfLengthNotEqual(foldedWeights.Length, n, nameof(foldedWeights));
+        ThrowHelper.ThrowIfLengthNotEqual(bias.Length, outputs, nameof(bias));
+        ThrowHelper.ThrowIfLengthNotEqual(foldedBias.Length, outputs, nameof(foldedBias));
+        bool before = !gammaBefore.IsEmpty, after = !gammaAfter.IsEmpty;
+        if (before) ValidateStatistics(gammaBefore, betaBefore, meanBefore, varianceBefore, inputs, nameof(gammaBefore));
+        if (after) ValidateStatistics(gammaAfter, betaAfter, meanAfter, varianceAfter, outputs, nameof(gammaAfter));
+
+        // b″_j = b_j + Σ_i t_i·W[i,j] (before), then scaled: b′_j = b″_j·s_j + t_j (after).
+        for (int j = 0; j < outputs; j++)
+        {
+            double b = double.CreateTruncating(bias[j]);
+            if (before)
+                for (int i = 0; i < inputs; i++)
+                    b += Affine(gammaBefore, betaBefore, meanBefore, varianceBefore, epsilonBefore, i).Shift * double.CreateTruncating(weights[i * outputs + j]);
+            if (after)
+            {
+                (double s, double t) = Affine(gammaAfter, betaAfter, meanAfter, varianceAfter, epsilonAfter, j);
+                b = b * s + t;
+            }
+            foldedBias[j] = T.CreateTruncating(b);
+        }
+        for (int i = 0; i < inputs; i++)
+        {
+            double si = before ? Affine(gammaBefore, betaBefore, meanBefore, varianceBefore, epsilonBefore, i).Scale : 1.0;
+            for (int j = 0; j < outputs; j++)
+            {
+                double sj = after ? Affine(gammaAfter, betaAfter, meanAfter, varianceAfter, epsilonAfter, j).Scale : 1.0;
+                foldedWeights[i * outputs + j] = T.CreateTruncating(si * double.CreateTruncating(weights[i * outputs + j]) * sj);
+            }
+        }
+    }
+
+    private static (double Scale, double Shift) Affine<T>(ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, ReadOnlySpan<T> mean, ReadOnlySpan<T> variance, double epsilon, int k)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        double s = double.CreateTruncating(gamma[k]) / Math.Sqrt(double.CreateTruncating(variance[k]) + epsilon);
+        return (s, double.CreateTruncating(beta[k]) - double.CreateTruncating(mean[k]) * s);
+    }
+
+    private static void ValidateStatistics<T>(ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, ReadOnlySpan<T> mean, ReadOnlySpan<T> variance, int features, string name)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ThrowHelper.ThrowIfLengthNotEqual(gamma.Length, features, name);
+        ThrowHelper.ThrowIfLengthNotEqual(beta.Length, features, name);
+        ThrowHelper.ThrowIfLengthNotEqual(mean.Length, features, name);
+        ThrowHelper.ThrowIfLengthNotEqual(variance.Length, features, name);
+    }
+}
