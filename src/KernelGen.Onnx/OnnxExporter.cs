@@ -42,7 +42,8 @@ public static class OnnxExporter
     /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="destination"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is not writable, <paramref name="options"/> is
     /// invalid, or the network's layer list is inconsistent with its shapes or parameter arena.</exception>
-    /// <exception cref="NotSupportedException">The network has a layer kind or activation without an ONNX lowering.</exception>
+    /// <exception cref="NotSupportedException">The network has a layer kind or activation without an ONNX lowering, or its
+    /// parameters exceed the 2 GB a protobuf model can hold.</exception>
     public static void Export<T>(INeuralNetwork<T> network, Stream destination, OnnxExportOptions? options = null)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -99,6 +100,9 @@ public static class OnnxExporter
         return bytes;
     }
 
+    // Protobuf messages are limited to 2 GB; leave room for the graph around the initializers.
+    private const long MaxInitializerBytes = int.MaxValue - (64L << 20);
+
     private static void Write(ModelProto model, Stream destination)
     {
         using var output = new CodedOutputStream(destination, leaveOpen: true);
@@ -117,6 +121,9 @@ public static class OnnxExporter
         IReadOnlyList<LayerInfo> layers = network.Layers;
         ValidateShapes(network, layers);
 
+        long initializerBytes = (long)(network.Parameters.Length + network.RunningStatistics.Length) * (elementType == TensorDataType.Float ? sizeof(float) : sizeof(double));
+        if (initializerBytes > MaxInitializerBytes)
+            throw new NotSupportedException($"The network's {initializerBytes} bytes of parameters exceed what one protobuf ONNX model can hold (2 GB); external data is not supported.");
         double[] parameters = ToDouble<T>(network.Parameters);
         double[] statistics = ToDouble<T>(network.RunningStatistics);
         var builder = new OnnxGraphBuilder(elementType);
