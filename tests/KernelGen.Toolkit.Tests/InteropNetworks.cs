@@ -91,3 +91,28 @@ public partial class OnnxFoldNet;
 [Network(3)]
 [Dropout(0.5)]
 public partial class OnnxDropoutOnlyNet;
+
+/// <summary>A small net for the weight files: dense, BatchNorm (with running statistics), LayerNorm, maxout, GroupNorm.</summary>
+[Network(3)]
+[Dense(4, Activation.ReLU)]
+[BatchNorm]
+[LayerNorm]
+[Maxout(2, 3)]
+[GroupNorm(2)]
+[Dense(2)]
+public partial class WeightNet;
+
+/// <summary>Like <see cref="WeightNet"/> with one dense layer wider: the same names, other shapes.</summary>
+[Network(3)]
+[Dense(5, Activation.ReLU)]
+[BatchNorm]
+[LayerNorm]
+[Maxout(2, 3)]
+[GroupNorm(2)]
+[Dense(2)]
+public partial class WeightNetWide;
+
+/// <summary>A 2 → 3 dense layer only: small enough for hand-written expected file bytes.</summary>
+[Network(2)]
+[Dense(3)]
+public partial class TinyDense;
