@@ -1,6 +1,270 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Numerics;
+using Google.Protobuf;
+
 namespace KernelGen.Onnx;
 
-/// <summary>Writes a network's inference graph as an ONNX model.</summary>
+/// <summary>
+/// Writes a network's inference graph (what <see cref="INeuralNetwork{T}.Predict"/> computes, evaluation mode) as an
+/// ONNX model: IR version 8, default-domain opset 17, one input <c>input</c> [batch × InputSize] and one output
+/// <c>output</c> [batch × OutputSize] with a symbolic batch dimension <c>batch</c>. Parameters are initializers.
+/// </summary>
+/// <remarks>
+/// <para>Layer mapping (<see cref="LayerKind"/> → ONNX):</para>
+/// <list type="bullet">
+/// <item>Dense → <c>Gemm</c> (W as [inputs × units], the network's layout, transB = 0; bias [units]) plus its fused activation.</item>
+/// <item>Activations: ReLU → <c>Relu</c>, Sigmoid → <c>Sigmoid</c>, Tanh → <c>Tanh</c>, LeakyReLU → <c>LeakyRelu</c>(alpha = slope),
+/// ELU → <c>Elu</c>(alpha), Softplus → <c>Softplus</c>, SiLU → <c>Mul</c>(x, <c>Sigmoid</c>(x)), exact GELU → ½x·(1 + <c>Erf</c>(x/√2)),
+/// tanh-approximated GELU → ½x·(1 + <c>Tanh</c>(√(2/π)(x + 0.044715x³))) (both from Mul/Add/Erf/Tanh), identity → nothing.</item>
+/// <item>BatchNorm → folded into the preceding Gemm when that dense layer has no activation and
+/// <see cref="OnnxExportOptions.FoldBatchNorm"/> is set; otherwise <c>BatchNormalization</c> with the running statistics.</item>
+/// <item>LayerNorm → <c>LayerNormalization</c>(axis −1, epsilon).</item>
+/// <item>GroupNorm → <c>Reshape</c> [N, G, C/G], <c>ReduceMean</c>/<c>Sub</c>/<c>Mul</c>/<c>Add</c>/<c>Sqrt</c>/<c>Div</c> over the
+/// last axis, <c>Reshape</c> [N, C], <c>Mul</c> γ, <c>Add</c> β.</item>
+/// <item>Maxout → <c>Gemm</c> to units·pieces, <c>Reshape</c> [N, units, pieces], <c>ReduceMax</c>(axes [2], keepdims 0).</item>
+/// <item>Dropout → nothing (identity in evaluation). Softmax → <c>Softmax</c>(axis −1).</item>
+/// </list>
+/// <para>A loss's softmax is not part of Predict and so not of the graph; <see cref="OnnxExportOptions.AppendSoftmax"/> adds it
+/// as a second output. The model's metadata holds the network's fingerprint (<c>kernelgen.fingerprint</c>).</para>
+/// </remarks>
 public static class OnnxExporter
 {
+    /// <summary>The ONNX IR version written (8).</summary>
+    public const long IrVersion = 8;
+
+    /// <summary>The default-domain operator set version written (17).</summary>
+    public const long OpsetVersion = 17;
+
+    /// <summary>Writes <paramref name="network"/>'s inference graph to <paramref name="destination"/> (left open).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="destination"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not writable, <paramref name="options"/> is
+    /// invalid, or the network's layer list is inconsistent with its shapes or parameter arena.</exception>
+    /// <exception cref="NotSupportedException">The network has a layer kind or activation without an ONNX lowering, or its
+    /// parameters exceed the 2 GB a protobuf model can hold.</exception>
+    public static void Export<T>(INeuralNetwork<T> network, Stream destination, OnnxExportOptions? options = null)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (!destination.CanWrite) throw new ArgumentException("The destination stream is not writable.", nameof(destination));
+        ModelProto model = BuildModel(network, options ?? OnnxExportOptions.Default);
+        Write(model, destination);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="network"/>'s inference graph to the file <paramref name="path"/>, atomically: the model goes
+    /// to a temporary file in the same directory, which then replaces <paramref name="path"/>; on failure the temporary
+    /// file is deleted and an existing file at <paramref name="path"/> is left as it was.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or as for <see cref="Export{T}(INeuralNetwork{T}, Stream, OnnxExportOptions?)"/>.</exception>
+    public static void Export<T>(INeuralNetwork<T> network, string path, OnnxExportOptions? options = null)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ModelProto model = BuildModel(network, options ?? OnnxExportOptions.Default);
+        string fullPath = Path.GetFullPath(path);
+        string temporary = Path.Combine(Path.GetDirectoryName(fullPath) ?? ".",
+            "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        try
+        {
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                Write(model, file);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, fullPath, overwrite: true);
+        }
+        catch
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>The model as bytes (what <see cref="Export{T}(INeuralNetwork{T}, Stream, OnnxExportOptions?)"/> writes).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> is null.</exception>
+    public static byte[] ExportToBytes<T>(INeuralNetwork<T> network, OnnxExportOptions? options = null)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ModelProto model = BuildModel(network, options ?? OnnxExportOptions.Default);
+        byte[] bytes = new byte[model.Size];
+        var output = new CodedOutputStream(bytes);
+        model.WriteTo(output);
+        output.CheckNoSpaceLeft();
+        return bytes;
+    }
+
+    // Protobuf messages are limited to 2 GB; leave room for the graph around the initializers.
+    private const long MaxInitializerBytes = int.MaxValue - (64L << 20);
+
+    private static void Write(ModelProto model, Stream destination)
+    {
+        using var output = new CodedOutputStream(destination, leaveOpen: true);
+        model.WriteTo(output);
+        output.Flush();
+    }
+
+    // ---- lowering ----------------------------------------------------------------------------------------------------
+
+    private static ModelProto BuildModel<T>(INeuralNetwork<T> network, OnnxExportOptions options)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (options.ElementType is not (OnnxElementType.Float or OnnxElementType.Double))
+            throw new ArgumentException($"Unknown element type {options.ElementType}.", nameof(options));
+        var elementType = options.ElementType == OnnxElementType.Float ? TensorDataType.Float : TensorDataType.Double;
+        IReadOnlyList<LayerInfo> layers = network.Layers;
+        ValidateShapes(network, layers);
+
+        long initializerBytes = (long)(network.Parameters.Length + network.RunningStatistics.Length) * (elementType == TensorDataType.Float ? sizeof(float) : sizeof(double));
+        if (initializerBytes > MaxInitializerBytes)
+            throw new NotSupportedException($"The network's {initializerBytes} bytes of parameters exceed what one protobuf ONNX model can hold (2 GB); external data is not supported.");
+        double[] parameters = ToDouble<T>(network.Parameters);
+        double[] statistics = ToDouble<T>(network.RunningStatistics);
+        var builder = new OnnxGraphBuilder(elementType);
+        string x = OnnxGraphBuilder.InputName;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            LayerInfo layer = layers[i];
+            string scope = layer.Name;
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense:
+                {
+                    int inputs = layer.InputFeatures, units = layer.OutputFeatures;
+                    double[] w = Slice(parameters, layer.WeightOffset, inputs * units, layer, "weights");
+                    double[] b = Slice(parameters, layer.BiasOffset, units, layer, "bias");
+                    if (options.FoldBatchNorm && layer.Activation == Activation.Identity && i + 1 < layers.Count && layers[i + 1].Kind == LayerKind.BatchNorm)
+                    {
+                        LayerInfo norm = layers[++i];
+                        FoldBatchNorm(w, b, inputs, units, parameters, statistics, norm);
+                        string fused = scope + "+" + norm.Name;
+                        x = builder.Gemm(x, fused, fused + ".Weights", w, fused + ".Bias", b, inputs, units);
+                    }
+                    else
+                    {
+                        x = builder.Gemm(x, scope, scope + ".Weights", w, scope + ".Bias", b, inputs, units);
+                        x = builder.Activation(x, scope, layer.Activation, layer.ActivationParameter);
+                    }
+                    break;
+                }
+                case LayerKind.Activation:
+                    x = builder.Activation(x, scope, layer.Activation, layer.ActivationParameter);
+                    break;
+                case LayerKind.Maxout:
+                {
+                    int inputs = layer.InputFeatures, linear = layer.DenseOutputs;
+                    x = builder.Maxout(x, scope, Slice(parameters, layer.WeightOffset, inputs * linear, layer, "weights"),
+                        Slice(parameters, layer.BiasOffset, linear, layer, "bias"), inputs, layer.OutputFeatures, layer.Pieces);
+                    break;
+                }
+                case LayerKind.BatchNorm:
+                {
+                    int c = layer.OutputFeatures;
+                    x = builder.BatchNormalization(x, scope, Slice(parameters, layer.GammaOffset, c, layer, "γ"),
+                        Slice(parameters, layer.BetaOffset, c, layer, "β"), Slice(statistics, layer.RunningMeanOffset, c, layer, "running mean"),
+                        Slice(statistics, layer.RunningVarianceOffset, c, layer, "running variance"), layer.Epsilon);
+                    break;
+                }
+                case LayerKind.LayerNorm:
+                {
+                    int c = layer.OutputFeatures;
+                    x = builder.LayerNormalization(x, scope, Slice(parameters, layer.GammaOffset, c, layer, "γ"),
+                        Slice(parameters, layer.BetaOffset, c, layer, "β"), layer.Epsilon);
+                    break;
+                }
+                case LayerKind.GroupNorm:
+                {
+                    int c = layer.OutputFeatures;
+                    if (layer.Groups <= 0 || c % layer.Groups != 0)
+                        throw new ArgumentException($"Layer {layer.Name}: {layer.Groups} groups do not divide {c} features.", nameof(network));
+                    x = builder.GroupNormalization(x, scope, Slice(parameters, layer.GammaOffset, c, layer, "γ"),
+                        Slice(parameters, layer.BetaOffset, c, layer, "β"), layer.Groups, layer.Epsilon);
+                    break;
+                }
+                case LayerKind.Dropout:
+                    break; // identity in evaluation mode
+                case LayerKind.Softmax:
+                    x = builder.Softmax(x, scope);
+                    break;
+                default:
+                    throw new NotSupportedException($"Layer {layer.Name}: layer kind {layer.Kind} has no ONNX lowering.");
+            }
+        }
+        builder.MarkOutput(x);
+
+        var outputs = new List<ValueInfoProto> { new(OnnxGraphBuilder.OutputName, elementType, OnnxGraphBuilder.BatchParameter, network.OutputSize) };
+        if (options.AppendSoftmax)
+        {
+            builder.OutputNode("Softmax", "Probabilities", [OnnxGraphBuilder.OutputName], OnnxGraphBuilder.ProbabilitiesName, AttributeProto.Int("axis", -1));
+            outputs.Add(new ValueInfoProto(OnnxGraphBuilder.ProbabilitiesName, elementType, OnnxGraphBuilder.BatchParameter, network.OutputSize));
+        }
+
+        string typeName = network.GetType().FullName ?? network.GetType().Name;
+        string fingerprint = "0x" + network.Fingerprint.ToString("X16", CultureInfo.InvariantCulture);
+        var graph = new GraphProto(options.GraphName ?? typeName,
+            $"KernelGen network {typeName} in evaluation mode (BatchNorm running statistics, no dropout); fingerprint {fingerprint}.",
+            builder.BuildNodes(), builder.Initializers,
+            [new ValueInfoProto(OnnxGraphBuilder.InputName, elementType, OnnxGraphBuilder.BatchParameter, network.InputSize)], outputs);
+        string producerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        return new ModelProto(IrVersion, [new OperatorSetIdProto("", OpsetVersion)], "KernelGen", producerVersion, null, graph,
+            [new StringStringEntryProto("kernelgen.fingerprint", fingerprint), new StringStringEntryProto("kernelgen.network", typeName)]);
+    }
+
+    /// <summary>
+    /// Folds inference-mode BatchNorm into the dense layer before it, in double: with s_j = γ_j/√(var_j + ε),
+    /// W′[i, j] = W[i, j]·s_j and b′_j = (b_j − μ_j)·s_j + β_j, so x·W′ + b′ = γ·(x·W + b − μ)/√(var + ε) + β.
+    /// </summary>
+    private static void FoldBatchNorm(double[] w, double[] b, int inputs, int units, double[] parameters, double[] statistics, LayerInfo norm)
+    {
+        if (norm.OutputFeatures != units) throw new ArgumentException($"Layer {norm.Name}: {norm.OutputFeatures} features after a {units}-unit dense layer.", "network");
+        double[] gamma = Slice(parameters, norm.GammaOffset, units, norm, "γ");
+        double[] beta = Slice(parameters, norm.BetaOffset, units, norm, "β");
+        double[] mean = Slice(statistics, norm.RunningMeanOffset, units, norm, "running mean");
+        double[] variance = Slice(statistics, norm.RunningVarianceOffset, units, norm, "running variance");
+        var scale = new double[units];
+        for (int j = 0; j < units; j++)
+        {
+            scale[j] = gamma[j] / Math.Sqrt(variance[j] + norm.Epsilon);
+            b[j] = (b[j] - mean[j]) * scale[j] + beta[j];
+        }
+        for (int i = 0; i < inputs; i++)
+            for (int j = 0; j < units; j++)
+                w[i * units + j] *= scale[j];
+    }
+
+    private static void ValidateShapes<T>(INeuralNetwork<T> network, IReadOnlyList<LayerInfo> layers)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (network.InputSize <= 0 || network.OutputSize <= 0)
+            throw new ArgumentException($"The network has {network.InputSize} inputs and {network.OutputSize} outputs.", nameof(network));
+        int features = network.InputSize;
+        foreach (LayerInfo layer in layers)
+        {
+            if (layer.InputFeatures != features)
+                throw new ArgumentException($"Layer {layer.Name} takes {layer.InputFeatures} features but receives {features}.", nameof(network));
+            features = layer.OutputFeatures;
+        }
+        if (features != network.OutputSize)
+            throw new ArgumentException($"The layers produce {features} features but the network has {network.OutputSize} outputs.", nameof(network));
+    }
+
+    private static double[] Slice(double[] source, int offset, int length, LayerInfo layer, string what)
+    {
+        if (offset < 0 || length < 0 || (long)offset + length > source.Length)
+            throw new ArgumentException($"Layer {layer.Name}: its {what} ({length} values at offset {offset}) lie outside the network's arena of {source.Length}.", "network");
+        return source.AsSpan(offset, length).ToArray();
+    }
+
+    private static double[] ToDouble<T>(ReadOnlySpan<T> values) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++) result[i] = double.CreateChecked(values[i]);
+        return result;
+    }
 }

@@ -1,0 +1,101 @@
+using System;
+using System.Buffers.Binary;
+using System.IO;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace KernelGen.Interop;
+
+/// <summary>The element types a weight file may hold.</summary>
+internal enum FileElementType
+{
+    Float32,
+    Float64,
+}
+
+/// <summary>Element encoding shared by the weight-file formats: IEEE 754 values, little-endian on write.</summary>
+internal static class TensorCodec
+{
+    public static int SizeOf(FileElementType type) => type == FileElementType.Float32 ? sizeof(float) : sizeof(double);
+
+    /// <summary>The file element type of a float or double network (checked by <see cref="WeightLayout.Entries"/>).</summary>
+    public static FileElementType Of<T>() => typeof(T) == typeof(float) ? FileElementType.Float32 : FileElementType.Float64;
+
+    /// <summary>Writes <paramref name="values"/> little-endian in T's own width (bit-exact).</summary>
+    public static void Encode<T>(ReadOnlySpan<T> values, Span<byte> destination) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            T value = values[i];
+            if (typeof(T) == typeof(float)) BinaryPrimitives.WriteSingleLittleEndian(destination.Slice(i * sizeof(float)), Unsafe.As<T, float>(ref value));
+            else BinaryPrimitives.WriteDoubleLittleEndian(destination.Slice(i * sizeof(double)), Unsafe.As<T, double>(ref value));
+        }
+    }
+
+    /// <summary>Reads <paramref name="destination"/>.Length elements of <paramref name="type"/>: bit-exact when the widths
+    /// match, otherwise converted (float → double exactly, double → float rounded to nearest).</summary>
+    public static void Decode<T>(ReadOnlySpan<byte> source, FileElementType type, bool bigEndian, Span<T> destination)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int size = SizeOf(type);
+        if (source.Length != destination.Length * size) throw new InvalidDataException($"Expected {destination.Length * size} data bytes, found {source.Length}.");
+        for (int i = 0; i < destination.Length; i++)
+        {
+            ReadOnlySpan<byte> bytes = source.Slice(i * size, size);
+            if (type == FileElementType.Float32)
+            {
+                float value = bigEndian ? BinaryPrimitives.ReadSingleBigEndian(bytes) : BinaryPrimitives.ReadSingleLittleEndian(bytes);
+                destination[i] = typeof(T) == typeof(float) ? Unsafe.As<float, T>(ref value) : T.CreateTruncating(value);
+            }
+            else
+            {
+                double value = bigEndian ? BinaryPrimitives.ReadDoubleBigEndian(bytes) : BinaryPrimitives.ReadDoubleLittleEndian(bytes);
+                destination[i] = typeof(T) == typeof(double) ? Unsafe.As<double, T>(ref value) : T.CreateTruncating(value);
+            }
+        }
+    }
+
+    /// <summary>Reads exactly <paramref name="buffer"/>.Length bytes or throws <see cref="InvalidDataException"/> naming <paramref name="what"/>.</summary>
+    public static void ReadExactly(Stream stream, Span<byte> buffer, string what)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int read = stream.Read(buffer.Slice(total));
+            if (read == 0) throw new InvalidDataException($"{what} is truncated: expected {buffer.Length} bytes, found {total}.");
+            total += read;
+        }
+    }
+
+    /// <summary>Throws unless the stream is at its end.</summary>
+    public static void ExpectEnd(Stream stream, string what)
+    {
+        Span<byte> probe = stackalloc byte[1];
+        if (stream.Read(probe) != 0) throw new InvalidDataException($"{what} has trailing bytes after its data.");
+    }
+}
+
+/// <summary>Writes a file atomically: a temporary file in the same directory replaces the target only when complete.</summary>
+internal static class AtomicFile
+{
+    public static void Write(string path, Action<Stream> write)
+    {
+        string fullPath = Path.GetFullPath(path);
+        string temporary = Path.Combine(Path.GetDirectoryName(fullPath) ?? ".",
+            "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        try
+        {
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                write(file);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, fullPath, overwrite: true);
+        }
+        catch
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+            throw;
+        }
+    }
+}
