@@ -8,7 +8,7 @@ using Google.Protobuf;
 namespace KernelGen.Onnx;
 
 /// <summary>
-/// Writes a network's inference graph (what <see cref="INeuralNetwork{T}.Predict"/> computes, evaluation mode) as an
+/// Writes a network's inference graph (what <see cref="IInferenceNetwork{T}.Predict"/> computes, evaluation mode) as an
 /// ONNX model: IR version 8, default-domain opset 17, one input <c>input</c> [batch × InputSize] and one output
 /// <c>output</c> [batch × OutputSize] with a symbolic batch dimension <c>batch</c>. Parameters are initializers.
 /// </summary>

@@ -29,7 +29,7 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
         ArgumentNullException.ThrowIfNull(tensors);
         settings.Validate();
         if (arenaLength < 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(arenaLength), arenaLength, "Must not be negative.");
-        Settings = settings;
+        _settings = settings;
         _length = arenaLength;
         _learningRate = settings.LearningRate;
         _segments = new (int, int, bool)[tensors.Count];
@@ -47,8 +47,26 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
         Reset();
     }
 
-    /// <summary>The rule and its hyperparameters.</summary>
-    public OptimizerSettings Settings { get; }
+    /// <summary>
+    /// The rule and its hyperparameters. May be replaced between steps (hyperparameter search, fine-tuning) by settings of
+    /// the same <see cref="OptimizerSettings.Kind"/> and state layout; the state and step count are kept, and the base
+    /// <see cref="LearningRate"/> is left as it is (set it separately).
+    /// </summary>
+    /// <exception cref="ArgumentException">The new settings are invalid or of another kind or state layout.</exception>
+    public OptimizerSettings Settings
+    {
+        get => _settings;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            value.Validate();
+            if (value.Kind != _settings.Kind || value.StateSlots != _settings.StateSlots || value.Centered != _settings.Centered || (value.Momentum > 0) != (_settings.Momentum > 0))
+                throw new ArgumentException($"The optimizer is {_settings.Kind} with {_settings.StateSlots} state slots; settings of kind {value.Kind} with {value.StateSlots} cannot replace them.", nameof(value));
+            _settings = value;
+        }
+    }
+
+    private OptimizerSettings _settings;
 
     /// <summary>The base learning rate η (the schedule scales it per step); positive and finite.</summary>
     public double LearningRate

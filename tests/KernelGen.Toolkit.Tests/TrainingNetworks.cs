@@ -1,0 +1,46 @@
+using KernelGen;
+
+namespace KernelGen.Toolkit.Tests;
+
+/// <summary>The demo's spiral classifier with Adam.</summary>
+[Network(2)]
+[Dense(64, Activation.ReLU)]
+[Dense(3)]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.01)]
+public partial class SpiralClassifier;
+
+/// <summary>A wide network that over-fits a handful of points (early stopping).</summary>
+[Network(2)]
+[Dense(200, Activation.Tanh)]
+[Dense(200, Activation.Tanh)]
+[Dense(3)]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.02)]
+public partial class OverfittingNet;
+
+/// <summary>Plain SGD (its learning rate is raised at run time to make it explode).</summary>
+[Network(2)]
+[Dense(32, Activation.ReLU)]
+[Dense(3)]
+[SoftmaxCrossEntropyLoss]
+[Sgd(0.1, Momentum = 0.9)]
+public partial class SgdSpiral;
+
+/// <summary>LSUV on every layer, with BatchNorm and dropout to check the state LSUV must leave alone.</summary>
+[Network(20)]
+[Dense(64, Activation.Tanh, Init = Init.Lsuv)]
+[Dropout(0.2)]
+[Dense(48, Activation.ReLU, Init = Init.Lsuv)]
+[BatchNorm]
+[Dense(10, Init = Init.Lsuv)]
+[SoftmaxCrossEntropyLoss]
+public partial class LsuvNet;
+
+/// <summary>A small Fashion-MNIST classifier for the CI accuracy bar.</summary>
+[Network(784)]
+[Dense(128, Activation.ReLU)]
+[Dense(10)]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.001)]
+public partial class SmallFashionNet;
