@@ -1,54 +1,151 @@
 using System;
-using System.Diagnostics;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
 using KernelGen;
+using KernelGen.Checkpoints;
 using KernelGen.Data;
 using KernelGen.Demo;
+using KernelGen.Onnx;
+using KernelGen.Preprocessing;
+using KernelGen.Reporting;
+using KernelGen.Training;
 
-// Trains a generated network on the embedded 3-class spiral dataset and reports the loss and accuracy.
-const int batchSize = 30;
-const int epochs = 600;
-(float[] x, int[] y) = Spiral.Generate(pointsPerClass: 100, classes: 3, seed: 7);
-int n = y.Length;
-var net = new SpiralNet(maxBatchSize: n, seed: 42);
-Console.WriteLine($"KernelGen demo: spiral, {n} points, 3 classes; network {SpiralNet.InputFeatures}-100-{SpiralNet.OutputFeatures}, {SpiralNet.ParameterCount} parameters, SGD η = {net.LearningRate}");
+// The main job: trains on the embedded spiral data (no files needed) and, when Fashion-MNIST is installed
+// (apt-get install dataset-fashion-mnist), the 784-256-128-10 MLP on it; writes self-contained HTML reports.
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var options = Options.Parse(args);
+if (options is null) return 2;
+Directory.CreateDirectory(options.ReportDirectory);
+Console.WriteLine($"KernelGen main job. Reports go to {Path.GetFullPath(options.ReportDirectory)}");
 
-var order = new int[n];
-for (int i = 0; i < n; i++) order[i] = i;
-var batchX = new float[batchSize * 2];
-var batchY = new int[batchSize];
-var random = new KernelRandom(1);
-var watch = Stopwatch.StartNew();
-for (int epoch = 1; epoch <= epochs; epoch++)
+RunSpiral(options);
+RunInitializationStudy(options);
+if (options.SpiralOnly) return 0;
+string directory = FashionMnist.ResolveDirectory(options.DataDirectory);
+if (!FashionMnist.IsAvailable(options.DataDirectory))
 {
-    // Fisher–Yates shuffle, then mini-batches.
-    for (int i = n - 1; i > 0; i--) { int j = random.NextInt(i + 1); (order[i], order[j]) = (order[j], order[i]); }
-    double sum = 0;
-    int batches = 0;
-    for (int start = 0; start + batchSize <= n; start += batchSize)
+    Console.WriteLine($"Fashion-MNIST not found in {directory}: install it with `apt-get install dataset-fashion-mnist` (or set {FashionMnist.EnvironmentVariable}) and run again.");
+    return 0;
+}
+return RunFashionMnist(options) ? 0 : 1;
+
+static void RunSpiral(Options options)
+{
+    Console.WriteLine();
+    Console.WriteLine("== Spiral: 3 classes, 300 points, 2-100-3 ReLU network, SGD");
+    (float[] x, int[] y) = Spiral.Generate(pointsPerClass: 100, classes: 3, seed: 7);
+    (float[] vx, int[] vy) = Spiral.Generate(pointsPerClass: 50, classes: 3, seed: 8);
+    var train = new Dataset(x, y, 2, 3);
+    var validation = new Dataset(vx, vy, 2, 3);
+    var net = new SpiralNet(maxBatchSize: 300, seed: 42);
+    var trainer = new Trainer(net, new TrainerOptions { Epochs = options.SpiralEpochs, BatchSize = 30, Seed = 1, Progress = ProgressMode.Silent });
+    TrainingResult result = trainer.Fit(train, validation);
+    Evaluation final = Trainer.Evaluate(net, train);
+    Console.WriteLine($"{result.Message} {result.MeanEpochSeconds * 1e3:F2} ms per epoch");
+    Console.WriteLine($"training accuracy: {final.Accuracy:F4}");
+    Console.WriteLine($"validation accuracy: {Trainer.Evaluate(net, validation).Accuracy:F4}");
+
+    // The learned decision boundary on a 120 × 120 grid.
+    const int grid = 120;
+    var extent = (-1.1, 1.1, -1.1, 1.1);
+    float[] points = Svg.GridPoints(grid, grid, extent);
+    int[] classes = new int[grid * grid];
+    float[] logits = new float[300 * 3];
+    for (int start = 0; start < grid * grid; start += 300)
     {
-        for (int b = 0; b < batchSize; b++)
+        int rows = Math.Min(300, grid * grid - start);
+        net.Predict(points.AsSpan(start * 2, rows * 2), logits.AsSpan(0, rows * 3));
+        for (int r = 0; r < rows; r++)
         {
-            int row = order[start + b];
-            batchX[2 * b] = x[2 * row];
-            batchX[2 * b + 1] = x[2 * row + 1];
-            batchY[b] = y[row];
+            int best = 0;
+            for (int k = 1; k < 3; k++) if (logits[r * 3 + k] > logits[r * 3 + best]) best = k;
+            classes[start + r] = best;
         }
-        sum += net.TrainStep(batchX, batchY);
-        batches++;
     }
-    if (epoch == 1 || epoch % 100 == 0)
-        Console.WriteLine($"epoch {epoch,4}  loss {sum / batches:F4}  full-data loss {net.Loss(x, y):F4}");
+    string boundary = Svg.DecisionBoundary("Learned decision boundary", grid, grid, classes, extent, x, y, 3);
+    string path = Path.Combine(options.ReportDirectory, "spiral.html");
+    TrainingReport.Write(result.History, path, "KernelGen: spiral", boundary);
+    Console.WriteLine($"report: {path}");
 }
-watch.Stop();
 
-var logits = new float[n * 3];
-net.Predict(x, logits);
-int correct = 0;
-for (int i = 0; i < n; i++)
+static void RunInitializationStudy(Options options)
 {
-    int best = 0;
-    for (int k = 1; k < 3; k++) if (logits[3 * i + k] > logits[3 * i + best]) best = k;
-    if (best == y[i]) correct++;
+    Console.WriteLine();
+    Console.WriteLine("== Weight-initialization study (the notes' experiment): 10 layers × 500 units, unit-Gaussian input, activation mean / std per layer");
+    InitializationStudyResult study = InitializationStudy.Run(seed: 0);
+    Console.Write(study.ToTable());
+    string path = Path.Combine(options.ReportDirectory, "initialization-study.html");
+    var report = new HtmlReport("KernelGen: weight-initialization study");
+    study.AddTo(report);
+    report.Save(path);
+    Console.WriteLine($"report: {path}");
 }
-Console.WriteLine($"training time: {watch.Elapsed.TotalMilliseconds:F0} ms for {epochs} epochs");
-Console.WriteLine($"training accuracy: {(double)correct / n:F4}");
+
+static bool RunFashionMnist(Options options)
+{
+    Console.WriteLine();
+    Console.WriteLine("== Fashion-MNIST: 784-256-128-10 ReLU MLP, Adam (η = 1e-3, cosine annealing), batch 64, one thread");
+    FashionMnistData data = FashionMnist.Load(options.DataDirectory);
+    (Dataset train, Dataset validation) = data.Train.Split(5000.0 / data.Train.Count, seed: 1);
+    // Standardization fitted on the training split only, applied identically to validation and test data.
+    Standardize standardize = Standardize.Fit(train, perChannel: true);
+    standardize.Apply(train.Features, train.Count);
+    standardize.Apply(validation.Features, validation.Count);
+    Dataset test = data.Test;
+    standardize.Apply(test.Features, test.Count);
+    Console.WriteLine($"{train.Count} training, {validation.Count} validation, {test.Count} test images; standardized with mean {standardize.Mean[0]:F4}, std {standardize.StdDev[0]:F4}");
+
+    var net = new FashionMlp(maxBatchSize: 1000, seed: 1);
+    var trainer = new Trainer(net, new TrainerOptions { Epochs = options.Epochs, BatchSize = 64, Seed = 2, Patience = 6, Monitor = ValidationMetric.Accuracy });
+    TrainingResult result = trainer.Fit(train, validation);
+    Evaluation evaluation = Trainer.Evaluate(net, test);
+    Console.WriteLine($"time per epoch: {result.MeanEpochSeconds:F3} s (training loop incl. shuffling and batching, {train.Count / 64} steps); total {result.TotalSeconds:F1} s incl. evaluation");
+    Console.WriteLine($"test accuracy: {evaluation.Accuracy:F4}");
+
+    string checkpoint = Path.Combine(options.ReportDirectory, "fashion-mnist.kgc");
+    Checkpoint.Save(net, checkpoint);
+    string onnx = Path.Combine(options.ReportDirectory, "fashion-mnist.onnx");
+    OnnxExporter.Export(net, onnx, new OnnxExportOptions { AppendSoftmax = true });
+    string path = Path.Combine(options.ReportDirectory, "fashion-mnist.html");
+    TrainingReport.Write(result.History, path, "KernelGen: Fashion-MNIST", extraSections: report =>
+    {
+        report.AddHeading("Test set");
+        report.AddKeyValues(new Dictionary<string, string>
+        {
+            ["test accuracy"] = evaluation.Accuracy.ToString("F4"),
+            ["test loss"] = evaluation.Loss.ToString("F4"),
+            ["time per epoch (s)"] = result.MeanEpochSeconds.ToString("F3"),
+            ["stopped"] = result.Message,
+            ["checkpoint"] = checkpoint,
+            ["ONNX model"] = onnx,
+        });
+    });
+    Console.WriteLine($"report: {path}; checkpoint: {checkpoint}; ONNX: {onnx}");
+    return result.Reason != StopReason.Exploded;
+}
+
+/// <summary>Command-line options of the main job.</summary>
+internal sealed record Options(bool SpiralOnly, int Epochs, int SpiralEpochs, string ReportDirectory, string? DataDirectory)
+{
+    public static Options? Parse(string[] args)
+    {
+        var o = new Options(false, 20, 300, "kernelgen-report", null);
+        for (int i = 0; i < args.Length; i++)
+        {
+            string? Next() => i + 1 < args.Length ? args[++i] : null;
+            switch (args[i])
+            {
+                case "--spiral-only": o = o with { SpiralOnly = true }; break;
+                case "--epochs" when int.TryParse(Next(), out int e) && e > 0: o = o with { Epochs = e }; break;
+                case "--report" when Next() is { } r: o = o with { ReportDirectory = r }; break;
+                case "--data" when Next() is { } d: o = o with { DataDirectory = d }; break;
+                default:
+                    Console.Error.WriteLine($"Unknown or incomplete option '{args[i]}'.");
+                    Console.Error.WriteLine("Options: --spiral-only | --epochs N (Fashion-MNIST, default 20) | --report DIR (default kernelgen-report) | --data DIR (Fashion-MNIST files)");
+                    return null;
+            }
+        }
+        return o;
+    }
+}

@@ -76,6 +76,19 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Monitoring_validation_accuracy_restores_the_most_accurate_epoch()
+    {
+        Dataset tiny = SpiralData(6, 3), validation = SpiralData(100, 4);
+        var net = new OverfittingNet(18, 6);
+        TrainingResult result = new Trainer(net, Quiet(60, 18) with { Monitor = ValidationMetric.Accuracy }).Fit(tiny, validation);
+        double best = result.History.Epochs.Max(e => e.ValidationAccuracy);
+        int first = result.History.Epochs.First(e => e.ValidationAccuracy == best).Epoch;
+        Assert.Equal(best, result.Best.Accuracy);
+        Assert.True(result.BestEpoch >= first);
+        Assert.Equal(best, Trainer.Evaluate(net, validation).Accuracy);
+    }
+
+    [Fact]
     public void An_exploding_loss_stops_training_and_keeps_the_last_good_parameters()
     {
         var net = new SgdSpiral(30, 3);

@@ -82,7 +82,7 @@ public sealed class TrainingResult
     public int EpochsCompleted { get; }
     /// <summary>Mini-batch steps taken.</summary>
     public long Iterations { get; }
-    /// <summary>The epoch with the lowest validation loss (0 without validation data).</summary>
+    /// <summary>The best epoch by the monitored validation metric (0 without validation data).</summary>
     public int BestEpoch { get; }
     /// <summary>Validation loss and accuracy at <see cref="BestEpoch"/>.</summary>
     public Evaluation Best { get; }
@@ -239,7 +239,7 @@ public sealed class Trainer
 
                 if (validation is not null)
                 {
-                    if (validationResult.Loss < bestEvaluation.Loss)
+                    if (Improves(validationResult, bestEvaluation, bestEpoch == 0))
                     {
                         bestEvaluation = validationResult;
                         bestEpoch = epoch;
@@ -249,7 +249,9 @@ public sealed class Trainer
                     else if (_options.Patience > 0 && ++sinceBest >= _options.Patience && reason == StopReason.Completed)
                     {
                         reason = StopReason.EarlyStopping;
-                        message = $"Early stopping after epoch {epoch}: the validation loss has not improved for {_options.Patience} epochs (best {bestEvaluation.Loss:F4} at epoch {bestEpoch}).";
+                        message = _options.Monitor == ValidationMetric.Loss
+                            ? $"Early stopping after epoch {epoch}: the validation loss has not improved for {_options.Patience} epochs (best {bestEvaluation.Loss:F4} at epoch {bestEpoch})."
+                            : $"Early stopping after epoch {epoch}: the validation accuracy has not improved for {_options.Patience} epochs (best {bestEvaluation.Accuracy:F4} at epoch {bestEpoch}).";
                     }
                 }
             }
@@ -262,13 +264,21 @@ public sealed class Trainer
         if (reason != StopReason.Exploded && best is not null && _options.RestoreBestParameters && bestEpoch != epochsDone)
         {
             best.RestoreTo(net);
-            message += (message.Length > 0 ? " " : "") + $"Restored the parameters of epoch {bestEpoch} (lowest validation loss).";
+            message += (message.Length > 0 ? " " : "") + $"Restored the parameters of epoch {bestEpoch} ({(_options.Monitor == ValidationMetric.Loss ? "lowest validation loss" : "highest validation accuracy")}).";
         }
         if (reason == StopReason.Completed) message = $"Trained {epochsDone} epochs." + (message.Length > 0 ? " " + message : "");
         if (mode is ProgressMode.Interactive or ProgressMode.Plain) output.WriteLine(message);
         total.Stop();
         return new TrainingResult(reason, message, history, epochsDone, iterations, bestEpoch, bestEvaluation,
             epochsDone > 0 ? epochSecondsSum / epochsDone : double.NaN, total.Elapsed.TotalSeconds, snapshots);
+    }
+
+    private bool Improves(Evaluation candidate, Evaluation best, bool first)
+    {
+        if (first) return !double.IsNaN(candidate.Loss);
+        return _options.Monitor == ValidationMetric.Loss
+            ? candidate.Loss < best.Loss
+            : candidate.Accuracy > best.Accuracy || (candidate.Accuracy == best.Accuracy && candidate.Loss < best.Loss);
     }
 
     /// <summary>Mean loss and accuracy of <paramref name="network"/> on <paramref name="data"/>, in evaluation mode, in chunks of

@@ -18,6 +18,15 @@ public enum ProgressMode
     Silent,
 }
 
+/// <summary>The validation metric that decides the best epoch (early stopping and the restored parameters).</summary>
+public enum ValidationMetric
+{
+    /// <summary>Lowest validation loss.</summary>
+    Loss,
+    /// <summary>Highest validation accuracy (ties: lower loss).</summary>
+    Accuracy,
+}
+
 /// <summary>Why a training run ended.</summary>
 public enum StopReason
 {
@@ -47,8 +56,10 @@ public sealed record TrainerOptions
     public ulong Seed { get; init; }
     /// <summary>Shuffling, partial-batch and augmentation options.</summary>
     public MiniBatchOptions? Batching { get; init; }
-    /// <summary>Early stopping: epochs without improvement of the validation loss before stopping (0: off). Needs validation data.</summary>
+    /// <summary>Early stopping: epochs without improvement of the monitored validation metric before stopping (0: off). Needs validation data.</summary>
     public int Patience { get; init; }
+    /// <summary>What "best epoch" means for early stopping and for the restored parameters.</summary>
+    public ValidationMetric Monitor { get; init; } = ValidationMetric.Loss;
     /// <summary>With early stopping (or whenever validation data is given), restore the parameters of the best validation epoch at the end.</summary>
     public bool RestoreBestParameters { get; init; } = true;
     /// <summary>Explosion detection: stop when a batch loss exceeds this multiple of the first batch's loss (the notes' 3×); ∞ = off.</summary>
