@@ -86,7 +86,18 @@ static bool RunFashionMnist(Options options)
 {
     Console.WriteLine();
     Console.WriteLine("== Fashion-MNIST: 784-256-128-10 ReLU MLP, Adam (η = 1e-3, cosine annealing), batch 64, one thread");
-    FashionMnistData data = FashionMnist.Load(options.DataDirectory);
+    FashionMnistData data;
+    try
+    {
+        data = FashionMnist.Load(options.DataDirectory);
+    }
+    catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+    {
+        // Missing or corrupt files: the loader's message names the file and what is wrong with it.
+        Console.WriteLine(e.Message);
+        Console.WriteLine("Reinstall the files with `apt-get install --reinstall dataset-fashion-mnist` (or point --data at a directory holding the four IDX files).");
+        return false;
+    }
     (Dataset train, Dataset validation) = data.Train.Split(5000.0 / data.Train.Count, seed: 1);
     // Standardization fitted on the training split only, applied identically to validation and test data.
     Standardize standardize = Standardize.Fit(train, perChannel: true);
