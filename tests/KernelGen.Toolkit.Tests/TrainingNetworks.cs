@@ -44,3 +44,12 @@ public partial class LsuvNet;
 [SoftmaxCrossEntropyLoss]
 [Adam(0.001)]
 public partial class SmallFashionNet;
+
+/// <summary>SGDR: the learning rate restarts every 100 steps (10 epochs of 10 batches), for snapshot ensembles.</summary>
+[Network(2)]
+[Dense(64, Activation.ReLU)]
+[Dense(3)]
+[SoftmaxCrossEntropyLoss]
+[Sgd(0.5, Momentum = 0.9)]
+[WarmRestarts(100)]
+public partial class CyclicSpiral;

@@ -240,13 +240,15 @@ public class TrainingTests
     [Fact]
     public void Snapshot_ensemble_from_a_cyclic_run()
     {
-        var net = new SpiralClassifier(30, 3);
+        var net = new CyclicSpiral(30, 3);
         TrainingResult result = new Trainer(net, Quiet(40, 30) with { SnapshotEveryEpochs = 10 }).Fit(SpiralData(100, 3));
         Assert.Equal(new[] { 10, 20, 30, 40 }, result.Snapshots.Select(s => s.Epoch));
-        Ensemble ensemble = Ensemble.FromSnapshots(result.Snapshots, () => new SpiralClassifier(30));
+        // Each snapshot is taken at the end of a cosine cycle: the learning rate there is near its minimum.
+        Assert.All(result.Snapshots, s => Assert.True(result.History.Epochs[s.Epoch - 1].LearningRate < 0.01, $"epoch {s.Epoch}"));
+        Ensemble ensemble = Ensemble.FromSnapshots(result.Snapshots, () => new CyclicSpiral(30));
         Assert.Equal(4, ensemble.Count);
         // The last member is exactly the final network.
-        var last = new SpiralClassifier(30);
+        var last = new CyclicSpiral(30);
         result.Snapshots[^1].RestoreTo(last);
         Assert.Equal(net.Parameters.ToArray(), last.Parameters.ToArray());
         Dataset data = SpiralData(100, 3);
