@@ -16,23 +16,26 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 2 && args[0] == "--child") return Child(args[1]);
 
 string self = Environment.ProcessPath!;
-string dll = typeof(ColdMlp).Assembly.Location;
-var configurations = new (string Name, string Mode, Dictionary<string, string> Environment)[]
+string dll = Path.Combine(AppContext.BaseDirectory, "KernelGen.ColdStart.dll");
+var configurations = new List<(string Name, string Mode, Dictionary<string, string> Environment, string? Program)>
 {
-    ("tiered JIT (default)", "plain", new()),
-    ("tiered JIT + Warmup.Run (400 ms)", "warmup", new()),
-    ("TieredCompilation=0", "plain", new() { ["DOTNET_TieredCompilation"] = "0" }),
+    ("tiered JIT (default)", "plain", new(), null),
+    ("tiered JIT + Warmup.Run (400 ms)", "warmup", new(), null),
+    ("TieredCompilation=0", "plain", new() { ["DOTNET_TieredCompilation"] = "0" }, null),
 };
+// --aot PATH adds the same measurement for a NativeAOT build of this program:
+//   dotnet publish benchmarks/KernelGen.ColdStart -c Release -r linux-x64 -p:NativeAot=true -o /tmp/kernelgen-aot
+if (args.Length == 2 && args[0] == "--aot") configurations.Add(("NativeAOT", "plain", new(), args[1]));
 Console.WriteLine("| configuration | call | first call | median of calls 1–100 | steady state (median of calls 1501–2000) | fast from | construction (+ warm-up) |");
 Console.WriteLine("|---|---|---:|---:|---:|---|---:|");
-foreach (var (name, mode, environment) in configurations)
+foreach (var (name, mode, environment, program) in configurations)
 {
-    var start = new ProcessStartInfo(self)
+    var start = new ProcessStartInfo(program ?? self)
     {
         RedirectStandardOutput = true,
         UseShellExecute = false,
     };
-    if (Path.GetFileNameWithoutExtension(self) == "dotnet") { start.ArgumentList.Add(dll); }
+    if (program is null && Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(dll);
     start.ArgumentList.Add("--child");
     start.ArgumentList.Add(mode);
     foreach (var (key, value) in environment) start.Environment[key] = value;
