@@ -21,7 +21,7 @@ namespace KernelGen.Kernels;
 /// <list type="bullet">
 /// <item><see cref="Forward{T, TAct}"/>: y[r, j] = f(b[j] + x[r,0]·W[0,j] + x[r,1]·W[1,j] + …), one fused
 /// multiply-add chain per element, k ascending. A row's result depends only on that row of x: not on the batch size,
-/// its position in the batch (batch-1 calls take a matrix-vector path that keeps the same
+/// its position in the batch, or the number of threads (batch-1 calls take a matrix-vector path that keeps the same
 /// order).</item>
 /// <item><see cref="BackwardParameters{T}"/>: dW[i, j] = 0 + x[0,i]·dZ[0,j] + x[1,i]·dZ[1,j] + …, rows ascending;
 /// db[j] = dZ[0,j] + dZ[1,j] + …, rows ascending.</item>
@@ -29,6 +29,12 @@ namespace KernelGen.Kernels;
 /// last partial vector masked), then the lanes are reduced in a fixed tree. As for the forward pass, a row's result
 /// depends only on that row of dZ.</item>
 /// </list>
+/// <para>
+/// With <see cref="KernelParallelism.DegreeOfParallelism"/> = 2 and a batch of at least
+/// <see cref="KernelParallelism.MinimumBatch"/> rows, the forward pass and dX are split by batch rows and dW/db by
+/// output columns (or, for narrow layers, by input rows) between the calling thread and one persistent worker. Every
+/// output element is summed in the same order as with one thread, so the results are bit-identical.
+/// </para>
 /// <para>Outputs must not overlap inputs.</para>
 /// </remarks>
 public static partial class Dense
@@ -122,17 +128,137 @@ public static partial class Dense
     private static bool IsWide<T, TV>() where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T> =>
         TV.Count * Unsafe.SizeOf<T>() == 64;
 
-    // ---- dispatch -------------------------------------------------------------------------------------------------
+    // ---- one or two threads ---------------------------------------------------------------------------------------
 
     private static void ForwardAt<T, TAct, TV>(ref T x, ref T w, ref T b, ref T y, int batch, int nIn, int nOut)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T> =>
-        ForwardRows<T, TAct, TV>(ref x, ref w, ref b, ref y, 0, batch, nIn, nOut);
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
+    {
+        int split = RowSplit(batch, GemmRows);
+        if (split > 0 && KernelParallelism.ShouldSplit(batch) && KernelParallelism.TryEnter())
+            ForwardWork<T, TAct, TV>.Run(ref x, ref w, ref b, ref y, batch, nIn, nOut, split);
+        else
+            ForwardRows<T, TAct, TV>(ref x, ref w, ref b, ref y, 0, batch, nIn, nOut);
+    }
 
     private static void BackwardParametersAt<T, TV>(ref T x, ref T dz, ref T dw, ref T db, int batch, int nIn, int nOut)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T> =>
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
+    {
+        if (KernelParallelism.ShouldSplit(batch))
+        {
+            // Prefer output columns (each thread reads half of dZ); narrow layers split the input rows instead.
+            int panel = (IsWide<T, TV>() ? 4 : 2) * TV.Count;
+            int columns = nOut / 2 / panel * panel;
+            int rows = RowSplit(nIn, GemmRows);
+            if ((columns >= TV.Count && nOut - columns >= TV.Count) || rows > 0)
+            {
+                if (KernelParallelism.TryEnter())
+                {
+                    BackwardParametersWork<T, TV>.Run(ref x, ref dz, ref dw, ref db, batch, nIn, nOut,
+                        columns >= TV.Count && nOut - columns >= TV.Count ? columns : 0, rows);
+                    return;
+                }
+            }
+        }
         BackwardParametersCore<T, TV>(ref x, ref dz, ref dw, ref db, batch, nIn, nOut);
+    }
 
     private static void BackwardInputAt<T, TV>(ref T dz, ref T w, ref T dx, int batch, int nIn, int nOut)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T> =>
-        BackwardInputRows<T, TV>(ref dz, ref w, ref dx, 0, batch, nIn, nOut);
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
+    {
+        int split = RowSplit(batch, DotRows<T, TV>());
+        if (split > 0 && KernelParallelism.ShouldSplit(batch) && KernelParallelism.TryEnter())
+            BackwardInputWork<T, TV>.Run(ref dz, ref w, ref dx, batch, nIn, nOut, split);
+        else
+            BackwardInputRows<T, TV>(ref dz, ref w, ref dx, 0, batch, nIn, nOut);
+    }
+
+    /// <summary>Half of <paramref name="count"/> rounded down to whole blocks, or 0 when one part would be empty.</summary>
+    private static int RowSplit(int count, int block)
+    {
+        int split = count / 2 / block * block;
+        return split > 0 && split < count ? split : 0;
+    }
+
+    /// <summary>Runs part 0 on the calling thread and part 1 on the worker; each part covers its own outputs.</summary>
+    private sealed unsafe class ForwardWork<T, TAct, TV> : ParallelWork
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
+    {
+        private static readonly ForwardWork<T, TAct, TV> Instance = new();
+        private T* _x, _w, _b, _y;
+        private int _batch, _nIn, _nOut, _split;
+
+        public static void Run(ref T x, ref T w, ref T b, ref T y, int batch, int nIn, int nOut, int split)
+        {
+            fixed (T* px = &x, pw = &w, pb = &b, py = &y)
+            {
+                ForwardWork<T, TAct, TV> work = Instance;
+                work._x = px; work._w = pw; work._b = pb; work._y = py;
+                (work._batch, work._nIn, work._nOut, work._split) = (batch, nIn, nOut, split);
+                KernelParallelism.Run(work);
+                work._x = null; work._w = null; work._b = null; work._y = null;
+            }
+        }
+
+        internal override void Execute(int part) =>
+            ForwardRows<T, TAct, TV>(ref *_x, ref *_w, ref *_b, ref *_y, part == 0 ? 0 : _split, part == 0 ? _split : _batch, _nIn, _nOut);
+    }
+
+    private sealed unsafe class BackwardParametersWork<T, TV> : ParallelWork
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
+    {
+        private static readonly BackwardParametersWork<T, TV> Instance = new();
+        private T* _x, _dz, _dw, _db;
+        private int _batch, _nIn, _nOut, _columns, _rows;
+
+        public static void Run(ref T x, ref T dz, ref T dw, ref T db, int batch, int nIn, int nOut, int columns, int rows)
+        {
+            fixed (T* px = &x, pdz = &dz, pdw = &dw, pdb = &db)
+            {
+                BackwardParametersWork<T, TV> work = Instance;
+                work._x = px; work._dz = pdz; work._dw = pdw; work._db = pdb;
+                (work._batch, work._nIn, work._nOut, work._columns, work._rows) = (batch, nIn, nOut, columns, rows);
+                KernelParallelism.Run(work);
+                work._x = null; work._dz = null; work._dw = null; work._db = null;
+            }
+        }
+
+        internal override void Execute(int part)
+        {
+            if (_columns > 0)
+            {
+                int j0 = part == 0 ? 0 : _columns, j1 = part == 0 ? _columns : _nOut;
+                WeightGradient<T, TV>(ref *_x, ref *_dz, ref *_dw, 0, _nIn, j0, j1, _batch, _nIn, _nOut);
+                BiasGradient<T, TV>(ref *_dz, ref *_db, j0, j1, _batch, _nOut);
+            }
+            else
+            {
+                // Input rows [0, rows) here, [rows, nIn) and db on the worker.
+                WeightGradient<T, TV>(ref *_x, ref *_dz, ref *_dw, part == 0 ? 0 : _rows, part == 0 ? _rows : _nIn, 0, _nOut, _batch, _nIn, _nOut);
+                if (part == 1) BiasGradient<T, TV>(ref *_dz, ref *_db, 0, _nOut, _batch, _nOut);
+            }
+        }
+    }
+
+    private sealed unsafe class BackwardInputWork<T, TV> : ParallelWork
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
+    {
+        private static readonly BackwardInputWork<T, TV> Instance = new();
+        private T* _dz, _w, _dx;
+        private int _batch, _nIn, _nOut, _split;
+
+        public static void Run(ref T dz, ref T w, ref T dx, int batch, int nIn, int nOut, int split)
+        {
+            fixed (T* pdz = &dz, pw = &w, pdx = &dx)
+            {
+                BackwardInputWork<T, TV> work = Instance;
+                work._dz = pdz; work._w = pw; work._dx = pdx;
+                (work._batch, work._nIn, work._nOut, work._split) = (batch, nIn, nOut, split);
+                KernelParallelism.Run(work);
+                work._dz = null; work._w = null; work._dx = null;
+            }
+        }
+
+        internal override void Execute(int part) =>
+            BackwardInputRows<T, TV>(ref *_dz, ref *_w, ref *_dx, part == 0 ? 0 : _split, part == 0 ? _split : _batch, _nIn, _nOut);
+    }
 }
