@@ -267,6 +267,30 @@ public class DenseKernelTests
             Dense.BackwardInputCore<T, TV>(ref dz[0], ref w[0], ref dx[0], batch, nIn, nOut);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(65)]
+    public void BackwardInput_matches_the_reference_when_W_is_swept_in_chunks(int batch)
+    {
+        // 403 × 256 floats (412 KB) is above the chunking threshold: W rows go in chunks of 32, the last one partial.
+        const int nIn = 403, nOut = 256;
+        foreach (var (name, run) in new (string, InputKernel<float>)[]
+        {
+            ("public", (dz, w, dx, n, i, o) => Dense.BackwardInput<float>(dz, w, dx, n, i, o)),
+            ("512", (dz, w, dx, n, i, o) => Dense.BackwardInputCore<float, Simd512<float>>(ref dz[0], ref w[0], ref dx[0], n, i, o)),
+            ("256", (dz, w, dx, n, i, o) => Dense.BackwardInputCore<float, Simd256<float>>(ref dz[0], ref w[0], ref dx[0], n, i, o)),
+        })
+        {
+            float[] dz = As<float>(Random(batch * nOut, 41)), w = As<float>(Random(nIn * nOut, 42));
+            var (expected, scale) = ReferenceInput(ToDouble<float>(dz), ToDouble<float>(w), batch, nIn, nOut);
+            float[] dx = WithSentinel<float>(batch * nIn);
+            run(dz, w, dx, batch, nIn, nOut);
+            AssertSentinel(dx, name);
+            AssertClose<float>(dx.AsSpan(0, batch * nIn), expected, scale, nOut, $"chunked BackwardInput {name} batch {batch}");
+        }
+    }
+
     [Fact]
     public void StoreSum4_gives_the_same_tree_with_and_without_AVX()
     {
