@@ -1,59 +1,199 @@
 using System;
+using System.Collections.Generic;
 using BenchmarkDotNet.Attributes;
+using KernelGen.Kernels;
+using Microsoft.ML.OnnxRuntime;
 
 namespace KernelGen.Benchmarks;
 
-/// <summary>
-/// The generated 784-256-128-10 network (float): one SGD training step and one inference call, at batch 1 and 32.
-/// All buffers are allocated in <see cref="Setup"/>; the measured calls must allocate nothing.
-/// </summary>
+/// <summary>Shared setup of the 784-256-128-10 MLP benchmarks.</summary>
 /// <remarks>
 /// FLOPs count the matrix multiplies only (2 per multiply-add; weights W = 784·256 + 256·128 + 128·10 = 234,752):
 /// Predict is 2·W per row; TrainStep is forward (2·W) + weight gradients (2·W) + input gradients of layers 2 and 3
 /// (2·(256·128 + 128·10) = 68,096) per row, plus the SGD update (2 per parameter, 235,146 parameters) per call.
 /// Bias, activation and loss work is not counted.
 /// </remarks>
-[MemoryDiagnoser]
-public class MlpBenchmarks
+internal static class MlpSetup
 {
-    private const long Weights = 784 * 256 + 256 * 128 + 128 * 10;
-    private const long HiddenInputGradient = 2 * (256 * 128 + 128 * 10);
+    public const long Weights = 784 * 256 + 256 * 128 + 128 * 10;
+    public const long HiddenInputGradient = 2 * (256 * 128 + 128 * 10);
+    public const long Parameters = 235_146;
 
+    /// <summary>The generated network (seed 42) with the process-wide kernel thread count set to <paramref name="threads"/>.</summary>
+    public static Mlp Network(int batch, int threads)
+    {
+        KernelParallelism.DegreeOfParallelism = threads;
+        return new Mlp(maxBatchSize: batch, seed: 42);
+    }
+
+    /// <summary>Copies of the network's dense layers (W [in × out] row-major, b), for the baselines.</summary>
+    public static DenseLayer[] Layers(Mlp net)
+    {
+        var layers = new List<DenseLayer>();
+        ReadOnlySpan<float> p = net.Parameters;
+        foreach (LayerInfo layer in net.Layers)
+            if (layer.HasWeights)
+                layers.Add(new DenseLayer(p.Slice(layer.WeightOffset, layer.InputFeatures * layer.DenseOutputs).ToArray(),
+                    p.Slice(layer.BiasOffset, layer.DenseOutputs).ToArray(), layer.InputFeatures, layer.DenseOutputs));
+        return layers.ToArray();
+    }
+
+    /// <summary>Inputs uniform in [0, 1) and labels in [0, 10).</summary>
+    public static (float[] Inputs, int[] Labels) Data(int batch)
+    {
+        var random = new KernelRandom(2024);
+        var inputs = new float[batch * Mlp.InputFeatures];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)random.NextDouble();
+        var labels = new int[batch];
+        for (int i = 0; i < labels.Length; i++) labels[i] = random.NextInt(Mlp.OutputFeatures);
+        return (inputs, labels);
+    }
+
+    /// <summary>Throws unless <paramref name="actual"/> matches <paramref name="expected"/> to float reordering.</summary>
+    public static void CheckSame(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        double worst = 0, scale = 1e-30;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
+            scale = Math.Max(scale, Math.Abs(expected[i]));
+        }
+        if (!(worst <= 1e-4 * scale)) throw new InvalidOperationException($"{what} differs from KernelGen by {worst:G3} (largest output {scale:G3}).");
+    }
+}
+
+/// <summary>
+/// One SGD training step of the 784-256-128-10 network (float) at batch 1, 32 and 128, with one or two kernel threads
+/// (<see cref="KernelParallelism.DegreeOfParallelism"/>: only batches of at least 64 rows are split, so the batch 1 and
+/// 32 rows of the two settings run the same code), against the <see cref="TensorPrimitivesMlp"/> baseline
+/// (single-threaded whatever <see cref="Threads"/> says). The measured calls must allocate nothing.
+/// </summary>
+[MemoryDiagnoser]
+public class MlpTrainStepBenchmarks
+{
     private Mlp _net = null!;
+    private TensorPrimitivesMlp _tensorPrimitives = null!;
     private float[] _inputs = [];
     private int[] _labels = [];
-    private float[] _outputs = [];
     private float _lastLoss;
 
     /// <summary>Samples per call.</summary>
-    [Params(1, 32)]
+    [Params(1, 32, 128)]
     public int Batch { get; set; }
 
-    /// <summary>Builds the network and random inputs in [0, 1) and labels in [0, 10).</summary>
+    /// <summary>Kernel threads (KernelGen only).</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    /// <summary>Builds the network, the baseline with the same weights, and the data.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        _net = new Mlp(maxBatchSize: Batch, seed: 42);
-        var random = new KernelRandom(2024);
-        _inputs = new float[Batch * Mlp.InputFeatures];
-        for (int i = 0; i < _inputs.Length; i++) _inputs[i] = (float)random.NextDouble();
-        _labels = new int[Batch];
-        for (int i = 0; i < _labels.Length; i++) _labels[i] = random.NextInt(Mlp.OutputFeatures);
-        _outputs = new float[Batch * Mlp.OutputFeatures];
+        _net = MlpSetup.Network(Batch, Threads);
+        _tensorPrimitives = new TensorPrimitivesMlp(MlpSetup.Layers(_net), Batch, 0.01f);
+        (_inputs, _labels) = MlpSetup.Data(Batch);
     }
 
-    /// <summary>Reports the last training loss in the benchmark log (a finite value shows training stayed sane).</summary>
+    /// <summary>Reports the last training loss (a finite value shows training stayed sane) and resets the thread count.</summary>
     [GlobalCleanup]
     public void Cleanup()
     {
-        if (_lastLoss != 0) Console.WriteLine($"// MlpBenchmarks Batch={Batch}: last TrainStep loss {_lastLoss:G6}");
+        KernelParallelism.DegreeOfParallelism = 1;
+        if (_lastLoss != 0) Console.WriteLine($"// MlpTrainStepBenchmarks Batch={Batch} Threads={Threads}: last loss {_lastLoss:G6}");
     }
 
-    /// <summary>Forward, loss, backward and SGD update on one batch.</summary>
-    [Benchmark, Flops(PerBatchRow = 2 * (2 * Weights) + HiddenInputGradient, PerCall = 2 * 235_146)]
-    public float TrainStep() => _lastLoss = _net.TrainStep(_inputs, _labels);
+    /// <summary>The generated network: forward, loss, backward and SGD update on one batch.</summary>
+    [Benchmark(Baseline = true), Flops(PerBatchRow = 2 * (2 * MlpSetup.Weights) + MlpSetup.HiddenInputGradient, PerCall = 2 * MlpSetup.Parameters)]
+    public float KernelGen() => _lastLoss = _net.TrainStep(_inputs, _labels);
 
-    /// <summary>Inference on one batch.</summary>
-    [Benchmark, Flops(PerBatchRow = 2 * Weights)]
-    public void Predict() => _net.Predict(_inputs, _outputs);
+    /// <summary>The same step written with TensorPrimitives.</summary>
+    [Benchmark, Flops(PerBatchRow = 2 * (2 * MlpSetup.Weights) + MlpSetup.HiddenInputGradient, PerCall = 2 * MlpSetup.Parameters)]
+    public float TensorPrimitives() => _tensorPrimitives.TrainStep(_inputs, _labels, Batch);
+}
+
+/// <summary>
+/// Inference of the 784-256-128-10 network (float) at batch 1 and 64 with one or two threads: the generated network
+/// (<see cref="KernelParallelism"/> splits the batch-64 calls), the <see cref="TensorPrimitivesMlp"/> baseline
+/// (single-threaded) and ONNX Runtime on the same weights (a Gemm/Relu model written by <see cref="OnnxModel"/>;
+/// IntraOpNumThreads = <see cref="Threads"/>, sequential execution, all graph optimizations; input and output are
+/// pre-allocated OrtValues bound once with an IOBinding). Setup checks all three produce the same logits.
+/// </summary>
+[MemoryDiagnoser]
+public class MlpPredictBenchmarks
+{
+    private Mlp _net = null!;
+    private TensorPrimitivesMlp _tensorPrimitives = null!;
+    private float[] _inputs = [], _outputs = [], _ortOutputs = [];
+    private InferenceSession _session = null!;
+    private SessionOptions _options = null!;
+    private RunOptions _runOptions = null!;
+    private OrtIoBinding _binding = null!;
+    private OrtValue _ortInput = null!, _ortOutput = null!;
+
+    /// <summary>Samples per call.</summary>
+    [Params(1, 64)]
+    public int Batch { get; set; }
+
+    /// <summary>Kernel threads (KernelGen) and intra-op threads (ONNX Runtime).</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    /// <summary>Builds the three implementations on the same weights and checks they agree.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        _net = MlpSetup.Network(Batch, Threads);
+        DenseLayer[] layers = MlpSetup.Layers(_net);
+        _tensorPrimitives = new TensorPrimitivesMlp(layers, Batch, 0.01f);
+        _inputs = MlpSetup.Data(Batch).Inputs;
+        _outputs = new float[Batch * Mlp.OutputFeatures];
+        _ortOutputs = new float[Batch * Mlp.OutputFeatures];
+
+        _options = new SessionOptions
+        {
+            IntraOpNumThreads = Threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        _session = new InferenceSession(OnnxModel.DenseRelu(layers), _options);
+        _runOptions = new RunOptions();
+        _ortInput = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_inputs), [Batch, Mlp.InputFeatures]);
+        _ortOutput = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_ortOutputs), [Batch, Mlp.OutputFeatures]);
+        _binding = _session.CreateIoBinding();
+        _binding.BindInput("x", _ortInput);
+        _binding.BindOutput("y", _ortOutput);
+
+        KernelGen();
+        var expected = (float[])_outputs.Clone();
+        TensorPrimitives();
+        MlpSetup.CheckSame(expected, _outputs, "TensorPrimitives");
+        OnnxRuntime();
+        MlpSetup.CheckSame(expected, _ortOutputs, "ONNX Runtime");
+    }
+
+    /// <summary>Releases ONNX Runtime's native objects and resets the thread count.</summary>
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        KernelParallelism.DegreeOfParallelism = 1;
+        _binding.Dispose();
+        _ortInput.Dispose();
+        _ortOutput.Dispose();
+        _runOptions.Dispose();
+        _session.Dispose();
+        _options.Dispose();
+    }
+
+    /// <summary>The generated network's Predict.</summary>
+    [Benchmark(Baseline = true), Flops(PerBatchRow = 2 * MlpSetup.Weights)]
+    public void KernelGen() => _net.Predict(_inputs, _outputs);
+
+    /// <summary>The TensorPrimitives baseline.</summary>
+    [Benchmark, Flops(PerBatchRow = 2 * MlpSetup.Weights)]
+    public void TensorPrimitives() => _tensorPrimitives.Predict(_inputs, _outputs, Batch);
+
+    /// <summary>ONNX Runtime (CPU execution provider) with the IOBinding made in setup.</summary>
+    [Benchmark, Flops(PerBatchRow = 2 * MlpSetup.Weights)]
+    public void OnnxRuntime() => _session.RunWithBinding(_runOptions, _binding);
 }
