@@ -19,9 +19,12 @@ namespace KernelGen.Kernels;
 //   scalar: 4 rows × 2.
 // Column remainders take 4 rows × 1 vector tiles, and the last partial vector is computed as the overlapping vector
 // ending at the last column (a pure map: the overlapped columns get the same values again).
-// A single remaining row (batch 1 in particular) takes the matrix-vector path: x[k] broadcast against up to 8 vectors
-// of W row k, so W streams through once; rows 2–3 of a partial block reuse the 4-row tile with the missing rows
-// repeating the last one (same inputs, same outputs, same addresses), so W streams once for them too.
+// A single remaining row (batch 1 in particular) takes the matrix-vector path: x[k] broadcast against 16 (512-bit
+// only: a whole 256-float row of W per k, one sequential stream), 8, 4 or 1 vectors of W row k, so W streams through
+// once; rows 2–3 of a partial block reuse the 4-row tile with the missing rows repeating the last one (same inputs,
+// same outputs, same addresses), so W streams once for them too. dW at batch 1 is an outer product (a store stream).
+// Tried and dropped (no gain in min-of-N timings): software prefetch in the matrix-vector loop, column-panel-major
+// order, and k-blocking the tiles so a panel of B stays in L1.
 public static partial class Dense
 {
     /// <summary>Rows of A per register tile.</summary>

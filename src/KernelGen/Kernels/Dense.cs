@@ -145,18 +145,16 @@ public static partial class Dense
     {
         if (KernelParallelism.ShouldSplit(batch))
         {
-            // Prefer output columns (each thread reads half of dZ); narrow layers split the input rows instead.
-            int panel = (IsWide<T, TV>() ? 4 : 2) * TV.Count;
+            // Prefer output columns at a tile-panel boundary (each thread reads half of dZ); layers too narrow for that
+            // split the input rows instead.
+            int panel = GemmVectors<T, TV>() * TV.Count;
             int columns = nOut / 2 / panel * panel;
+            if (columns == 0 || nOut - columns < TV.Count) columns = 0;
             int rows = RowSplit(nIn, GemmRows);
-            if ((columns >= TV.Count && nOut - columns >= TV.Count) || rows > 0)
+            if ((columns > 0 || rows > 0) && KernelParallelism.TryEnter())
             {
-                if (KernelParallelism.TryEnter())
-                {
-                    BackwardParametersWork<T, TV>.Run(ref x, ref dz, ref dw, ref db, batch, nIn, nOut,
-                        columns >= TV.Count && nOut - columns >= TV.Count ? columns : 0, rows);
-                    return;
-                }
+                BackwardParametersWork<T, TV>.Run(ref x, ref dz, ref dw, ref db, batch, nIn, nOut, columns, rows);
+                return;
             }
         }
         BackwardParametersCore<T, TV>(ref x, ref dz, ref dw, ref db, batch, nIn, nOut);
