@@ -13,3 +13,12 @@ namespace KernelGen.Benchmarks;
 [SoftmaxCrossEntropyLoss]
 [Sgd(0.01)]
 public partial class Mlp;
+
+/// <summary>The same network with Adam (η = 10⁻³), as in the PyTorch and TorchSharp comparison.</summary>
+[Network(784)]
+[Dense(256, Activation.ReLU)]
+[Dense(128, Activation.ReLU)]
+[Dense(10)]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.001)]
+public partial class AdamMlp;
