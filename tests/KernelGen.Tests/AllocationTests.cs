@@ -33,7 +33,7 @@ public class AllocationTests
             net.Backward(dy, dx);
         }
 
-        for (int i = 0; i < 30; i++) HotCalls(); // warm-up: tiered JIT, static initialization
+        HotLoop.WarmUp(HotCalls); // tiered JIT, static initialization
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 20; i++) HotCalls();
         long after = GC.GetAllocatedBytesForCurrentThread();
@@ -47,7 +47,7 @@ public class AllocationTests
         var x = new double[8 * 19];
         var t = new double[8 * 5];
         var y = new double[8 * 5];
-        for (int i = 0; i < 30; i++) { net.TrainStep(x, t); net.Predict(x, y); }
+        HotLoop.WarmUp(() => { net.TrainStep(x, t); net.Predict(x, y); });
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 20; i++) { net.TrainStep(x, t); net.Predict(x, y); }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);

@@ -335,7 +335,7 @@ public class DropoutMaxoutKernelTests
             Maxout.Forward<float>(z, u, 4, 25, 3);
             Maxout.Backward<float>(z, u, dz, 4, 25, 3);
         }
-        for (int i = 0; i < 30; i++) Hot();
+        HotLoop.WarmUp(Hot);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 20; i++) Hot();
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);

@@ -664,7 +664,7 @@ public class LossKernelTests
             Regularization.AddL1Gradient<float>(gw, w, 1e-3f);
         }
 
-        for (int i = 0; i < 30; i++) HotCalls();
+        HotLoop.WarmUp(HotCalls);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 20; i++) HotCalls();
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);

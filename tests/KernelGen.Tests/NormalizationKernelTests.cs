@@ -710,7 +710,7 @@ public class NormalizationKernelTests
             Normalization.GroupNormForward<double>(xd, yd, gd, bd, xhd, invd, B, F, G, Epsilon);
             Normalization.GroupNormBackward<double>(yd, xhd, invd, gd, yd, dgd, dbd, B, F, G);
         }
-        for (int i = 0; i < 30; i++) Hot();
+        HotLoop.WarmUp(Hot);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 20; i++) Hot();
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);

@@ -117,7 +117,7 @@ public class TrainingTests
         var net = new SpiralScheduled(64, 1);
         var x = Data.X.AsSpan(0, 128).ToArray();
         var y = Data.Y.AsSpan(0, 64).ToArray();
-        for (int i = 0; i < 30; i++) net.TrainStep(x, y);
+        HotLoop.WarmUp(() => net.TrainStep(x, y));
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 30; i++) net.TrainStep(x, y);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);

@@ -614,7 +614,7 @@ public sealed class CheckpointTests(ITestOutputHelper output) : IDisposable
             Checkpoint.Save(net, stream, userData);
             Checkpoint.Save(twin, stream, userData);
         }
-        for (int i = 0; i < 20; i++) SaveBoth(); // warm-up
+        KernelGen.Tests.HotLoop.WarmUp(SaveBoth); // tiered JIT
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 20; i++) SaveBoth();
         long perSave = (GC.GetAllocatedBytesForCurrentThread() - before) / 40;

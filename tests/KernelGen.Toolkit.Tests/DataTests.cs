@@ -748,7 +748,8 @@ public class MiniBatchTests
             Augmentation = augment ? new Augmentation(flipProbability: 0.5, cropPadding: 2, maxTranslation: 1, noiseStdDev: 0.05) : null,
         };
         var batches = new MiniBatches(data, 32, seed: 5, options);
-        float checksum = RunEpoch(batches); // warm-up
+        float checksum = 0;
+        KernelGen.Tests.HotLoop.WarmUp(() => checksum += RunEpoch(batches)); // tiered JIT
         long before = GC.GetAllocatedBytesForCurrentThread();
         checksum += RunEpoch(batches);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
