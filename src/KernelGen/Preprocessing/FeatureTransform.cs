@@ -13,7 +13,7 @@ namespace KernelGen.Preprocessing;
 ///      8     4  kind (1 ZeroCenter, 2 Standardize, 3 Pca, 4 Whitening, 5 TransformPipeline)
 ///     12     8  payload length L
 ///     20     L  payload (kind-specific: int32 sizes, then float32 / float64 arrays)
-///   20+L     4  CRC-32 (IEEE) of bytes [8, 20 + L)
+///   20+L     4  CRC-32C (Castagnoli, shared with checkpoints) of bytes [8, 20 + L)
 /// </code>
 /// Records may be concatenated in one stream; <see cref="Load"/> reads exactly one.
 /// </summary>
@@ -64,7 +64,7 @@ public static class FeatureTransform
         ReadExactly(stream, payload, "payload");
         Span<byte> crcBytes = stackalloc byte[4];
         ReadExactly(stream, crcBytes, "checksum");
-        uint crc = Crc32.Update(Crc32.Update(Crc32.Initial, header.Slice(8)), payload) ^ Crc32.Initial;
+        uint crc = Checkpoints.Crc32C.Append(Checkpoints.Crc32C.Compute(header.Slice(8)), payload);
         if (crc != BinaryPrimitives.ReadUInt32LittleEndian(crcBytes))
             throw new InvalidDataException("Feature transform checksum mismatch: the data is corrupt.");
 
@@ -94,7 +94,7 @@ public static class FeatureTransform
         BinaryPrimitives.WriteInt32LittleEndian(header.Slice(4), Version);
         BinaryPrimitives.WriteInt32LittleEndian(header.Slice(8), kind);
         BinaryPrimitives.WriteInt64LittleEndian(header.Slice(12), payload.Length);
-        uint crc = Crc32.Update(Crc32.Update(Crc32.Initial, header.Slice(8)), payload) ^ Crc32.Initial;
+        uint crc = Checkpoints.Crc32C.Append(Checkpoints.Crc32C.Compute(header.Slice(8)), payload);
         Span<byte> crcBytes = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(crcBytes, crc);
         stream.Write(header);
@@ -219,32 +219,5 @@ internal ref struct PayloadReader
     {
         if (bytes > Remaining)
             throw new InvalidDataException($"Truncated feature transform payload: '{what}' needs {bytes} bytes but only {Remaining} remain.");
-    }
-}
-
-/// <summary>CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as used by zip and PNG.</summary>
-internal static class Crc32
-{
-    public const uint Initial = 0xFFFFFFFFu;
-    private static readonly uint[] s_table = CreateTable();
-
-    private static uint[] CreateTable()
-    {
-        var table = new uint[256];
-        for (uint i = 0; i < 256; i++)
-        {
-            uint c = i;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        return table;
-    }
-
-    /// <summary>Continues a CRC: start from <see cref="Initial"/> and XOR the final value with it.</summary>
-    public static uint Update(uint crc, ReadOnlySpan<byte> data)
-    {
-        uint[] table = s_table;
-        foreach (byte b in data) crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        return crc;
     }
 }
