@@ -12,10 +12,10 @@ internal static class HotLoop
 {
     public static void WarmUp(Action calls)
     {
-        for (int burst = 0; burst < 3; burst++)
+        for (int burst = 0; burst < 4; burst++)
         {
             for (int i = 0; i < 40; i++) calls();
-            Thread.Sleep(150);
+            Thread.Sleep(200);
         }
     }
 }

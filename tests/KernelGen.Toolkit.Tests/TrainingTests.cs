@@ -149,9 +149,11 @@ public class TrainingTests
             trainer.Fit(data);
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        Run(1);
-        long one = Run(1), three = Run(3);
-        Assert.Equal(one, three);
+        // Code that allocates per epoch does so in every attempt; a JIT tier-up finishing on this thread (likelier while
+        // other test classes keep the background compiler busy) shows up in one attempt at most.
+        long fewest = long.MaxValue;
+        for (int attempt = 0; attempt < 4 && fewest != 0; attempt++) fewest = Math.Min(fewest, Math.Abs(Run(3) - Run(1)));
+        Assert.Equal(0, fewest);
     }
 
     [Fact]
