@@ -117,7 +117,9 @@ public class CatalogTests
     public void Normalization_layers_are_gradient_checked_through_the_whole_batch()
     {
         int checkedCases = 0;
-        Case(6, 3, 2, 6).Sample(c =>
+        // Batches of at least 3: with 2 rows every batch-normalized value is exactly ±1 whatever the input, so the input
+        // gradient through BatchNorm is 0 in exact arithmetic and the finite difference measures nothing but rounding.
+        Case(6, 3, 3, 6).Sample(c =>
         {
             var net = new NormNet.Float64(6, c.Seed);
             // Degenerate batches (a feature that barely varies over the batch) make the normalization's Jacobian huge and
