@@ -49,14 +49,7 @@ internal static class InferenceEmitter
             w.Line($"private readonly {EmitContext.Ns}.AlignedBuffer<{T}> _work;");
             w.Line("private readonly int _maxBatch;");
             w.Line(scratch ? "private readonly int _inferA, _inferB, _inferC, _inferS;" : "private readonly int _inferA, _inferB;");
-            foreach (StepPlan step in plan.Steps)
-            {
-                if (!EmitContext.HasParameterType(step)) continue;
-                w.Line($"private readonly struct {EmitContext.ParameterType(step)} : {EmitContext.Ops}.IScalarParameter<{T}>");
-                w.Line("{");
-                w.Line($"    public static {T} Value => {c.Literal(step.Parameter)};");
-                w.Line("}");
-            }
+            NetworkEmitter.EmitParameterTypes(w, c, plan.Steps);
             w.Line();
             w.Line("/// <summary>Allocates the buffers and folds <paramref name=\"network\"/>'s current parameters.</summary>");
             w.Line("/// <exception cref=\"global::System.ArgumentNullException\"><paramref name=\"network\"/> is null.</exception>");

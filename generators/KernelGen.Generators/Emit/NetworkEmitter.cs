@@ -118,15 +118,21 @@ internal static class NetworkEmitter
             w.Line($"private readonly {EmitContext.Ns}.AlignedBuffer<{T}> _statistics = new({EmitContext.Int(c.Plan.StatisticsLength)});");
         }
         if (c.Plan.HasPenalties) w.Line("private double _activityPenalty;");
-        foreach (StepPlan step in c.Plan.Steps)
+        EmitParameterTypes(w, c, c.Plan.Steps);
+        w.Line();
+    }
+
+    /// <summary>The nested types carrying each parameterized activation's constant (LeakyReLU slope, ELU α) for the op structs.</summary>
+    internal static void EmitParameterTypes(SourceWriter w, EmitContext c, IEnumerable<StepPlan> steps)
+    {
+        foreach (StepPlan step in steps)
         {
             if (!EmitContext.HasParameterType(step)) continue;
-            w.Line($"private readonly struct {EmitContext.ParameterType(step)} : {EmitContext.Ops}.IScalarParameter<{T}>");
+            w.Line($"private readonly struct {EmitContext.ParameterType(step)} : {EmitContext.Ops}.IScalarParameter<{c.T}>");
             w.Line("{");
-            w.Line($"    public static {T} Value => {c.Literal(step.Parameter)};");
+            w.Line($"    public static {c.T} Value => {c.Literal(step.Parameter)};");
             w.Line("}");
         }
-        w.Line();
     }
 
     /// <summary>The work buffers of one step: name and width per row (times maxBatchSize), or a fixed length when negative.</summary>
