@@ -1,13 +1,14 @@
 using KernelGen.Generators.Helpers;
 using KernelGen.Generators.Lowering;
 using KernelGen.Generators.Model;
+using KernelGen.Generators.Validation;
 using Microsoft.CodeAnalysis;
 
 namespace KernelGen.Generators;
 
 /// <summary>
 /// The KernelGen incremental generator: [Network] type → <see cref="NetworkSpec"/> (parser) → validated spec and
-/// diagnostics (validator) → <see cref="KernelPlan"/> (lowering) → C# source (emitter). See generators/ARCHITECTURE.md.
+/// diagnostics (validator) → <see cref="GraphPlan"/> (lowering) → C# source (emitter). See generators/ARCHITECTURE.md.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class KernelGenerator : IIncrementalGenerator
@@ -42,7 +43,7 @@ public sealed partial class KernelGenerator : IIncrementalGenerator
         });
 
         // Source comes from the plan alone (no locations), so edits that only move attributes do not re-emit.
-        IncrementalValuesProvider<KernelPlan> plans = validated
+        IncrementalValuesProvider<GraphPlan> plans = validated
             .Where(static result => result.Spec is not null)
             .WithTrackingName(TrackingNames.ValidSpecs)
             .Select(static (result, _) => Lowerer.Lower(result.Spec!))

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Numerics;
 using Google.Protobuf;
+using KernelGen.Catalog;
 
 namespace KernelGen.Onnx;
 
@@ -131,78 +132,37 @@ public static class OnnxExporter
         for (int i = 0; i < layers.Count; i++)
         {
             LayerInfo layer = layers[i];
-            string scope = layer.Name;
-            switch (layer.Kind)
+            if (!OpCatalog.IsKnown(layer.Kind)) throw new NotSupportedException($"Layer {layer.Name}: layer kind {layer.Kind} has no ONNX lowering.");
+            LayerDescriptor descriptor = OpCatalog.Get(layer.Kind);
+            if (layer.Kind != LayerKind.Activation)
             {
-                case LayerKind.Dense:
-                {
-                    int inputs = layer.InputFeatures, units = layer.OutputFeatures;
-                    double[] w = Slice(parameters, layer.WeightOffset, inputs * units, layer, "weights");
-                    double[] b = Slice(parameters, layer.BiasOffset, units, layer, "bias");
-                    if (options.FoldBatchNorm && layer.Activation == Activation.Identity && i + 1 < layers.Count && layers[i + 1].Kind == LayerKind.BatchNorm)
-                    {
-                        LayerInfo norm = layers[++i];
-                        FoldBatchNorm(w, b, inputs, units, parameters, statistics, norm);
-                        string fused = scope + "+" + norm.Name;
-                        x = builder.Gemm(x, fused, fused + ".Weights", w, fused + ".Bias", b, inputs, units);
-                    }
-                    else
-                    {
-                        x = builder.Gemm(x, scope, scope + ".Weights", w, scope + ".Bias", b, inputs, units);
-                        x = builder.Activation(x, scope, layer.Activation, layer.ActivationParameter);
-                    }
-                    break;
-                }
-                case LayerKind.Activation:
-                    x = builder.Activation(x, scope, layer.Activation, layer.ActivationParameter);
-                    break;
-                case LayerKind.Maxout:
-                {
-                    int inputs = layer.InputFeatures, linear = layer.DenseOutputs;
-                    x = builder.Maxout(x, scope, Slice(parameters, layer.WeightOffset, inputs * linear, layer, "weights"),
-                        Slice(parameters, layer.BiasOffset, linear, layer, "bias"), inputs, layer.OutputFeatures, layer.Pieces);
-                    break;
-                }
-                case LayerKind.BatchNorm:
-                {
-                    int c = layer.OutputFeatures;
-                    x = builder.BatchNormalization(x, scope, Slice(parameters, layer.GammaOffset, c, layer, "γ"),
-                        Slice(parameters, layer.BetaOffset, c, layer, "β"), Slice(statistics, layer.RunningMeanOffset, c, layer, "running mean"),
-                        Slice(statistics, layer.RunningVarianceOffset, c, layer, "running variance"), layer.Epsilon);
-                    break;
-                }
-                case LayerKind.LayerNorm:
-                {
-                    int c = layer.OutputFeatures;
-                    x = builder.LayerNormalization(x, scope, Slice(parameters, layer.GammaOffset, c, layer, "γ"),
-                        Slice(parameters, layer.BetaOffset, c, layer, "β"), layer.Epsilon);
-                    break;
-                }
-                case LayerKind.GroupNorm:
-                {
-                    int c = layer.OutputFeatures;
-                    if (layer.Groups <= 0 || c % layer.Groups != 0)
-                        throw new ArgumentException($"Layer {layer.Name}: {layer.Groups} groups do not divide {c} features.", nameof(network));
-                    x = builder.GroupNormalization(x, scope, Slice(parameters, layer.GammaOffset, c, layer, "γ"),
-                        Slice(parameters, layer.BetaOffset, c, layer, "β"), layer.Groups, layer.Epsilon);
-                    break;
-                }
-                case LayerKind.Dropout:
-                    break; // identity in evaluation mode
-                case LayerKind.Softmax:
-                    x = builder.Softmax(x, scope);
-                    break;
-                default:
+                if (descriptor.Onnx is not { } mapping)
                     throw new NotSupportedException($"Layer {layer.Name}: layer kind {layer.Kind} has no ONNX lowering.");
+                string scope = layer.Name;
+                var values = new Dictionary<string, string>(StringComparer.Ordinal) { ["x"] = x };
+                LayerInfo? folded = null;
+                if (options.FoldBatchNorm && descriptor.FusesActivation && layer.Activation == Activation.Identity && i + 1 < layers.Count
+                    && OpCatalog.Get(layers[i + 1].Kind).FoldsIntoDense)
+                    folded = layers[++i];
+                if (folded is not null) scope = layer.Name + "+" + folded.Name;
+                foreach (LayerTensor tensor in layer.Tensors)
+                {
+                    double[] data = Slice(tensor.IsState ? statistics : parameters, tensor.Offset, tensor.Length, layer, tensor.Name);
+                    values[Suffix(tensor)] = builder.Initializer(scope + "." + Suffix(tensor), data, Dims(tensor.Shape));
+                }
+                if (folded is not null) values = Fold(builder, layer, folded, parameters, statistics, scope, x);
+                x = OnnxExpression.Evaluate(mapping, builder, scope, values, Numbers(layer));
+                if (folded is not null) continue;
             }
+            x = ApplyActivation(builder, x, layer, elementType);
         }
         builder.MarkOutput(x);
 
-        var outputs = new List<ValueInfoProto> { new(OnnxGraphBuilder.OutputName, elementType, OnnxGraphBuilder.BatchParameter, network.OutputSize) };
+        var outputs = new List<ValueInfoProto> { new(OnnxGraphBuilder.OutputName, elementType, OnnxGraphBuilder.BatchParameter, [network.OutputSize]) };
         if (options.AppendSoftmax)
         {
             builder.OutputNode("Softmax", "Probabilities", [OnnxGraphBuilder.OutputName], OnnxGraphBuilder.ProbabilitiesName, AttributeProto.Int("axis", -1));
-            outputs.Add(new ValueInfoProto(OnnxGraphBuilder.ProbabilitiesName, elementType, OnnxGraphBuilder.BatchParameter, network.OutputSize));
+            outputs.Add(new ValueInfoProto(OnnxGraphBuilder.ProbabilitiesName, elementType, OnnxGraphBuilder.BatchParameter, [network.OutputSize]));
         }
 
         string typeName = network.GetType().FullName ?? network.GetType().Name;
@@ -210,7 +170,7 @@ public static class OnnxExporter
         var graph = new GraphProto(options.GraphName ?? typeName,
             $"KernelGen network {typeName} in evaluation mode (BatchNorm running statistics, no dropout); fingerprint {fingerprint}.",
             builder.BuildNodes(), builder.Initializers,
-            [new ValueInfoProto(OnnxGraphBuilder.InputName, elementType, OnnxGraphBuilder.BatchParameter, network.InputSize)], outputs);
+            [new ValueInfoProto(OnnxGraphBuilder.InputName, elementType, OnnxGraphBuilder.BatchParameter, network.InputShape.Dimensions)], outputs);
         string producerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         return new ModelProto(IrVersion, [new OperatorSetIdProto("", OpsetVersion)], "KernelGen", producerVersion, null, graph,
             [new StringStringEntryProto("kernelgen.fingerprint", fingerprint), new StringStringEntryProto("kernelgen.network", typeName)]);
@@ -219,23 +179,67 @@ public static class OnnxExporter
     /// <summary>
     /// Folds inference-mode BatchNorm into the dense layer before it, in double: with s_j = γ_j/√(var_j + ε),
     /// W′[i, j] = W[i, j]·s_j and b′_j = (b_j − μ_j)·s_j + β_j, so x·W′ + b′ = γ·(x·W + b − μ)/√(var + ε) + β.
+    /// Returns the bindings of the dense layer's mapping with the folded tensors.
     /// </summary>
-    private static void FoldBatchNorm(double[] w, double[] b, int inputs, int units, double[] parameters, double[] statistics, LayerInfo norm)
+    private static Dictionary<string, string> Fold(OnnxGraphBuilder builder, LayerInfo dense, LayerInfo norm, double[] parameters, double[] statistics, string scope, string x)
     {
+        int inputs = dense.InputFeatures, units = dense.OutputFeatures;
         if (norm.OutputFeatures != units) throw new ArgumentException($"Layer {norm.Name}: {norm.OutputFeatures} features after a {units}-unit dense layer.", "network");
+        double[] w = Slice(parameters, dense.WeightOffset, inputs * units, dense, "weights");
+        double[] b = Slice(parameters, dense.BiasOffset, units, dense, "bias");
         double[] gamma = Slice(parameters, norm.GammaOffset, units, norm, "γ");
         double[] beta = Slice(parameters, norm.BetaOffset, units, norm, "β");
         double[] mean = Slice(statistics, norm.RunningMeanOffset, units, norm, "running mean");
         double[] variance = Slice(statistics, norm.RunningVarianceOffset, units, norm, "running variance");
+        double epsilon = norm.Option("Epsilon");
         var scale = new double[units];
         for (int j = 0; j < units; j++)
         {
-            scale[j] = gamma[j] / Math.Sqrt(variance[j] + norm.Epsilon);
+            scale[j] = gamma[j] / Math.Sqrt(variance[j] + epsilon);
             b[j] = (b[j] - mean[j]) * scale[j] + beta[j];
         }
         for (int i = 0; i < inputs; i++)
             for (int j = 0; j < units; j++)
                 w[i * units + j] *= scale[j];
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["x"] = x,
+            [Suffix(dense.Tensor(TensorRole.Weight)!)] = builder.Initializer(scope + ".Weights", w, inputs, units),
+            [Suffix(dense.Tensor(TensorRole.Bias)!)] = builder.Initializer(scope + ".Bias", b, units),
+        };
+    }
+
+    /// <summary>The layer's element-wise activation as ONNX nodes (none for identity), from its catalog entry.</summary>
+    private static string ApplyActivation(OnnxGraphBuilder builder, string x, LayerInfo layer, TensorDataType elementType)
+    {
+        if (layer.Activation == KernelGen.Activation.Identity) return x;
+        if (!OpCatalog.IsKnown(layer.Activation)) throw new NotSupportedException($"Layer {layer.Name}: activation {layer.Activation} has no ONNX lowering.");
+        ActivationDescriptor descriptor = OpCatalog.Get(layer.Activation);
+        string mapping = (elementType == TensorDataType.Double ? descriptor.OnnxDouble?.Invoke(layer.ActivationParameter) : null)
+            ?? descriptor.Onnx(layer.ActivationParameter);
+        var numbers = new Dictionary<string, double>(StringComparer.Ordinal) { ["p"] = layer.ActivationParameter };
+        return OnnxExpression.Evaluate(mapping, builder, layer.Name, new Dictionary<string, string>(StringComparer.Ordinal) { ["x"] = x }, numbers);
+    }
+
+    /// <summary>The numbers a layer's mapping may use: its options, and its sizes.</summary>
+    private static Dictionary<string, double> Numbers(LayerInfo layer)
+    {
+        var numbers = new Dictionary<string, double>(layer.Options, StringComparer.Ordinal)
+        {
+            ["Features"] = layer.OutputFeatures,
+            ["InputFeatures"] = layer.InputFeatures,
+        };
+        return numbers;
+    }
+
+    /// <summary>A tensor's name in the catalog's mappings: its name after the layer's (Weights, Bias, Gamma, …).</summary>
+    private static string Suffix(LayerTensor tensor) => tensor.Name.Substring(tensor.Name.IndexOf('.') + 1);
+
+    private static long[] Dims(TensorShape shape)
+    {
+        var dims = new long[shape.Rank];
+        for (int i = 0; i < dims.Length; i++) dims[i] = shape[i];
+        return dims;
     }
 
     private static void ValidateShapes<T>(INeuralNetwork<T> network, IReadOnlyList<LayerInfo> layers)

@@ -248,12 +248,19 @@ internal sealed class TensorProto(string name, TensorDataType dataType, long[] d
     }
 }
 
-/// <summary>ValueInfoProto (name = 1, type = 2) of a 2-D tensor [batch × features]: TypeProto.tensor_type = 1 holding
+/// <summary>ValueInfoProto (name = 1, type = 2) of a tensor [batch × sample dimensions…]: TypeProto.tensor_type = 1 holding
 /// TypeProto.Tensor (elem_type = 1, shape = 2), TensorShapeProto.dim = 1, Dimension (dim_value = 1, dim_param = 2).</summary>
-internal sealed class ValueInfoProto(string name, TensorDataType elementType, string batchParameter, long features) : ProtoMessage
+internal sealed class ValueInfoProto(string name, TensorDataType elementType, string batchParameter, IReadOnlyList<int> sample) : ProtoMessage
 {
-    private readonly TypeProto _type = new(new TensorTypeProto(elementType, new TensorShapeProto(
-        [new DimensionProto(null, batchParameter), new DimensionProto(features, null)])));
+    private readonly TypeProto _type = new(new TensorTypeProto(elementType, new TensorShapeProto(Dimensions(batchParameter, sample))));
+
+    private static DimensionProto[] Dimensions(string batchParameter, IReadOnlyList<int> sample)
+    {
+        var dims = new DimensionProto[sample.Count + 1];
+        dims[0] = new DimensionProto(null, batchParameter);
+        for (int i = 0; i < sample.Count; i++) dims[i + 1] = new DimensionProto(sample[i], null);
+        return dims;
+    }
 
     protected override int ComputeSize() => StringField(1, name) + MessageField(2, _type);
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using KernelGen.Catalog;
 
 namespace KernelGen;
 
@@ -16,71 +17,94 @@ public sealed record ParameterTensor(string Name, int Offset, int Rows, int Colu
     public int Length => Rows * Columns;
 }
 
-/// <summary>The kind of one layer (step) of a generated network, after the generator's fusion.</summary>
-public enum LayerKind
+/// <summary>
+/// One parameter or state tensor of a layer, as the generator laid it out from the op catalog's
+/// <see cref="TensorDescriptor"/>: where it lives, its shape, its weight-file name and layout, how it starts.
+/// </summary>
+/// <param name="Role">What it is to its layer.</param>
+/// <param name="Name">Its name in the network, e.g. <c>Dense1.Weights</c>.</param>
+/// <param name="FileName">Its name in weight files (PyTorch's <c>state_dict</c> key), e.g. <c>Dense1.weight</c>.</param>
+/// <param name="Shape">Its shape in the arena, row-major (a dense weight is [inputs × units]).</param>
+/// <param name="FileLayout">Its layout in weight files relative to <paramref name="Shape"/>.</param>
+/// <param name="Offset">Its first element in <see cref="INeuralNetwork{T}.Parameters"/>, or in
+/// <see cref="INeuralNetwork{T}.RunningStatistics"/> when <paramref name="IsState"/>.</param>
+/// <param name="IsState">True for running statistics (not trained).</param>
+public sealed record LayerTensor(TensorRole Role, string Name, string FileName, TensorShape Shape, FileLayout FileLayout, int Offset, bool IsState)
 {
-    /// <summary>y = f(x·W + b) with the activation f fused.</summary>
-    Dense,
-    /// <summary>A standalone element-wise activation.</summary>
-    Activation,
-    /// <summary>Maxout: a dense part to units·pieces outputs, then the max over each unit's adjacent pieces.</summary>
-    Maxout,
-    /// <summary>Batch normalization (batch statistics in training, running statistics in evaluation).</summary>
-    BatchNorm,
-    /// <summary>Layer normalization over each sample's features.</summary>
-    LayerNorm,
-    /// <summary>Group normalization over groups of adjacent features.</summary>
-    GroupNorm,
-    /// <summary>Inverted dropout (identity in evaluation).</summary>
-    Dropout,
-    /// <summary>Softmax over each sample's features.</summary>
-    Softmax,
+    /// <summary>Elements.</summary>
+    public int Length => Shape.Size;
+    /// <summary>A weight tensor's initialization (resolved: never <see cref="Init.Auto"/>).</summary>
+    public Init Init { get; init; }
+    /// <summary>The constant every element of a non-weight tensor starts at (bias: BiasInit; γ and running variance: 1).</summary>
+    public double InitialValue { get; init; }
+    /// <summary>L1 penalty λ on this weight tensor (0: none).</summary>
+    public double L1 { get; init; }
+    /// <summary>L2 penalty λ on this weight tensor (0: none).</summary>
+    public double L2 { get; init; }
+    /// <summary>The shape weight files store: <see cref="Shape"/>, reversed for a transposed 2-D tensor.</summary>
+    public TensorShape FileShape => FileLayout == FileLayout.Transposed && Shape.Rank == 2 ? new TensorShape(Shape[1], Shape[0]) : Shape;
 }
 
 /// <summary>
-/// One layer of a generated network as the generator lowered it (activations following a dense layer are fused into it).
-/// Offsets index <see cref="INeuralNetwork{T}.Parameters"/> (or, for running statistics,
-/// <see cref="INeuralNetwork{T}.RunningStatistics"/>); -1 where the layer has no such tensor.
+/// One layer of a generated network as the generator lowered it (activations following a dense layer are fused into
+/// it): its kind, shapes, the activation that ends it, its tensors and its options (the op catalog's options of its
+/// kind, resolved to their values).
 /// </summary>
 /// <param name="Index">Position in <see cref="INeuralNetwork{T}.Layers"/>.</param>
 /// <param name="Name">The layer's name, e.g. <c>Dense1</c>.</param>
 /// <param name="Kind">What the layer computes.</param>
-/// <param name="InputFeatures">Features per sample in.</param>
-/// <param name="OutputFeatures">Features per sample out.</param>
-/// <param name="Activation">The (fused) activation of a dense or activation layer; Identity otherwise.</param>
-/// <param name="ActivationParameter">LeakyReLU slope, ELU α, or 1 for the tanh-approximated GELU; 0 otherwise.</param>
-public sealed record LayerInfo(int Index, string Name, LayerKind Kind, int InputFeatures, int OutputFeatures, Activation Activation, double ActivationParameter)
+/// <param name="InputShape">The shape of one input sample.</param>
+/// <param name="OutputShape">The shape of one output sample.</param>
+public sealed record LayerInfo(int Index, string Name, LayerKind Kind, TensorShape InputShape, TensorShape OutputShape)
 {
-    /// <summary>The resolved weight initialization of a dense or maxout layer.</summary>
-    public Init Init { get; init; }
-    /// <summary>Bias initial value of a dense or maxout layer.</summary>
-    public double BiasInit { get; init; }
-    /// <summary>Offset of the [InputFeatures × DenseOutputs] row-major weights.</summary>
-    public int WeightOffset { get; init; } = -1;
-    /// <summary>Offset of the [DenseOutputs] bias.</summary>
-    public int BiasOffset { get; init; } = -1;
-    /// <summary>Offset of a normalization layer's scale γ.</summary>
-    public int GammaOffset { get; init; } = -1;
-    /// <summary>Offset of a normalization layer's shift β.</summary>
-    public int BetaOffset { get; init; } = -1;
-    /// <summary>BatchNorm: offset of the running mean in the running statistics.</summary>
-    public int RunningMeanOffset { get; init; } = -1;
-    /// <summary>BatchNorm: offset of the running (unbiased) variance in the running statistics.</summary>
-    public int RunningVarianceOffset { get; init; } = -1;
-    /// <summary>Maxout pieces per unit (1 otherwise).</summary>
-    public int Pieces { get; init; } = 1;
-    /// <summary>GroupNorm groups.</summary>
-    public int Groups { get; init; }
-    /// <summary>Normalization ε.</summary>
-    public double Epsilon { get; init; }
-    /// <summary>BatchNorm momentum of the running statistics.</summary>
-    public double Momentum { get; init; }
-    /// <summary>Dropout's drop probability.</summary>
-    public double DropProbability { get; init; }
-    /// <summary>Outputs of the dense part: OutputFeatures·Pieces for maxout, OutputFeatures otherwise.</summary>
-    public int DenseOutputs => OutputFeatures * Pieces;
-    /// <summary>True for dense and maxout layers (they own weights and a bias).</summary>
-    public bool HasWeights => WeightOffset >= 0;
+    private static readonly IReadOnlyDictionary<string, double> NoOptions = new Dictionary<string, double>();
+
+    /// <summary>Elements per input sample.</summary>
+    public int InputFeatures => InputShape.Size;
+    /// <summary>Elements per output sample.</summary>
+    public int OutputFeatures => OutputShape.Size;
+    /// <summary>The activation ending the layer (fused into a dense layer, or the activation of an activation layer); Identity otherwise.</summary>
+    public Activation Activation { get; init; }
+    /// <summary>The activation's parameter (LeakyReLU slope, ELU α, 1 for the tanh-approximated GELU); 0 otherwise.</summary>
+    public double ActivationParameter { get; init; }
+    /// <summary>The layer's parameter and state tensors, in arena order.</summary>
+    public IReadOnlyList<LayerTensor> Tensors { get; init; } = [];
+    /// <summary>The resolved values of the catalog options of this layer kind (e.g. <c>Epsilon</c>, <c>Groups</c>, <c>Pieces</c>).</summary>
+    public IReadOnlyDictionary<string, double> Options { get; init; } = NoOptions;
+    /// <summary>L1 penalty λ on the layer's outputs, averaged over the batch (0: none).</summary>
+    public double ActivityL1 { get; init; }
+
+    /// <summary>The tensor of role <paramref name="role"/>, or null.</summary>
+    public LayerTensor? Tensor(TensorRole role)
+    {
+        IReadOnlyList<LayerTensor> tensors = Tensors;
+        for (int i = 0; i < tensors.Count; i++) if (tensors[i].Role == role) return tensors[i]; // no enumerator allocation
+        return null;
+    }
+
+    /// <summary>Option <paramref name="name"/>'s value, or NaN when the layer kind has no such option.</summary>
+    public double Option(string name) => Options.TryGetValue(name, out double value) ? value : double.NaN;
+
+    /// <summary>The catalog entry of the layer's kind.</summary>
+    public LayerDescriptor Descriptor => OpCatalog.Get(Kind);
+    /// <summary>The resolved initialization of the layer's weights (<see cref="Init.Auto"/> when it has none).</summary>
+    public Init Init => Tensor(TensorRole.Weight)?.Init ?? Init.Auto;
+    /// <summary>True for layers that own a weight tensor (dense and maxout).</summary>
+    public bool HasWeights => Tensor(TensorRole.Weight) is not null;
+    /// <summary>Offset of the weight tensor, −1 when there is none.</summary>
+    public int WeightOffset => Tensor(TensorRole.Weight)?.Offset ?? -1;
+    /// <summary>Offset of the bias, −1 when there is none.</summary>
+    public int BiasOffset => Tensor(TensorRole.Bias)?.Offset ?? -1;
+    /// <summary>Offset of the normalization scale γ, −1 when there is none.</summary>
+    public int GammaOffset => Tensor(TensorRole.Gamma)?.Offset ?? -1;
+    /// <summary>Offset of the normalization shift β, −1 when there is none.</summary>
+    public int BetaOffset => Tensor(TensorRole.Beta)?.Offset ?? -1;
+    /// <summary>Offset of the running mean in the running statistics, −1 when there is none.</summary>
+    public int RunningMeanOffset => Tensor(TensorRole.RunningMean)?.Offset ?? -1;
+    /// <summary>Offset of the running (unbiased) variance in the running statistics, −1 when there is none.</summary>
+    public int RunningVarianceOffset => Tensor(TensorRole.RunningVariance)?.Offset ?? -1;
+    /// <summary>Columns of the weight tensor (outputs of the linear part: units·pieces for maxout); 0 without weights.</summary>
+    public int DenseOutputs => Tensor(TensorRole.Weight) is { } w ? w.Shape[w.Shape.Rank - 1] : 0;
 }
 
 /// <summary>
@@ -89,9 +113,11 @@ public sealed record LayerInfo(int Index, string Name, LayerKind Kind, int Input
 /// </summary>
 public interface IInferenceNetwork<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    /// <summary>Features per input sample.</summary>
+    /// <summary>Elements per input sample (the product of <see cref="InputShape"/>).</summary>
     int InputSize { get; }
-    /// <summary>Features per output sample.</summary>
+    /// <summary>The shape of one input sample (e.g. [784] or [1, 28, 28]).</summary>
+    TensorShape InputShape { get; }
+    /// <summary>Elements per output sample.</summary>
     int OutputSize { get; }
     /// <summary>The largest batch the preallocated buffers hold.</summary>
     int MaxBatchSize { get; }
@@ -152,6 +178,25 @@ public interface ILossNetwork<T, TLabel> : INeuralNetwork<T>
     T Loss(ReadOnlySpan<T> inputs, ReadOnlySpan<TLabel> labels);
     /// <summary>Forward, loss and backward: fills <see cref="INeuralNetwork{T}.Gradients"/> and returns the mean loss.</summary>
     T ComputeGradients(ReadOnlySpan<T> inputs, ReadOnlySpan<TLabel> labels);
+    /// <summary>
+    /// Forward (training mode) and backward for the chosen terms of the loss only: the data loss, the penalties (weight
+    /// L1/L2 and activity L1), or both (<see cref="ComputeGradients(ReadOnlySpan{T}, ReadOnlySpan{TLabel})"/>). Fills
+    /// <see cref="INeuralNetwork{T}.Gradients"/> with the gradient of those terms and returns their value; used to check
+    /// the data loss and the regularization separately.
+    /// </summary>
+    T ComputeGradients(ReadOnlySpan<T> inputs, ReadOnlySpan<TLabel> labels, LossTerms terms);
+}
+
+/// <summary>Which terms of a network's loss <see cref="ILossNetwork{T, TLabel}.ComputeGradients(ReadOnlySpan{T}, ReadOnlySpan{TLabel}, LossTerms)"/> computes.</summary>
+[Flags]
+public enum LossTerms
+{
+    /// <summary>The data loss (the loss attribute's term).</summary>
+    Data = 1,
+    /// <summary>The weight penalties (L1, L2) and the activity penalties.</summary>
+    Penalties = 2,
+    /// <summary>Both: the loss that training minimizes.</summary>
+    All = Data | Penalties,
 }
 
 /// <summary>A network with a loss and an optimizer.</summary>

@@ -8,16 +8,15 @@ public class CatalogDiagnosticTests
     private static void AssertError(string markup, string id, string message) => DiagnosticTests.AssertError(markup, id, message);
 
     [Theory]
-    [InlineData("GroupNorm(3)", "The number of groups must be a positive divisor of the 4 features, but is 3")]
-    [InlineData("GroupNorm(0)", "The number of groups must be a positive divisor of the 4 features, but is 0")]
-    [InlineData("Dropout(1.0)", "The drop probability must be in [0, 1), but is 1")]
-    [InlineData("Dropout(-0.1)", "The drop probability must be in [0, 1), but is -0.1")]
+        [InlineData("GroupNorm(0)", "The Groups must be a whole number at least 1, but is 0")]
+    [InlineData("Dropout(1.0)", "The DropProbability must be in [0, 1), but is 1")]
+    [InlineData("Dropout(-0.1)", "The DropProbability must be in [0, 1), but is -0.1")]
     [InlineData("BatchNorm(Momentum = 0)", "The Momentum must be in (0, 1], but is 0")]
-    [InlineData("BatchNorm(Epsilon = -1)", "The Epsilon must be positive and finite, but is -1")]
-    [InlineData("LayerNorm(Epsilon = 0)", "The Epsilon must be positive and finite, but is 0")]
-    [InlineData("LeakyReLU(1.5)", "The slope must be in [0, 1), but is 1.5")]
-    [InlineData("Elu(0)", "The alpha must be positive and finite, but is 0")]
-    [InlineData("Maxout(3, 1)", "The number of pieces must be at least 2, but is 1")]
+    [InlineData("BatchNorm(Epsilon = -1)", "The Epsilon must be greater than 0 and finite, but is -1")]
+    [InlineData("LayerNorm(Epsilon = 0)", "The Epsilon must be greater than 0 and finite, but is 0")]
+    [InlineData("LeakyReLU(1.5)", "The Slope must be in [0, 1), but is 1.5")]
+    [InlineData("Elu(0)", "The Alpha must be greater than 0 and finite, but is 0")]
+    [InlineData("Maxout(3, 1)", "The Pieces must be a whole number at least 2, but is 1")]
     public void KG0010_LayerOptionsOutOfRange_AtTheLayer(string layer, string message) => AssertError($$"""
         using KernelGen;
         [Network(3)]
@@ -29,7 +28,7 @@ public class CatalogDiagnosticTests
 
     [Theory]
     [InlineData("SoftmaxCrossEntropyLoss(LabelSmoothing = 1)", "The LabelSmoothing must be in [0, 1), but is 1")]
-    [InlineData("HingeLoss(Margin = 0)", "The Margin must be positive and finite, but is 0")]
+    [InlineData("HingeLoss(Margin = 0)", "The Margin must be greater than 0 and finite, but is 0")]
     public void KG0010_LossOptionsOutOfRange_AtTheLoss(string loss, string message) => AssertError($$"""
         using KernelGen;
         [Network(3)]
@@ -46,7 +45,7 @@ public class CatalogDiagnosticTests
         [L2Loss]
         [[|L2Regularization(-0.5)|]]
         public partial class Net;
-        """, "KG0010", "The regularization strength must be non-negative and finite, but is -0.5");
+        """, "KG0010", "The regularization strength must be at least 0 and finite, but is -0.5");
 
     [Fact]
     public void KG0010_NegativeLayerPenalty_AtTheLayer() => AssertError("""
@@ -54,7 +53,7 @@ public class CatalogDiagnosticTests
         [Network(3)]
         [[|Dense(4, L2 = -1)|]]
         public partial class Net;
-        """, "KG0010", "The L2 must be non-negative and finite, but is -1");
+        """, "KG0010", "The L2 must be at least 0 and finite, but is -1");
 
     [Theory]
     [InlineData("KLDivergenceLoss")]
@@ -66,4 +65,50 @@ public class CatalogDiagnosticTests
         [[|{{loss}}|]]
         public partial class Net;
         """, "KG0008", $"{loss} cannot be used with this output: it needs at least 2 classes, but the output has 1 feature(s)");
+
+    [Theory]
+    [InlineData("[Network(1, 28, 28)]\n[[|Dense(10)|]]", "Layer 'Dense1' needs a flat [features] input, but receives [1, 28, 28]; add [Flatten] before it")]
+    [InlineData("[Network(3, 4, 4)]\n[Tanh]\n[[|BatchNorm|]]", "Layer 'BatchNorm1' needs a flat [features] input, but receives [3, 4, 4]; add [Flatten] before it")]
+    [InlineData("[Network(2, 2, 2)]\n[[|Maxout(3, 2)|]]", "Layer 'Maxout1' needs a flat [features] input, but receives [2, 2, 2]; add [Flatten] before it")]
+    [InlineData("[Network(3)]\n[Dense(4)]\n[[|GroupNorm(3)|]]", "Layer 'GroupNorm1' needs a number of groups that divides its 4 features")]
+    public void KG0019_LayerThatDoesNotFitItsInput_AtTheLayer(string layers, string message) => AssertError($$"""
+        using KernelGen;
+        {{layers}}
+        public partial class Net;
+        """, "KG0019", message);
+
+    [Fact]
+    public void KG0005_ImageInputWithAZeroDimension_AtNetworkAttribute() => AssertError("""
+        using KernelGen;
+        [[|Network(0, 28, 28)|]]
+        [Flatten]
+        [Dense(2)]
+        public partial class Net;
+        """, "KG0005", "The input shape must be positive, but is [0, 28, 28]");
+
+    [Fact]
+    public void KG0020_NetworkWithABaseClass_AtIdentifier() => AssertError("""
+        using KernelGen;
+        public class ModelBase { }
+        [Network(4)]
+        [Dense(2)]
+        public partial class [|Net|] : ModelBase;
+        """, "KG0020", "The network type 'Net' derives from 'ModelBase'; generated networks derive from KernelGen's runtime base class, so the type must not declare one");
+
+    /// <summary>Interfaces are not base classes: a network may implement its own.</summary>
+    [Fact]
+    public void NetworkImplementingAnInterface_Compiles()
+    {
+        GeneratorRun run = TestHelper.Run("""
+            using KernelGen;
+            namespace Demo;
+            public interface IModel { }
+            [Network(1, 28, 28)]
+            [Flatten]
+            [Dense(10)]
+            public partial class Net : IModel;
+            """);
+        Assert.Empty(run.Diagnostics);
+        run.AssertCompilesWithoutWarnings();
+    }
 }

@@ -5,7 +5,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Reflection;
-using KernelGen.Generators.Model;
+using KernelGen.Catalog;
+using KernelGen.Generators.Ops;
 using Xunit;
 using Opt = KernelGenRuntime::KernelGen.Optimization;
 using Runtime = KernelGenRuntime::KernelGen;
@@ -13,11 +14,11 @@ using Runtime = KernelGenRuntime::KernelGen;
 namespace KernelGen.Generators.Tests;
 
 /// <summary>
-/// <see cref="Catalog"/> is the generator's copy of three contracts it does not own: the attributes' properties (what
-/// the parser reads), OptimizerSettings and the schedule factories (what the emitter writes), and their run-time
-/// validation (what the validator must mirror so generated constructors never throw). Each is checked here by
-/// reflection against the run-time library, so drift on either side fails a test instead of producing code that does
-/// not compile or throws when constructed.
+/// The op catalog (src/KernelGen/Catalog, compiled into both the generator and the runtime) against the contracts it
+/// describes: the attributes' properties (what the parser reads), OptimizerSettings and the schedule factories (what the
+/// emitter writes), their run-time validation (what the validator must mirror so generated constructors never throw),
+/// the operator structs and layer generators every entry names. Each is checked by reflection against the run-time
+/// library, so drift on either side fails a test instead of producing code that does not compile or throws.
 /// </summary>
 public sealed class CatalogTests
 {
@@ -37,76 +38,129 @@ public sealed class CatalogTests
         return names;
     }
 
-    public static TheoryData<string> OptimizerKinds => [.. Enum.GetNames<OptimizerKind>()];
+    public static TheoryData<string> OptimizerKinds => [.. Enum.GetNames<Optimization.OptimizerKind>()];
+
+    private static OptimizerDescriptor Optimizer(string name) => OpCatalog.Get(Enum.Parse<Optimization.OptimizerKind>(name));
 
     [Theory]
     [MemberData(nameof(OptimizerKinds))]
     public void OptimizerOptions_AreTheAttributesProperties_AndSettingsOfTheSameType(string name)
     {
-        OptimizerKind kind = Enum.Parse<OptimizerKind>(name);
-        IReadOnlyDictionary<string, Catalog.Range> options = Catalog.Optimizers[kind];
+        OptimizerDescriptor descriptor = Optimizer(name);
 
-        // The learning rate is read separately (and checked against Catalog.LearningRate).
-        Assert.Equal(ReadableNames(AttributeType(name), "LearningRate"), new SortedSet<string>(options.Keys, StringComparer.Ordinal));
-        foreach ((string option, Catalog.Range range) in options)
+        // The learning rate is read separately (and checked against OpCatalog.LearningRate).
+        Assert.Equal(ReadableNames(AttributeType(name), "LearningRate"), new SortedSet<string>(descriptor.Options.Select(o => o.Name), StringComparer.Ordinal));
+        Assert.Equal($"KernelGen.{name}Attribute", descriptor.Attribute);
+        foreach (OptionDescriptor option in descriptor.Options)
         {
-            PropertyInfo? setting = typeof(Opt.OptimizerSettings).GetProperty(option);
-            Assert.True(setting is { SetMethod: not null }, $"OptimizerSettings has no settable {option}, which the emitter writes in 'with {{ }}'.");
-            Assert.Equal(range.IsBool ? typeof(bool) : typeof(double), setting!.PropertyType);
-            Assert.Equal(range.IsBool, AttributeType(name).GetProperty(option)!.PropertyType == typeof(bool));
+            PropertyInfo? setting = typeof(Opt.OptimizerSettings).GetProperty(option.Name);
+            Assert.True(setting is { SetMethod: not null }, $"OptimizerSettings has no settable {option.Name}, which the emitter writes in 'with {{ }}'.");
+            bool isBool = option.Type == OptionType.Boolean;
+            Assert.Equal(isBool ? typeof(bool) : typeof(double), setting!.PropertyType);
+            Assert.Equal(isBool, AttributeType(name).GetProperty(option.Name)!.PropertyType == typeof(bool));
         }
-        // The names line up with the run time's enum, which the emitted code names.
-        Assert.True(Enum.IsDefined(Enum.Parse<Opt.OptimizerKind>(name)));
     }
 
     [Fact]
-    public void OptimizerKinds_MatchTheRunTimeKinds()
-    {
-        Assert.Equal(Enum.GetNames<Opt.OptimizerKind>(), Enum.GetNames<OptimizerKind>());
-        Assert.Equal(Enum.GetNames<OptimizerKind>().Order(StringComparer.Ordinal), Catalog.Optimizers.Keys.Select(k => k.ToString()).Order(StringComparer.Ordinal));
-    }
+    public void EveryOptimizerKind_HasOneCatalogEntry() =>
+        Assert.Equal(Enum.GetValues<Optimization.OptimizerKind>(), OpCatalog.Optimizers.Select(o => o.Kind));
 
-    /// <summary>The run-time factory each training option is emitted as (clipping is a positional constructor).</summary>
-    private static MethodInfo? Factory(TrainingOptionKind kind) => kind switch
+    /// <summary>The run-time factory of a schedule or warm-up entry (clipping is a positional constructor).</summary>
+    private static MethodInfo? Factory(TrainingOptionDescriptor d) => d.Role switch
     {
-        TrainingOptionKind.StepDecay => typeof(Opt.LearningRateSchedule).GetMethod(nameof(Opt.LearningRateSchedule.StepDecay)),
-        TrainingOptionKind.ExponentialDecay => typeof(Opt.LearningRateSchedule).GetMethod(nameof(Opt.LearningRateSchedule.Exponential)),
-        TrainingOptionKind.InverseTimeDecay => typeof(Opt.LearningRateSchedule).GetMethod(nameof(Opt.LearningRateSchedule.InverseTime)),
-        TrainingOptionKind.CosineAnnealing => typeof(Opt.LearningRateSchedule).GetMethod(nameof(Opt.LearningRateSchedule.Cosine)),
-        TrainingOptionKind.WarmRestarts => typeof(Opt.LearningRateSchedule).GetMethod(nameof(Opt.LearningRateSchedule.WarmRestarts)),
-        TrainingOptionKind.LinearWarmup => typeof(Opt.LearningRateSchedule).GetMethod(nameof(Opt.LearningRateSchedule.WithWarmup)),
+        TrainingOptionRole.Schedule => typeof(Opt.LearningRateSchedule).GetMethod(d.Factory[(d.Factory.LastIndexOf('.') + 1)..]),
+        TrainingOptionRole.Warmup => typeof(Opt.LearningRateSchedule).GetMethod(d.Factory),
         _ => null,
     };
 
-    public static TheoryData<string> TrainingOptionKinds => [.. Enum.GetNames<TrainingOptionKind>()];
+    public static TheoryData<string> TrainingOptionNames => [.. OpCatalog.TrainingOptions.Select(o => o.Name)];
+
+    private static TrainingOptionDescriptor TrainingOption(string name) => OpCatalog.TrainingOptions.Single(o => o.Name == name);
 
     [Theory]
-    [MemberData(nameof(TrainingOptionKinds))]
+    [MemberData(nameof(TrainingOptionNames))]
     public void TrainingOptionValues_AreTheAttributesValues_AndFactoryArguments(string name)
     {
-        TrainingOptionKind kind = Enum.Parse<TrainingOptionKind>(name);
-        IReadOnlyDictionary<string, (Catalog.Range Range, string Argument)> values = Catalog.TrainingOptions[kind];
+        TrainingOptionDescriptor descriptor = TrainingOption(name);
 
-        Assert.Equal(ReadableNames(AttributeType(name)), new SortedSet<string>(values.Keys, StringComparer.Ordinal));
-        MethodInfo? factory = Factory(kind);
+        Assert.Equal(ReadableNames(AttributeType(name)), new SortedSet<string>(descriptor.Options.Select(o => o.Name), StringComparer.Ordinal));
+        Assert.Equal(descriptor.Options.Count, descriptor.Arguments.Count);
+        MethodInfo? factory = Factory(descriptor);
         if (factory is null)
         {
             Assert.True(name.StartsWith("ClipGradient", StringComparison.Ordinal), name);
-            Assert.Single(values);
+            Assert.Single(descriptor.Options);
             return;
         }
-        foreach ((string value, (Catalog.Range range, string argument)) in values)
+        for (int i = 0; i < descriptor.Options.Count; i++)
         {
-            ParameterInfo? parameter = factory.GetParameters().SingleOrDefault(p => p.Name == argument);
-            Assert.True(parameter is not null, $"{factory.Name} has no parameter '{argument}' for {name}.{value}.");
+            ParameterInfo? parameter = factory.GetParameters().SingleOrDefault(p => p.Name == descriptor.Arguments[i]);
+            Assert.True(parameter is not null, $"{factory.Name} has no parameter '{descriptor.Arguments[i]}' for {name}.{descriptor.Options[i].Name}.");
             // Integer-valued options go to long parameters (emitted as integer literals), the rest to doubles.
-            Assert.Equal(range.IsInteger ? typeof(long) : typeof(double), parameter!.ParameterType);
+            Assert.Equal(descriptor.Options[i].Type == OptionType.Integer ? typeof(long) : typeof(double), parameter!.ParameterType);
         }
     }
 
     [Fact]
-    public void TrainingOptionKinds_AreAllInTheCatalog() =>
-        Assert.Equal(Enum.GetNames<TrainingOptionKind>().Order(StringComparer.Ordinal), Catalog.TrainingOptions.Keys.Select(k => k.ToString()).Order(StringComparer.Ordinal));
+    public void EveryScheduleAttribute_IsInTheCatalog() =>
+        Assert.Equal(
+            RuntimeAssembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Runtime.ScheduleAttribute))).Select(t => t.FullName).Order(StringComparer.Ordinal),
+            OpCatalog.TrainingOptions.Where(o => o.Role == TrainingOptionRole.Schedule).Select(o => o.Attribute).Order(StringComparer.Ordinal));
+
+    // ---- Layers and activations ----------------------------------------------------------------------------
+
+    /// <summary>Every layer attribute of the runtime is some catalog entry's (an activation's or a layer kind's), and each
+    /// entry's options are exactly what the parser can read from its attribute (besides Name).</summary>
+    [Fact]
+    public void EveryLayerAttribute_IsDescribed_WithAllItsOptions()
+    {
+        var described = new Dictionary<string, IEnumerable<string>>(StringComparer.Ordinal);
+        foreach (ActivationDescriptor a in OpCatalog.Activations)
+            described.Add(a.Attribute, a.Parameter is { } p ? [p.Name] : []);
+        foreach (LayerDescriptor l in OpCatalog.Layers)
+            if (l.Attribute is { } name) described.Add(name, l.Options.Select(o => o.Name));
+        foreach (Type attribute in RuntimeAssembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Runtime.LayerAttribute))))
+        {
+            Assert.True(described.TryGetValue(attribute.FullName!, out IEnumerable<string>? options), $"{attribute.Name} has no catalog entry.");
+            Assert.Equal(ReadableNames(attribute, "Name"), new SortedSet<string>(options!, StringComparer.Ordinal));
+        }
+        Assert.Equal(described.Count, RuntimeAssembly.GetTypes().Count(t => t.IsSubclassOf(typeof(Runtime.LayerAttribute))));
+    }
+
+    [Fact]
+    public void EveryLossAndPenaltyAttribute_IsDescribed_WithAllItsOptions()
+    {
+        foreach (LossDescriptor loss in OpCatalog.Losses)
+            Assert.Equal(ReadableNames(loss.AttributeType), new SortedSet<string>(loss.Parameter is { } p ? [p.Name] : [], StringComparer.Ordinal));
+        Assert.Equal(Enum.GetValues<Runtime.LossKind>().Select(k => (int)k), OpCatalog.Losses.Select(l => (int)l.Kind));
+        Assert.Equal(RuntimeAssembly.GetTypes().Count(t => t.IsSubclassOf(typeof(Runtime.LossAttribute))), OpCatalog.Losses.Count);
+        foreach (PenaltyDescriptor penalty in OpCatalog.Penalties)
+            Assert.Equal(["Lambda"], ReadableNames(penalty.AttributeType));
+    }
+
+    [Fact]
+    public void EveryLayerKind_HasOneCatalogEntry_AndOneGenerator()
+    {
+        Assert.Equal(Enum.GetValues<LayerKind>(), OpCatalog.Layers.Select(l => l.Kind));
+        foreach (LayerKind kind in Enum.GetValues<LayerKind>()) Assert.Equal(kind, OpGenerator.For(kind).Kind);
+    }
+
+    /// <summary>Every activation names an operator struct of the runtime that implements the interface its backward needs
+    /// (IActivationOp reads the output, IInputActivationOp the input), with one more type argument when the parameter is one.</summary>
+    [Fact]
+    public void EveryActivation_NamesAnOperatorStructOfTheRightShape()
+    {
+        Assert.Equal(Enum.GetValues<Activation>(), OpCatalog.Activations.Select(a => a.Activation));
+        foreach (ActivationDescriptor a in OpCatalog.Activations)
+            foreach (double parameter in new[] { a.Parameter?.Default ?? 0, 1.0 })
+            {
+                int arity = a.ParameterIsTypeArgument ? 2 : 1;
+                Type? op = RuntimeAssembly.GetType($"KernelGen.Operators.{a.OperatorFor(parameter)}`{arity}");
+                Assert.True(op is not null, $"{a.Name}: no operator struct {a.OperatorFor(parameter)} with {arity} type parameters.");
+                string expected = a.Backward == BackwardInput.Output ? "IActivationOp`1" : "IInputActivationOp`1";
+                Assert.Contains(op!.GetInterfaces(), i => i.Name == expected);
+            }
+    }
 
     // ---- Ranges against the run-time validation ----------------------------------------------------------------
 
@@ -132,16 +186,16 @@ public sealed class CatalogTests
     [MemberData(nameof(OptimizerKinds))]
     public void OptimizerRanges_AreTheRunTimeRanges(string name)
     {
-        OptimizerKind kind = Enum.Parse<OptimizerKind>(name);
         var mismatches = new List<string>();
         foreach (double lr in Probes)
         {
             bool runtime = !Throws(() => Opt.OptimizerSettings.Create(Enum.Parse<Opt.OptimizerKind>(name), lr).Validate());
-            if (Catalog.LearningRate.Contains(lr) != runtime) mismatches.Add($"LearningRate = {lr.ToString("R", CultureInfo.InvariantCulture)}: catalog {!runtime}, run time {runtime}");
+            if (OpCatalog.LearningRate.Contains(lr) != runtime) mismatches.Add($"LearningRate = {lr.ToString("R", CultureInfo.InvariantCulture)}: catalog {!runtime}, run time {runtime}");
         }
-        foreach ((string option, Catalog.Range range) in Catalog.Optimizers[kind])
+        foreach (OptionDescriptor descriptor in Optimizer(name).Options)
         {
-            if (range.IsBool) continue;
+            if (descriptor.Range is not { } range) continue;
+            string option = descriptor.Name;
             PropertyInfo property = typeof(Opt.OptimizerSettings).GetProperty(option)!;
             foreach (double value in Probes)
             {
@@ -167,13 +221,15 @@ public sealed class CatalogTests
     [InlineData("LinearWarmup")]
     public void ScheduleRanges_AcceptOnlyWhatTheRunTimeAccepts(string name)
     {
-        TrainingOptionKind kind = Enum.Parse<TrainingOptionKind>(name);
-        MethodInfo factory = Factory(kind)!;
+        TrainingOptionDescriptor descriptor = TrainingOption(name);
+        MethodInfo factory = Factory(descriptor)!;
         var unsafeValues = new List<string>();
         var stricter = new SortedSet<string>(StringComparer.Ordinal);
-        foreach ((string option, (Catalog.Range range, string argument)) in Catalog.TrainingOptions[kind])
+        for (int i = 0; i < descriptor.Options.Count; i++)
         {
-            foreach (double value in range.IsInteger ? IntegerProbes : Probes)
+            string option = descriptor.Options[i].Name, argument = descriptor.Arguments[i];
+            ValueRange range = descriptor.Options[i].Range!;
+            foreach (double value in range.Integer ? IntegerProbes : Probes)
             {
                 // Every other argument at a valid value (its default, or 1 for a required one).
                 object?[] args = [.. factory.GetParameters().Select(p =>
@@ -208,9 +264,9 @@ public sealed class CatalogTests
     [Fact]
     public void ClippingRanges_ArePositiveAndFinite()
     {
-        foreach (TrainingOptionKind kind in new[] { TrainingOptionKind.ClipGradientNorm, TrainingOptionKind.ClipGradientValue })
+        foreach (TrainingOptionDescriptor clipping in OpCatalog.TrainingOptions.Where(o => o.Role is TrainingOptionRole.ClipNorm or TrainingOptionRole.ClipValue))
         {
-            Catalog.Range range = Assert.Single(Catalog.TrainingOptions[kind]).Value.Range;
+            ValueRange range = Assert.Single(clipping.Options).Range!;
             Assert.Equal(Probes.Select(v => v > 0 && double.IsFinite(v)), Probes.Select(range.Contains));
         }
     }

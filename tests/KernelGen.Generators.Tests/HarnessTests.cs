@@ -71,9 +71,9 @@ public sealed class HarnessTests
         var location = new LocationInfo("/src/a.cs", new TextSpan(1, 2), new LinePositionSpan(new LinePosition(0, 1), new LinePosition(0, 3)));
         var spec = new NetworkSpec(
             new TypeSpec("Demo", "Net", new[] { new ContainingTypeSpec("class", "Outer") }.ToEquatableArray()),
-            location, 4, location,
-            new[] { new LayerSpec(LayerKind.Dense, "Dense", 2, 0, 0, "Hidden", location) }.ToEquatableArray(),
-            EquatableArray<LossSpec>.Empty, EquatableArray<OptimizerSpec>.Empty, EquatableArray<TrainingOptionSpec>.Empty);
+            location, new[] { 4 }.ToEquatableArray(), location,
+            new[] { new LayerSpec(LayerKind.Dense, "Dense", "Hidden", new[] { new OptionSpec("Units", 2) }.ToEquatableArray(), location) }.ToEquatableArray(),
+            EquatableArray<LossSpec>.Empty, EquatableArray<OptimizerSpec>.Empty, EquatableArray<TrainingOptionSpec>.Empty, EquatableArray<PenaltySpec>.Empty);
         var cycle = new Cycle { Payload = spec };
         cycle.Self = cycle;
 

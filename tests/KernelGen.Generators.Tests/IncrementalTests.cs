@@ -140,7 +140,6 @@ public sealed class IncrementalTests
         Assert.Contains("// Dense1: dense 784 → 200, ReLU", source, StringComparison.Ordinal);
         // 784·200 + 200 + 200·128 + 128 + 128·10 + 10, worked out by hand.
         Assert.Contains("public const int ParameterCount = 184018;", source, StringComparison.Ordinal);
-        Assert.Contains("public const int ParameterCount = 184018;", Generated(result, "Demo.MnistNet.Float64.g.cs"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -153,7 +152,7 @@ public sealed class IncrementalTests
 
         AssertReasons(result, TrackingNames.Lower, Modified);
         AssertOutputReasons(result, TrackingNames.Lower, Modified);
-        foreach (string hint in new[] { "Demo.MnistNet.Network.g.cs", "Demo.MnistNet.Float64.g.cs" })
+        foreach (string hint in new[] { "Demo.MnistNet.Network.g.cs" })
         {
             string source = Generated(result, hint);
             Assert.Contains("learning rate 0.05.", source, StringComparison.Ordinal);
@@ -161,9 +160,6 @@ public sealed class IncrementalTests
             Assert.Contains("OptimizerSettings.Create(global::KernelGen.Optimization.OptimizerKind.Sgd, 0.050000000000000003)", source, StringComparison.Ordinal);
             Assert.DoesNotContain("0.10000000000000001", source, StringComparison.Ordinal);
         }
-        // The float variant documents the initial rate as its own element type shows it: (float)0.05 to 9 digits.
-        Assert.Contains("(initially 0.0500000007f;", Generated(result, "Demo.MnistNet.Network.g.cs"), StringComparison.Ordinal);
-        Assert.DoesNotContain("0.100000001f", Generated(result, "Demo.MnistNet.Network.g.cs"), StringComparison.Ordinal);
     }
 
     /// <summary>A network with every training feature: optimizer hyperparameters, schedule, warm-up and clipping.</summary>
@@ -219,7 +215,7 @@ public sealed class IncrementalTests
         AssertOutputReasons(result, TrackingNames.Lower, Modified);
         Assert.True(result.Diagnostics.IsEmpty, $"{edit}: {string.Join("\n", result.Diagnostics)}");
         Assert.Contains(fragment, Generated(result, TrainerHint), StringComparison.Ordinal);
-        Assert.Contains(fragment, Generated(result, "Demo.Trainer.Float64.g.cs"), StringComparison.Ordinal);
+        Assert.Contains(fragment, Generated(result, "Demo.Trainer.Network.g.cs"), StringComparison.Ordinal);
     }
 
     public static TheoryData<string> UnrelatedAttributes => ["on a type below the network", "on a type in another tree", "assembly attribute in a new tree"];

@@ -92,7 +92,7 @@ public sealed class TrainingSpecTests
     {
         GeneratorRun run = TestHelper.Run(Source($"{name}(0.25)"));
         Assert.Empty(run.Diagnostics);
-        Assert.Contains($"OptimizerKind.{name}, 0.25), ArenaLength", run.Source("Demo.Net.Network.g.cs"), StringComparison.Ordinal);
+        Assert.Contains($"OptimizerKind.{name}, 0.25);", run.Source("Demo.Net.Network.g.cs"), StringComparison.Ordinal);
         run.AssertCompilesWithoutWarnings();
 
         Type attributeType = typeof(Runtime.NetworkAttribute).Assembly.GetType($"KernelGen.{name}Attribute", throwOnError: true)!;

@@ -19,9 +19,9 @@ public class LayerInfoTests
         Assert.Equal(3, net.Layers[^1].OutputFeatures);
         for (int i = 1; i < net.Layers.Count; i++) Assert.Equal(net.Layers[i - 1].OutputFeatures, net.Layers[i].InputFeatures);
         Assert.Equal(Activation.Tanh, net.Layers[2].Activation);
-        Assert.Equal(4, net.Layers[7].Groups);
-        Assert.Equal(1e-3, net.Layers[7].Epsilon);
-        Assert.Equal(0.1, net.Layers[1].Momentum);
+        Assert.Equal(4, net.Layers[7].Option("Groups"));
+        Assert.Equal(1e-3, net.Layers[7].Option("Epsilon"));
+        Assert.Equal(0.1, net.Layers[1].Option("Momentum"));
         foreach (ParameterTensor t in net.ParameterTensors)
         {
             string layer = t.Name[..t.Name.IndexOf('.')];
@@ -83,7 +83,8 @@ public class LayerInfoTests
         Assert.All(net.Dense1Bias.ToArray(), b => Assert.Equal(0.01f, b));
         Assert.All(net.Dense2Bias.ToArray(), b => Assert.Equal(0f, b));
         Assert.Equal(Init.Lsuv, net.Layers[3].Init);
-        Assert.Equal(0.01, net.Layers[0].BiasInit);
+        Assert.Equal(0.01, net.Layers[0].Option("BiasInit"));
+        Assert.Equal(0.01, net.Layers[0].Tensor(Catalog.TensorRole.Bias)!.InitialValue);
         // Small Gaussian: 0.01·N(0,1) over 40 weights: the sample std lies well inside [0.005, 0.015].
         float[] small = net.Dense3Weights.ToArray();
         double std = Math.Sqrt(small.Select(v => (double)v * v).Average());

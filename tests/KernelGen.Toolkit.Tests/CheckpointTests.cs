@@ -826,6 +826,7 @@ public sealed class CheckpointTests(ITestOutputHelper output) : IDisposable
         public const string Message = "Simulated failure in the middle of a save.";
         public string[]? FilesAtFailure { get; private set; }
         public int InputSize => inner.InputSize;
+        public TensorShape InputShape => inner.InputShape;
         public int OutputSize => inner.OutputSize;
         public int MaxBatchSize => inner.MaxBatchSize;
         public Span<T> Parameters => inner.Parameters;

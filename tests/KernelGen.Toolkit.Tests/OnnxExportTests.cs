@@ -295,7 +295,7 @@ public class OnnxExportTests(ITestOutputHelper output)
     [Fact]
     public void Export_UnknownLayerKind_ThrowsNotSupported()
     {
-        var network = new FakeNetwork(2, 2, [new LayerInfo(0, "Mystery1", (LayerKind)99, 2, 2, Activation.Identity, 0)]);
+        var network = new FakeNetwork(2, 2, [new LayerInfo(0, "Mystery1", (LayerKind)99, TensorShape.Vector(2), TensorShape.Vector(2))]);
         var e = Assert.Throws<NotSupportedException>(() => OnnxExporter.ExportToBytes(network));
         Assert.Contains("Mystery1", e.Message, StringComparison.Ordinal);
     }
@@ -303,7 +303,7 @@ public class OnnxExportTests(ITestOutputHelper output)
     [Fact]
     public void Export_UnknownActivation_ThrowsNotSupported()
     {
-        var network = new FakeNetwork(2, 2, [new LayerInfo(0, "Act1", LayerKind.Activation, 2, 2, (Activation)42, 0)]);
+        var network = new FakeNetwork(2, 2, [new LayerInfo(0, "Act1", LayerKind.Activation, TensorShape.Vector(2), TensorShape.Vector(2)) { Activation = (Activation)42 }]);
         var e = Assert.Throws<NotSupportedException>(() => OnnxExporter.ExportToBytes(network));
         Assert.Contains("Act1", e.Message, StringComparison.Ordinal);
     }
@@ -311,9 +311,16 @@ public class OnnxExportTests(ITestOutputHelper output)
     [Fact]
     public void Export_InconsistentLayers_ThrowsArgumentException()
     {
-        var chain = new FakeNetwork(2, 3, [new LayerInfo(0, "Softmax1", LayerKind.Softmax, 2, 2, Activation.Identity, 0)]);
+        var chain = new FakeNetwork(2, 3, [new LayerInfo(0, "Softmax1", LayerKind.Softmax, TensorShape.Vector(2), TensorShape.Vector(2))]);
         Assert.Contains("3 outputs", Assert.Throws<ArgumentException>("network", () => OnnxExporter.ExportToBytes(chain)).Message, StringComparison.Ordinal);
-        var arena = new FakeNetwork(2, 2, [new LayerInfo(0, "Dense1", LayerKind.Dense, 2, 2, Activation.Identity, 0) { WeightOffset = 0, BiasOffset = 100 }]);
+        var arena = new FakeNetwork(2, 2, [new LayerInfo(0, "Dense1", LayerKind.Dense, TensorShape.Vector(2), TensorShape.Vector(2))
+        {
+            Tensors =
+            [
+                new LayerTensor(Catalog.TensorRole.Weight, "Dense1.Weights", "Dense1.weight", new TensorShape(2, 2), Catalog.FileLayout.Transposed, 0, false),
+                new LayerTensor(Catalog.TensorRole.Bias, "Dense1.Bias", "Dense1.bias", TensorShape.Vector(2), Catalog.FileLayout.Same, 100, false),
+            ],
+        }]);
         Assert.Contains("Dense1", Assert.Throws<ArgumentException>("network", () => OnnxExporter.ExportToBytes(arena)).Message, StringComparison.Ordinal);
     }
 
@@ -424,6 +431,7 @@ public class OnnxExportTests(ITestOutputHelper output)
     {
         private readonly float[] _parameters = new float[8];
         public int InputSize => inputs;
+        public TensorShape InputShape => TensorShape.Vector(inputs);
         public int OutputSize => outputs;
         public int MaxBatchSize => 1;
         public Span<float> Parameters => _parameters;

@@ -103,8 +103,18 @@ internal static class DiagnosticDescriptors
         "The network type '{0}' declares a primary constructor; the generated constructor (maxBatchSize, seed) must be the type's own",
         "Remove the parameter list from the class declaration; keep user state in a separate type.");
 
+    public static readonly DiagnosticDescriptor LayerDoesNotFitInput = Error("KG0019",
+        "Layer does not fit its input",
+        "Layer '{0}' needs {1}",
+        "Each layer's input is the previous layer's output (the network's input for the first layer); its shape must be one the layer accepts.");
+
+    public static readonly DiagnosticDescriptor NetworkTypeHasBaseClass = Error("KG0020",
+        "Network type must not declare a base class",
+        "The network type '{0}' derives from '{1}'; generated networks derive from KernelGen's runtime base class, so the type must not declare one",
+        "Remove the base class (interfaces are fine); keep shared behaviour in a separate type the network uses.");
+
     public static readonly DiagnosticDescriptor LossExpectsRawOutputs = Warning("KG0014",
         "Loss expects raw outputs",
-        "{0} applies its own softmax to the network outputs, but the last layer already applies {1}; the outputs should be raw logits",
-        "Remove the activation of the last layer: the loss folds the softmax into its numerically stable gradient.");
+        "{0} applies its own {2} to the network outputs, but the last layer already applies {1}; the outputs should be raw logits",
+        "Remove the activation of the last layer: the loss folds its softmax or sigmoid into a numerically stable gradient.");
 }

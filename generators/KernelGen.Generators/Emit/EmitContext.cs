@@ -1,32 +1,38 @@
+using System.Globalization;
+using KernelGen.Catalog;
 using KernelGen.Generators.Helpers;
 using KernelGen.Generators.Lowering;
 
 namespace KernelGen.Generators.Emit;
 
-/// <summary>What every emitter needs: the plan, the element type being emitted, and naming helpers.</summary>
+/// <summary>
+/// Naming helpers for the generated generic bodies: they are written once over an element type <c>T</c> and a
+/// <c>NetworkState&lt;T&gt; s</c>, and the JIT specializes them for float and double.
+/// </summary>
 internal sealed class EmitContext
 {
     public const string Ns = "global::KernelGen";
     public const string Kernels = "global::KernelGen.Kernels";
     public const string Ops = "global::KernelGen.Operators";
+    public const string Runtime = "global::KernelGen.Runtime";
     public const string Span = "global::System.Span";
     public const string ReadOnlySpan = "global::System.ReadOnlySpan";
+    /// <summary>The element-type constraint of every generic body.</summary>
+    public const string Constraint = "where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>";
 
-    public EmitContext(KernelPlan plan, bool isFloat, string className)
-    {
-        Plan = plan;
-        IsFloat = isFloat;
-        T = isFloat ? "float" : "double";
-        ClassName = className;
-    }
+    public EmitContext(GraphPlan plan) { Plan = plan; }
 
-    public KernelPlan Plan { get; }
-    public bool IsFloat { get; }
-    /// <summary>The element type keyword.</summary>
-    public string T { get; }
-    public string ClassName { get; }
+    public GraphPlan Plan { get; }
 
-    public string Literal(double value) => SourceWriter.Literal(value, IsFloat);
+    /// <summary>The element type parameter of the generic bodies.</summary>
+    public string T => "T";
+
+    /// <summary>An element-type constant: <c>T.CreateTruncating(…)</c> of the double value, which rounds exactly as a float
+    /// literal would and folds to a constant in the specialized code.</summary>
+    public string Const(double value) => $"T.CreateTruncating({SourceWriter.Literal(value, false)})";
+
+    /// <summary>A double literal.</summary>
+    public static string Double(double value) => SourceWriter.Literal(value, false);
 
     /// <summary>An identifier as C# source: reserved keywords get the verbatim prefix (<c>@class</c>).</summary>
     public static string Id(string name) =>
@@ -34,35 +40,39 @@ internal sealed class EmitContext
 
     /// <summary>A dotted namespace with each part escaped.</summary>
     public static string Namespace(string ns) => string.Join(".", System.Linq.Enumerable.Select(ns.Split('.'), Id));
+
     public static string Int(int value) => SourceWriter.Literal(value);
 
-    /// <summary>The label element type of the loss (int for class labels, T for targets), or null without a loss.</summary>
-    public string? LabelType => Plan.Loss is null ? null : LossEmitter.TakesLabels(Plan.Loss) ? "int" : T;
-
-    /// <summary>The operator type of a step's activation; parameterized ones name the step's nested parameter type.</summary>
-    public string ActivationOp(StepPlan step) => step.Activation switch
-    {
-        Activation.ReLU => $"{Ops}.ReluOp<{T}>",
-        Activation.Sigmoid => $"{Ops}.SigmoidOp<{T}>",
-        Activation.Tanh => $"{Ops}.TanhOp<{T}>",
-        Activation.LeakyReLU => $"{Ops}.LeakyReluOp<{T}, {ParameterType(step)}>",
-        Activation.ELU => $"{Ops}.EluOp<{T}, {ParameterType(step)}>",
-        Activation.Softplus => $"{Ops}.SoftplusOp<{T}>",
-        Activation.SiLU => $"{Ops}.SiluOp<{T}>",
-        Activation.GELU => step.Parameter != 0 ? $"{Ops}.GeluTanhOp<{T}>" : $"{Ops}.GeluOp<{T}>",
-        _ => $"{Ops}.IdentityOp<{T}>",
-    };
-
-    /// <summary>The nested type carrying a step's activation parameter as a compile-time constant.</summary>
-    public static string ParameterType(StepPlan step) => step.Name + "ActivationParameter";
-
-    /// <summary>Whether the step's activation takes a parameter type.</summary>
-    public static bool HasParameterType(StepPlan step) => step.Activation is Activation.LeakyReLU or Activation.ELU;
-
     /// <summary>A parameter-arena slice.</summary>
-    public static string Param(int offset, int length) => $"_parameters.Slice({Int(offset)}, {Int(length)})";
+    public static string Param(int offset, int length) => $"s.Parameters({Int(offset)}, {Int(length)})";
     /// <summary>A gradient-arena slice.</summary>
-    public static string Grad(int offset, int length) => $"_gradients.Slice({Int(offset)}, {Int(length)})";
-    /// <summary>A work-buffer slice of batch × width elements at the field holding its offset.</summary>
-    public static string Work(string offsetField, int width) => $"_work.Slice({offsetField}, batch * {Int(width)})";
+    public static string Grad(int offset, int length) => $"s.Gradients({Int(offset)}, {Int(length)})";
+    /// <summary>A running-statistics slice.</summary>
+    public static string Stat(int offset, int length) => $"s.Statistics({Int(offset)}, {Int(length)})";
+    /// <summary>A parameter tensor's slice.</summary>
+    public static string Param(LayerTensorPlan t) => t.IsState ? Stat(t.Offset, t.Length) : Param(t.Offset, t.Length);
+    /// <summary>A parameter tensor's gradient slice.</summary>
+    public static string Grad(LayerTensorPlan t) => Grad(t.Offset, t.Length);
+    /// <summary>batch × <paramref name="perSample"/> elements of work region <paramref name="region"/>.</summary>
+    public static string Work(int region, int perSample) => $"s.Work({Int(region)}, batch * {Int(perSample)})";
+
+    /// <summary>The operator type of a node's activation: the catalog's operator struct over T, with the parameter's
+    /// constant type when the activation takes one.</summary>
+    public static string ActivationOp(Activation activation, double parameter)
+    {
+        ActivationDescriptor d = OpCatalog.Get(activation);
+        string op = d.OperatorFor(parameter);
+        return d.ParameterIsTypeArgument ? $"{Ops}.{op}<T, {ParameterType(activation, parameter)}<T>>" : $"{Ops}.{op}<T>";
+    }
+
+    /// <summary>The nested type carrying an activation parameter as a compile-time constant, named by the activation and
+    /// the value's bits (so equal parameters share one type).</summary>
+    public static string ParameterType(Activation activation, double parameter) =>
+        activation + "Parameter" + System.BitConverter.DoubleToInt64Bits(parameter).ToString("X16", CultureInfo.InvariantCulture);
+
+    /// <summary>Whether the activation's operator takes a parameter type.</summary>
+    public static bool HasParameterType(Activation activation) => OpCatalog.Get(activation).ParameterIsTypeArgument;
+
+    /// <summary>Whether the activation's backward reads the pre-activation.</summary>
+    public static bool KeepsInput(Activation activation) => OpCatalog.Get(activation).Backward == BackwardInput.Input;
 }

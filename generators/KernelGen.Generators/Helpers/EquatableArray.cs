@@ -20,6 +20,12 @@ internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IRea
     private ImmutableArray<T> Items => _items.IsDefault ? ImmutableArray<T>.Empty : _items;
 
     public int Count => Items.Length;
+    public T[] ToArray()
+    {
+        var array = new T[Items.Length];
+        Items.CopyTo(array);
+        return array;
+    }
     public T this[int index] => Items[index];
     public bool IsEmpty => Items.IsEmpty;
 

@@ -25,9 +25,10 @@ internal sealed class SourceWriter
         return this;
     }
 
+    /// <summary>Writes <paramref name="header"/> (unless empty) and an opening brace; the scope writes the closing one.</summary>
     public Scope Block(string header)
     {
-        Line(header);
+        if (header.Length > 0) Line(header);
         Line("{");
         _indent++;
         return new Scope(this);
@@ -43,6 +44,9 @@ internal sealed class SourceWriter
             _writer.Line("}");
         }
     }
+
+    /// <summary>Changes the indentation by <paramref name="levels"/> (for object initializers, whose braces are not blocks).</summary>
+    public void Indent(int levels) => _indent += levels;
 
     public override string ToString() => _builder.ToString();
 

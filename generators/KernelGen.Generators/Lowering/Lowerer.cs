@@ -1,216 +1,226 @@
 using System.Collections.Generic;
-using System.Linq;
 using System.Globalization;
+using System.Linq;
 using System.Text;
+using KernelGen.Catalog;
 using KernelGen.Generators.Helpers;
 using KernelGen.Generators.Model;
+using KernelGen.Generators.Ops;
+using KernelGen.Generators.Validation;
 
 namespace KernelGen.Generators.Lowering;
 
 /// <summary>
-/// Lowers a validated <see cref="NetworkSpec"/> to a <see cref="KernelPlan"/>: a pure function, tested without Roslyn.
-/// It fuses an activation layer into the dense layer before it, drops identity layers, resolves
-/// <see cref="Init.Auto"/>, and lays the parameter tensors out in one arena with every tensor starting on a
-/// 16-element boundary; the arena itself starts on a 64-byte boundary, so every tensor is 64-byte aligned.
+/// Lowers a validated <see cref="NetworkSpec"/> to a <see cref="GraphPlan"/>: a pure function, tested without Roslyn.
+/// Every decision comes from the op catalog and the kinds' <see cref="OpGenerator"/>s: an activation layer fuses into
+/// the layer before it when that layer fuses activations and has none; identity layers and zero dropout vanish;
+/// <see cref="Init.Auto"/> resolves by the activation that follows; tensors are laid out in one arena, each on a
+/// 16-element boundary (the arena itself starts on a 64-byte boundary, so every tensor is 64-byte aligned); work
+/// regions are assigned by liveness.
 /// </summary>
 internal static class Lowerer
 {
     public const int TensorAlignment = 16;
 
-    public static KernelPlan Lower(NetworkSpec spec)
+    public static GraphPlan Lower(NetworkSpec spec)
     {
-        IReadOnlyList<string> names = LayerNames.Resolve(spec.Layers);
-        var steps = new List<StepPlan>();
-        int width = spec.InputSize, maxWidth = spec.InputSize;
-        for (int i = 0; i < spec.Layers.Count; i++)
-        {
-            LayerSpec layer = spec.Layers[i];
-            var activation = (Activation)layer.ActivationValue;
-            double parameter = ActivationParameter(activation, layer.ActivationParameter);
-            double l1 = double.IsNaN(layer.L1) ? spec.L1 : layer.L1, l2 = double.IsNaN(layer.L2) ? spec.L2 : layer.L2;
-            switch (layer.Kind)
-            {
-                case LayerKind.Dense:
-                    steps.Add(new StepPlan(StepKind.Dense, names[i], width, layer.Units, activation, (Init)layer.InitValue, -1, -1)
-                        { Parameter = parameter, L1 = l1, L2 = l2, ActivityL1 = layer.ActivityL1, BiasInit = layer.BiasInit });
-                    width = layer.Units;
-                    break;
-                case LayerKind.Maxout:
-                    steps.Add(new StepPlan(StepKind.Maxout, names[i], width, layer.Units, Activation.Identity, (Init)layer.InitValue, -1, -1)
-                        { Pieces = layer.Pieces, L1 = l1, L2 = l2 });
-                    maxWidth = System.Math.Max(maxWidth, layer.Units * layer.Pieces);
-                    width = layer.Units;
-                    break;
-                case LayerKind.BatchNorm:
-                    steps.Add(Same(StepKind.BatchNorm) with { Epsilon = Or(layer.Epsilon, 1e-5), Momentum = Or(layer.Momentum, 0.1) });
-                    break;
-                case LayerKind.LayerNorm:
-                    steps.Add(Same(StepKind.LayerNorm) with { Epsilon = Or(layer.Epsilon, 1e-5) });
-                    break;
-                case LayerKind.GroupNorm:
-                    steps.Add(Same(StepKind.GroupNorm) with { Epsilon = Or(layer.Epsilon, 1e-5), Groups = layer.Groups });
-                    break;
-                case LayerKind.Dropout:
-                    if (layer.DropProbability > 0) steps.Add(Same(StepKind.Dropout) with { DropProbability = layer.DropProbability });
-                    break;
-                case LayerKind.Softmax:
-                    steps.Add(Same(StepKind.Softmax));
-                    break;
-                default:
-                    if (activation == Activation.Identity) break;
-                    int last = steps.Count - 1;
-                    if (last >= 0 && steps[last].Kind == StepKind.Dense && steps[last].Activation == Activation.Identity)
-                        steps[last] = steps[last] with { Activation = activation, Parameter = parameter };
-                    else
-                        steps.Add(Same(StepKind.Activation) with { Activation = activation, Parameter = parameter });
-                    break;
-            }
-            if (width > maxWidth) maxWidth = width;
+        List<ResolvedLayer> layers = LayerResolver.Resolve(spec);
+        TensorShape input = LayerResolver.InputShape(spec)!;
+        var penalties = new Dictionary<string, double>(System.StringComparer.Ordinal);
+        foreach (PenaltySpec p in spec.Penalties) penalties[p.Option] = p.Lambda;
 
-            StepPlan Same(StepKind kind) => new(kind, names[i], width, width, Activation.Identity, Init.Auto, -1, -1);
-        }
-
-        // Resolve Init.Auto and lay out the arena: weights then bias for dense and maxout, γ then β for normalization.
-        var tensors = new List<TensorPlan>();
-        int offset = 0, count = 0, statistics = 0;
-        bool penalties = false;
-        for (int i = 0; i < steps.Count; i++)
+        // 1. Nodes, with activation layers fused into the layer before them where they can be.
+        var nodes = new List<NodePlan>();
+        var options = new List<OptionValues>();
+        foreach (ResolvedLayer layer in layers)
         {
-            StepPlan step = steps[i];
-            penalties |= step.L1 > 0 || step.L2 > 0 || step.ActivityL1 > 0;
-            if (step.Kind is StepKind.Dense or StepKind.Maxout)
+            OpGenerator generator = OpGenerator.For(layer.Spec.Kind);
+            TensorShape nodeInput = layer.Input!, nodeOutput = layer.Output!;
+            if (layer.Spec.Kind == LayerKind.Activation)
             {
-                Init init = step.Init != Init.Auto ? step.Init : FeedsRelu(steps, i) ? Init.HeNormal : Init.XavierUniform;
-                int outputs = step.DenseOut;
-                int weights = offset;
-                tensors.Add(new TensorPlan(step.Name + ".Weights", weights, step.In, outputs, true));
-                offset = Align(offset + step.In * outputs);
-                int bias = offset;
-                tensors.Add(new TensorPlan(step.Name + ".Bias", bias, 1, outputs, false));
-                offset = Align(offset + outputs);
-                count += step.In * outputs + outputs;
-                steps[i] = step with { Init = init, WeightOffset = weights, BiasOffset = bias };
-            }
-            else if (step.Kind is StepKind.BatchNorm or StepKind.LayerNorm or StepKind.GroupNorm)
-            {
-                int gamma = offset;
-                tensors.Add(new TensorPlan(step.Name + ".Gamma", gamma, 1, step.Out, false));
-                offset = Align(offset + step.Out);
-                int beta = offset;
-                tensors.Add(new TensorPlan(step.Name + ".Beta", beta, 1, step.Out, false));
-                offset = Align(offset + step.Out);
-                count += 2 * step.Out;
-                steps[i] = step with { GammaOffset = gamma, BetaOffset = beta };
-                if (step.Kind == StepKind.BatchNorm)
+                ActivationDescriptor activation = layer.Activation!;
+                double parameter = activation.ResolveParameter(activation.Parameter is { } p ? layer.Options[p.Name] : double.NaN);
+                if (activation.Activation == Activation.Identity) continue;
+                int last = nodes.Count - 1;
+                if (last >= 0 && OpCatalog.Get(nodes[last].Kind).FusesActivation && nodes[last].Activation == Activation.Identity)
                 {
-                    steps[i] = steps[i] with { StatisticsOffset = statistics };
-                    statistics = Align(statistics + step.Out) + Align(step.Out);
+                    nodes[last] = nodes[last] with { Activation = activation.Activation, ActivationParameter = parameter };
+                    continue;
                 }
+                nodes.Add(new NodePlan(nodes.Count, LayerKind.Activation, layer.Name, nodes.Count, nodes.Count + 1, nodeInput, nodeOutput)
+                    { Activation = activation.Activation, ActivationParameter = parameter, ResolvedOptions = Resolved(layer, activation.Parameter is null ? new OptionDescriptor[0] : new[] { activation.Parameter }) });
+                options.Add(layer.Options);
+                continue;
             }
+            if (layer.Descriptor.IdentityInEvaluation && layer.Spec.Kind == LayerKind.Dropout && !(layer.Options["DropProbability"] > 0)) continue;
+            var node = new NodePlan(nodes.Count, layer.Spec.Kind, layer.Name, nodes.Count, nodes.Count + 1, nodeInput, nodeOutput)
+            {
+                Options = generator.Options(layer.Options),
+                ResolvedOptions = Resolved(layer, layer.Descriptor.Options),
+                ActivityL1 = layer.Descriptor.Options.Any(o => o.Name == "ActivityL1") ? layer.Options["ActivityL1"] : 0,
+            };
+            if (layer.Descriptor.FusesActivation && layer.Activation is { } fused)
+                node = node with { Activation = fused.Activation, ActivationParameter = fused.ResolveParameter(double.NaN) };
+            nodes.Add(node);
+            options.Add(layer.Options);
         }
 
-        InferencePlan inference = LowerInference(spec.InputSize, steps);
-        LossSpec? lossSpec = spec.Losses.Count > 0 ? spec.Losses[0] : null;
-        ulong fingerprint = Fingerprint(spec.InputSize, steps, tensors, lossSpec?.Kind, spec.Optimizers.Count > 0 ? spec.Optimizers[0].Kind : null);
-        LossKind? loss = lossSpec?.Kind;
-        OptimizerSpec? optimizer = spec.Optimizers.Count > 0 ? spec.Optimizers[0] : null;
-        return new KernelPlan(
-            spec.Type,
-            Describe(spec.InputSize, steps, loss, optimizer),
-            spec.InputSize,
-            width,
-            count,
-            offset,
-            maxWidth,
-            steps.ToEquatableArray(),
-            tensors.ToEquatableArray(),
-            loss,
-            optimizer is null ? null : new OptimizerPlan(optimizer.Kind, optimizer.LearningRate, optimizer.Options),
-            spec.TrainingOptions.Select(o => new TrainingOptionPlan(o.Kind, o.Values)).ToEquatableArray())
+        // 2. Tensors: the arena (parameters) and the statistics buffer (state), in node order.
+        var tensors = new List<ParameterTensorPlan>();
+        int offset = 0, statistics = 0, count = 0;
+        bool hasPenalties = false;
+        for (int i = 0; i < nodes.Count; i++)
         {
-            LossParameter = lossSpec is null ? 0 : Or(lossSpec.Parameter, lossSpec.Kind == LossKind.Hinge ? 1 : 0),
-            StatisticsLength = statistics,
-            HasPenalties = penalties,
-            Fingerprint = fingerprint,
-            Inference = inference,
+            NodePlan node = nodes[i];
+            LayerDescriptor descriptor = OpCatalog.Get(node.Kind);
+            var layerTensors = new List<LayerTensorPlan>();
+            Init init = ResolveInit(nodes, i, options[i]);
+            foreach (TensorDescriptor t in descriptor.Tensors)
+            {
+                TensorShape shape = t.Shape(node.InputShape, node.OutputShape, options[i]);
+                int length = shape.Size;
+                int at;
+                if (t.IsState) { at = statistics; statistics = Align(statistics + length); }
+                else
+                {
+                    at = offset;
+                    offset = Align(offset + length);
+                    count += length;
+                    tensors.Add(new ParameterTensorPlan(node.Name + "." + t.Suffix, at, shape.Rank == 2 ? shape[0] : 1, shape.Rank == 2 ? shape[1] : length, t.Role == TensorRole.Weight));
+                }
+                var tensor = new LayerTensorPlan(t.Role, node.Name + "." + t.Suffix, node.Name + "." + t.FileName, shape, t.Layout, at, t.IsState);
+                switch (t.Role)
+                {
+                    case TensorRole.Weight:
+                        double l1 = Penalty(options[i], "L1", penalties), l2 = Penalty(options[i], "L2", penalties);
+                        hasPenalties |= l1 > 0 || l2 > 0;
+                        tensor = tensor with { Init = init, L1 = l1, L2 = l2 };
+                        break;
+                    case TensorRole.Bias:
+                        tensor = tensor with { InitialValue = descriptor.Options.Any(o => o.Name == "BiasInit") ? options[i]["BiasInit"] : 0 };
+                        break;
+                    case TensorRole.Gamma:
+                    case TensorRole.RunningVariance:
+                        tensor = tensor with { InitialValue = 1 };
+                        break;
+                }
+                layerTensors.Add(tensor);
+            }
+            hasPenalties |= node.ActivityL1 > 0;
+            nodes[i] = node with { Tensors = layerTensors.ToEquatableArray(), Options = WithInit(node.Options, init), ResolvedOptions = WithInit(node.ResolvedOptions, init) };
+        }
+
+        // 3. Work regions by liveness: training first, then evaluation (separate, so Predict never touches the caches).
+        var regions = new List<int>();
+        TrainingLayout training = RegionAllocator.Training(nodes, nodes.Count + 1, input.Size, regions);
+        EvaluationLayout evaluation = RegionAllocator.Evaluation(nodes, nodes.Count + 1, regions);
+
+        LossSpec? lossSpec = spec.Losses.Count > 0 ? spec.Losses[0] : null;
+        LossPlan? loss = null;
+        if (lossSpec is not null)
+        {
+            LossDescriptor descriptor = OpCatalog.Get(lossSpec.Kind);
+            double parameter = descriptor.Parameter?.Default ?? 0;
+            foreach (OptionSpec o in lossSpec.Options) if (descriptor.Parameter is { } p && o.Name == p.Name) parameter = o.Value;
+            loss = new LossPlan(lossSpec.Kind, parameter);
+        }
+        OptimizerSpec? optimizer = spec.Optimizers.Count > 0 ? spec.Optimizers[0] : null;
+        TensorShape output = nodes.Count == 0 ? input : nodes[nodes.Count - 1].OutputShape;
+        int minimumBatch = 1;
+        foreach (NodePlan node in nodes) minimumBatch = System.Math.Max(minimumBatch, OpCatalog.Get(node.Kind).MinimumTrainingBatch);
+
+        var plan = new GraphPlan(spec.Type, Describe(input, nodes, loss, optimizer), input, output, count, offset, statistics,
+            nodes.ToEquatableArray(), tensors.ToEquatableArray(), regions.ToEquatableArray(), training, evaluation)
+        {
+            Loss = loss,
+            Optimizer = optimizer is null ? null : new OptimizerPlan(optimizer.Kind, optimizer.LearningRate, optimizer.Options),
+            TrainingOptions = spec.TrainingOptions.Select(o => new TrainingOptionPlan(o.Attribute, o.Values)).ToEquatableArray(),
+            HasPenalties = hasPenalties,
+            MinimumTrainingBatch = minimumBatch,
+            Fingerprint = Fingerprint(input, nodes, tensors, loss?.Kind, optimizer?.Kind),
         };
+        return plan with { InferenceForm = InferenceLowering.Lower(plan) };
+    }
+
+    /// <summary>Every catalog option of the layer with its value (written, else default).</summary>
+    private static EquatableArray<OptionSpec> Resolved(ResolvedLayer layer, IReadOnlyList<OptionDescriptor> descriptors) =>
+        descriptors.Select(d => new OptionSpec(d.Name, layer.Options[d.Name])).ToEquatableArray();
+
+    private static OpOptions WithInit(OpOptions options, Init init) => options switch
+    {
+        DenseOptions d => d with { Init = init },
+        MaxoutOptions m => m with { Init = init },
+        _ => options,
+    };
+
+    private static EquatableArray<OptionSpec> WithInit(EquatableArray<OptionSpec> options, Init init) =>
+        options.Select(o => o.Name == "Init" ? new OptionSpec("Init", (int)init) : o).ToEquatableArray();
+
+    /// <summary>A weight tensor's penalty: the layer's own option when it has one and the user set it, else the network's.</summary>
+    private static double Penalty(OptionValues options, string name, Dictionary<string, double> network)
+    {
+        double own = options[name];
+        return !double.IsNaN(own) ? own : network.TryGetValue(name, out double lambda) ? lambda : 0;
     }
 
     /// <summary>
-    /// Lowers the inference form: dropout is the identity and goes; a BatchNorm directly after a dense step without
-    /// activation folds into that step's outputs, otherwise into a dense step directly after it (its inputs), otherwise it
-    /// stays (with its running statistics); a standalone activation after a dense step without activation fuses into it.
-    /// Tensors are re-laid out in a fresh arena.
+    /// Resolves <see cref="Init.Auto"/> for node <paramref name="i"/>: the preferred initialization of its own activation, or
+    /// of the next activation after layers that are transparent to it (normalization, dropout, flatten); Xavier when none.
     /// </summary>
-    private static InferencePlan LowerInference(int input, List<StepPlan> steps)
+    private static Init ResolveInit(List<NodePlan> nodes, int i, OptionValues options)
     {
-        var folded = new List<(StepPlan Step, StepPlan Original, StepPlan? Before, StepPlan? After)>();
-        foreach (StepPlan step in steps)
-        {
-            int last = folded.Count - 1;
-            switch (step.Kind)
-            {
-                case StepKind.Dropout:
-                    continue;
-                case StepKind.BatchNorm when last >= 0 && folded[last].Step.Kind == StepKind.Dense && folded[last].Step.Activation == Activation.Identity && folded[last].After is null:
-                    folded[last] = folded[last] with { After = step };
-                    continue;
-                case StepKind.Activation when last >= 0 && folded[last].Step.Kind == StepKind.Dense && folded[last].Step.Activation == Activation.Identity:
-                    folded[last] = folded[last] with { Step = folded[last].Step with { Activation = step.Activation, Parameter = step.Parameter } };
-                    continue;
-                case StepKind.Dense when last >= 0 && folded[last].Step.Kind == StepKind.BatchNorm:
-                    StepPlan bn = folded[last].Original;
-                    folded[last] = (step, step, bn, null);
-                    continue;
-                default:
-                    folded.Add((step, step, null, null));
-                    continue;
-            }
-        }
-        var result = new List<StepPlan>();
-        var sources = new List<InferenceSource>();
-        int offset = 0, maxWidth = input;
-        foreach ((StepPlan step, StepPlan original, StepPlan? before, StepPlan? after) in folded)
-        {
-            StepPlan s = step with { L1 = 0, L2 = 0, ActivityL1 = 0 };
-            if (s.Kind is StepKind.Dense or StepKind.Maxout)
-            {
-                int weights = offset;
-                offset = Align(offset + s.In * s.DenseOut);
-                int bias = offset;
-                offset = Align(offset + s.DenseOut);
-                s = s with { WeightOffset = weights, BiasOffset = bias };
-                maxWidth = System.Math.Max(maxWidth, s.DenseOut);
-            }
-            else if (s.GammaOffset >= 0)
-            {
-                int gamma = offset;
-                offset = Align(offset + s.Out);
-                int beta = offset;
-                offset = Align(offset + s.Out);
-                s = s with { GammaOffset = gamma, BetaOffset = beta };
-            }
-            maxWidth = System.Math.Max(maxWidth, s.Out);
-            result.Add(s);
-            sources.Add(new InferenceSource(original, before, after));
-        }
-        return new InferencePlan(result.ToEquatableArray(), sources.ToEquatableArray(), offset, maxWidth);
+        var init = (Init)options.Int("Init");
+        if (init != Init.Auto) return init;
+        return FeedsHe(nodes, i) ? Init.HeNormal : Init.XavierUniform;
     }
 
-    /// <summary>FNV-1a (64-bit) over a canonical text of everything that decides the parameter and state layout and the
-    /// meaning of each number in it. Learning rates and penalties are left out: a checkpoint stays loadable when they change.</summary>
-    private static ulong Fingerprint(int input, List<StepPlan> steps, List<TensorPlan> tensors, LossKind? loss, OptimizerKind? optimizer)
+    private static bool FeedsHe(List<NodePlan> nodes, int i)
+    {
+        if (nodes[i].Activation != Activation.Identity) return OpCatalog.Get(nodes[i].Activation).PreferredInit == InitFamily.He;
+        for (int k = i + 1; k < nodes.Count; k++)
+        {
+            if (OpCatalog.Get(nodes[k].Kind).TransparentToInit) continue;
+            return nodes[k].Kind == LayerKind.Activation && OpCatalog.Get(nodes[k].Activation).PreferredInit == InitFamily.He;
+        }
+        return false;
+    }
+
+    public static int Align(int offset) => (offset + TensorAlignment - 1) / TensorAlignment * TensorAlignment;
+
+    /// <summary>
+    /// FNV-1a (64-bit) over a canonical text of everything that decides the parameter and state layout and the meaning
+    /// of each number in it: per node its kind, name, sizes, activation and parameter, and its fingerprinted options
+    /// (pieces, groups and ε in fixed places, any other after them); the tensor layout; loss and optimizer kinds.
+    /// Learning rates and penalties are left out, so a checkpoint survives a change of them. For a flat input the text is
+    /// exactly version 0.1's, so checkpoints written then still load.
+    /// </summary>
+    private static ulong Fingerprint(TensorShape input, List<NodePlan> nodes, List<ParameterTensorPlan> tensors, LossKind? loss, Optimization.OptimizerKind? optimizer)
     {
         var text = new StringBuilder();
-        text.Append("kernelgen-plan-v1;in=").Append(input.ToString(CultureInfo.InvariantCulture));
-        foreach (StepPlan s in steps)
-            text.Append(';').Append(s.Kind.ToString()).Append(',').Append(s.Name).Append(',').Append(s.In.ToString(CultureInfo.InvariantCulture))
-                .Append(',').Append(s.Out.ToString(CultureInfo.InvariantCulture)).Append(',').Append(s.Activation.ToString())
-                .Append(',').Append(s.Parameter.ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(s.Pieces.ToString(CultureInfo.InvariantCulture))
-                .Append(',').Append(s.Groups.ToString(CultureInfo.InvariantCulture)).Append(',').Append(s.Epsilon.ToString("R", CultureInfo.InvariantCulture));
-        foreach (TensorPlan t in tensors)
-            text.Append(";t,").Append(t.Name).Append(',').Append(t.Offset.ToString(CultureInfo.InvariantCulture)).Append(',')
-                .Append(t.Rows.ToString(CultureInfo.InvariantCulture)).Append(',').Append(t.Columns.ToString(CultureInfo.InvariantCulture));
+        text.Append("kernelgen-plan-v1;in=").Append(input.Rank == 1 ? Str(input[0]) : input.ToCompactString());
+        foreach (NodePlan node in nodes)
+        {
+            double pieces = 0, groups = 0, epsilon = 0;
+            var extra = new StringBuilder();
+            LayerDescriptor descriptor = OpCatalog.Get(node.Kind);
+            foreach (OptionSpec o in node.ResolvedOptions)
+            {
+                OptionDescriptor? d = descriptor.Options.FirstOrDefault(x => x.Name == o.Name);
+                if (d is null || !d.Fingerprinted) continue;
+                switch (o.Name)
+                {
+                    case "Pieces": pieces = o.Value; break;
+                    case "Groups": groups = o.Value; break;
+                    case "Epsilon": epsilon = o.Value; break;
+                    default: extra.Append(',').Append(o.Name).Append('=').Append(R(o.Value)); break;
+                }
+            }
+            text.Append(';').Append(node.Kind.ToString()).Append(',').Append(node.Name).Append(',').Append(Str(node.In)).Append(',').Append(Str(node.Out))
+                .Append(',').Append(node.Activation.ToString()).Append(',').Append(R(node.ActivationParameter)).Append(',').Append(Str((int)pieces))
+                .Append(',').Append(Str((int)groups)).Append(',').Append(R(epsilon)).Append(extra);
+        }
+        foreach (ParameterTensorPlan t in tensors)
+            text.Append(";t,").Append(t.Name).Append(',').Append(Str(t.Offset)).Append(',').Append(Str(t.Rows)).Append(',').Append(Str(t.Columns));
         text.Append(";loss=").Append(loss?.ToString() ?? "none").Append(";optimizer=").Append(optimizer?.ToString() ?? "none");
         ulong hash = 14695981039346656037UL;
         foreach (char ch in text.ToString())
@@ -221,54 +231,26 @@ internal static class Lowerer
         return hash;
     }
 
-    private static double Or(double value, double fallback) => double.IsNaN(value) ? fallback : value;
+    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static double ActivationParameter(Activation activation, double value) => activation switch
-    {
-        Activation.LeakyReLU => Or(value, 0.01),
-        Activation.ELU => Or(value, 1.0),
-        Activation.GELU => Or(value, 0),
-        _ => 0,
-    };
+    private static string R(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>Whether the dense step at <paramref name="i"/> feeds a ReLU-family activation (its own, or the next one after
-    /// normalization and dropout steps): He initialization then, Xavier otherwise.</summary>
-    private static bool FeedsRelu(List<StepPlan> steps, int i)
-    {
-        if (steps[i].Activation != Activation.Identity) return steps[i].Activation is Activation.ReLU or Activation.LeakyReLU;
-        for (int k = i + 1; k < steps.Count; k++)
-        {
-            if (steps[k].Kind is StepKind.BatchNorm or StepKind.LayerNorm or StepKind.GroupNorm or StepKind.Dropout) continue;
-            return steps[k].Kind == StepKind.Activation && steps[k].Activation is Activation.ReLU or Activation.LeakyReLU;
-        }
-        return false;
-    }
-
-    private static int Align(int offset) => (offset + TensorAlignment - 1) / TensorAlignment * TensorAlignment;
-
-    private static string Describe(int input, List<StepPlan> steps, LossKind? loss, OptimizerSpec? optimizer)
+    private static string Describe(TensorShape input, List<NodePlan> nodes, LossPlan? loss, OptimizerSpec? optimizer)
     {
         var text = new StringBuilder();
-        text.Append("input ").Append(input.ToString(CultureInfo.InvariantCulture));
-        foreach (StepPlan step in steps)
+        text.Append("input ").Append(input.Rank == 1 ? Str(input[0]) : input.ToString());
+        foreach (NodePlan node in nodes)
         {
-            text.Append(" → ").Append(step.Name);
-            if (step.Kind is StepKind.Dense or StepKind.Maxout)
+            text.Append(" → ").Append(node.Name);
+            if (node.Has(TensorRole.Weight))
             {
-                text.Append(' ').Append(step.Out.ToString(CultureInfo.InvariantCulture));
-                if (step.Activation != Activation.Identity) text.Append(" + ").Append(step.Activation.ToString());
+                text.Append(' ').Append(Str(node.Out));
+                if (node.Activation != Activation.Identity) text.Append(" + ").Append(node.Activation.ToString());
             }
         }
-        if (loss is { } l) text.Append(" → ").Append(l switch
-        {
-            LossKind.SoftmaxCrossEntropy => "softmax cross-entropy",
-            LossKind.L2 => "L2 divergence",
-            LossKind.KLDivergence => "KL divergence",
-            LossKind.Hinge => "multiclass hinge",
-            _ => "binary cross-entropy",
-        });
+        if (loss is not null) text.Append(" → ").Append(OpCatalog.Get(loss.Kind).Title);
         if (optimizer is not null)
-            text.Append("; ").Append(optimizer.Kind.ToString()).Append(", learning rate ").Append(optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture));
+            text.Append("; ").Append(optimizer.Kind.ToString()).Append(", learning rate ").Append(R(optimizer.LearningRate));
         return text.ToString();
     }
 }

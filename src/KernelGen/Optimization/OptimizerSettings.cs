@@ -2,25 +2,6 @@ using System;
 
 namespace KernelGen.Optimization;
 
-/// <summary>The update rules.</summary>
-public enum OptimizerKind
-{
-    /// <summary>SGD, optionally with (Nesterov) momentum.</summary>
-    Sgd,
-    /// <summary>AdaGrad.</summary>
-    AdaGrad,
-    /// <summary>RMSProp, optionally centered and with momentum.</summary>
-    RmsProp,
-    /// <summary>Adam with bias correction (coupled L2 weight decay).</summary>
-    Adam,
-    /// <summary>AdamW: Adam with decoupled weight decay.</summary>
-    AdamW,
-    /// <summary>NAdam: Adam with Nesterov momentum and PyTorch's momentum schedule.</summary>
-    NAdam,
-    /// <summary>AdaDelta.</summary>
-    AdaDelta,
-}
-
 /// <summary>
 /// Every hyperparameter of every rule, with PyTorch's defaults. Only the fields the chosen
 /// <see cref="OptimizerKind"/> reads matter; <see cref="Validate"/> checks those.

@@ -32,6 +32,7 @@ public sealed class Ensemble : IInferenceNetwork<float>
             maxBatch = Math.Min(maxBatch, m.MaxBatchSize);
         }
         InputSize = members[0].InputSize;
+        InputShape = members[0].InputShape;
         OutputSize = members[0].OutputSize;
         MaxBatchSize = maxBatch;
         AveragesProbabilities = averageProbabilities;
@@ -42,6 +43,8 @@ public sealed class Ensemble : IInferenceNetwork<float>
     public int Count => _members.Length;
     /// <inheritdoc/>
     public int InputSize { get; }
+    /// <inheritdoc/>
+    public TensorShape InputShape { get; }
     /// <inheritdoc/>
     public int OutputSize { get; }
     /// <inheritdoc/>

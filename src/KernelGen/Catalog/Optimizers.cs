@@ -1,7 +1,10 @@
-// Compiled into both the runtime library and the generator (linked file). Defaults documented here are PyTorch's and
-// are applied by the runtime (KernelGen.Optimization.OptimizerSettings.Create); the generator passes on only what
-// the user sets.
+// Compiled into both the runtime library and the generator (linked file): netstandard2.0-compatible. Optimizer,
+// schedule, warm-up and clipping attributes and their catalog entries. Defaults documented here are PyTorch's and are
+// applied by the runtime (KernelGen.Optimization.OptimizerSettings.Create); the generator passes on only what the user sets.
 using System;
+using System.Collections.Generic;
+using KernelGen.Catalog;
+using KernelGen.Optimization;
 
 namespace KernelGen
 {
@@ -215,5 +218,85 @@ namespace KernelGen
         public ClipGradientValueAttribute(double maxValue) { MaxValue = maxValue; }
         /// <summary>The limit.</summary>
         public double MaxValue { get; }
+    }
+}
+
+namespace KernelGen.Catalog
+{
+    public static partial class OpCatalog
+    {
+        private static OptionDescriptor Real(string name, double defaultValue, ValueRange range, string doc) => new OptionDescriptor(name, OptionType.Real, defaultValue, range, doc);
+        private static OptionDescriptor Flag(string name, string doc) => new OptionDescriptor(name, OptionType.Boolean, 0, null, doc);
+        private static OptionDescriptor Steps(string name, string doc) => new OptionDescriptor(name, OptionType.Integer, double.NaN, ValueRange.Count, doc);
+
+        /// <summary>The learning rate's range: positive and finite (in float too, checked by the validator).</summary>
+        public static ValueRange LearningRate { get; } = ValueRange.Positive;
+
+        /// <summary>Every optimizer, in enum order. Each option is the <c>OptimizerSettings</c> property of the same name.</summary>
+        public static IReadOnlyList<OptimizerDescriptor> Optimizers { get; } = new[]
+        {
+            new OptimizerDescriptor(OptimizerKind.Sgd, typeof(SgdAttribute),
+                Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Momentum", 0, ValueRange.UnitOpen, "momentum μ"),
+                Real("Dampening", 0, ValueRange.UnitClosed, "dampening"), Flag("Nesterov", "Nesterov momentum"), Flag("NotesMomentum", "velocity form v ← μv − ηg"))
+            { Formula = "θ ← θ − η·b, b ← μ·b + (1 − dampening)·g (Nesterov: θ ← θ − η·(g + μ·b))" },
+            new OptimizerDescriptor(OptimizerKind.AdaGrad, typeof(AdaGradAttribute),
+                Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Epsilon", 1e-10, ValueRange.Positive, "ε"),
+                Real("LearningRateDecay", 0, ValueRange.NonNegative, "learning-rate decay"), Real("InitialAccumulator", 0, ValueRange.NonNegative, "initial accumulator"))
+            { Formula = "s ← s + g², θ ← θ − η_t·g/(√s + ε)" },
+            new OptimizerDescriptor(OptimizerKind.RmsProp, typeof(RmsPropAttribute),
+                Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Alpha", 0.99, ValueRange.UnitOpen, "smoothing α"),
+                Real("Epsilon", 1e-8, ValueRange.Positive, "ε"), Real("Momentum", 0, ValueRange.UnitOpen, "momentum μ"),
+                Flag("Centered", "centered variance"), Flag("EpsilonInsideSqrt", "√(v + ε) instead of √v + ε"))
+            { Formula = "v ← α·v + (1 − α)·g², θ ← θ − η·g/(√v + ε)" },
+            new OptimizerDescriptor(OptimizerKind.Adam, typeof(AdamAttribute),
+                Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ (coupled)"), Real("Beta1", 0.9, ValueRange.UnitOpen, "β1"),
+                Real("Beta2", 0.999, ValueRange.UnitOpen, "β2"), Real("Epsilon", 1e-8, ValueRange.Positive, "ε"))
+            { Formula = "m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g², θ ← θ − η·m̂/(√v̂ + ε)" },
+            new OptimizerDescriptor(OptimizerKind.AdamW, typeof(AdamWAttribute),
+                Real("WeightDecay", 0.01, ValueRange.NonNegative, "decoupled weight decay λ"), Real("Beta1", 0.9, ValueRange.UnitOpen, "β1"),
+                Real("Beta2", 0.999, ValueRange.UnitOpen, "β2"), Real("Epsilon", 1e-8, ValueRange.Positive, "ε"))
+            { Formula = "θ ← θ·(1 − η·λ), then Adam" },
+            new OptimizerDescriptor(OptimizerKind.NAdam, typeof(NAdamAttribute),
+                Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Beta1", 0.9, ValueRange.UnitOpen, "β1"),
+                Real("Beta2", 0.999, ValueRange.UnitOpen, "β2"), Real("Epsilon", 1e-8, ValueRange.Positive, "ε"),
+                Real("MomentumDecay", 0.004, ValueRange.NonNegative, "momentum decay ψ"))
+            { Formula = "Adam with Nesterov momentum and μ_t = β1·(1 − ½·0.96^(t·ψ))" },
+            new OptimizerDescriptor(OptimizerKind.AdaDelta, typeof(AdaDeltaAttribute),
+                Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Rho", 0.9, ValueRange.UnitOpen, "ρ"),
+                Real("Epsilon", 1e-6, ValueRange.Positive, "ε"))
+            { Formula = "v ← ρ·v + (1 − ρ)·g², Δ = √(u + ε)/√(v + ε)·g, u ← ρ·u + (1 − ρ)·Δ², θ ← θ − η·Δ" },
+        };
+
+        private const string Schedule = "global::KernelGen.Optimization.LearningRateSchedule.";
+
+        /// <summary>Every schedule, warm-up and clipping attribute.</summary>
+        public static IReadOnlyList<TrainingOptionDescriptor> TrainingOptions { get; } = new[]
+        {
+            new TrainingOptionDescriptor(typeof(StepDecayAttribute), TrainingOptionRole.Schedule, Schedule + "StepDecay",
+                new[] { Steps("StepSize", "updates between decays"), Real("Gamma", 0.1, ValueRange.UnitPositive, "decay factor γ") }, new[] { "stepSize", "gamma" })
+            { Formula = "η_t = η·γ^⌊t / stepSize⌋" },
+            new TrainingOptionDescriptor(typeof(ExponentialDecayAttribute), TrainingOptionRole.Schedule, Schedule + "Exponential",
+                new[] { Real("Gamma", double.NaN, ValueRange.UnitPositive, "decay factor γ") }, new[] { "gamma" })
+            { Formula = "η_t = η·γ^t" },
+            new TrainingOptionDescriptor(typeof(InverseTimeDecayAttribute), TrainingOptionRole.Schedule, Schedule + "InverseTime",
+                new[] { Real("K", double.NaN, ValueRange.NonNegative, "rate k") }, new[] { "k" })
+            { Formula = "η_t = η/(1 + k·t)" },
+            new TrainingOptionDescriptor(typeof(CosineAnnealingAttribute), TrainingOptionRole.Schedule, Schedule + "Cosine",
+                new[] { Steps("Period", "period T"), Real("MinLearningRate", 0, ValueRange.NonNegative, "η_min") }, new[] { "period", "minimumRate" })
+            { Formula = "η_t = η_min + ½(η − η_min)(1 + cos(π·t/T))" },
+            new TrainingOptionDescriptor(typeof(WarmRestartsAttribute), TrainingOptionRole.Schedule, Schedule + "WarmRestarts",
+                new[] { Steps("FirstPeriod", "first cycle T_0"), Real("PeriodMultiplier", 1, new ValueRange(1, false, double.PositiveInfinity, false), "cycle growth m"),
+                        Real("MinLearningRate", 0, ValueRange.NonNegative, "η_min") }, new[] { "firstPeriod", "periodMultiplier", "minimumRate" })
+            { Formula = "cosine annealing restarted after T_0, T_0·m, T_0·m², … updates" },
+            new TrainingOptionDescriptor(typeof(LinearWarmupAttribute), TrainingOptionRole.Warmup, "WithWarmup",
+                new[] { Steps("Steps", "warm-up updates W"), Real("StartFactor", 0, ValueRange.UnitClosed, "start factor s") }, new[] { "steps", "startFactor" })
+            { Formula = "η_t = η·(s + (1 − s)·t/W) for t < W" },
+            new TrainingOptionDescriptor(typeof(ClipGradientNormAttribute), TrainingOptionRole.ClipNorm, "maxNorm",
+                new[] { Real("MaxNorm", double.NaN, ValueRange.Positive, "largest global norm") }, new[] { "maxNorm" })
+            { Formula = "g ← g·min(1, max/(‖g‖ + 1e-6))" },
+            new TrainingOptionDescriptor(typeof(ClipGradientValueAttribute), TrainingOptionRole.ClipValue, "maxValue",
+                new[] { Real("MaxValue", double.NaN, ValueRange.Positive, "largest element magnitude") }, new[] { "maxValue" })
+            { Formula = "g ← clamp(g, −max, max)" },
+        };
     }
 }

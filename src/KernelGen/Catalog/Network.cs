@@ -1,22 +1,24 @@
 // This file is compiled into both the runtime library and the generator (as a linked file), so the generator
-// reads attribute and enum names through typeof/nameof instead of string literals. Keep it C# 7.3-compatible
+// reads attribute and enum names through typeof/nameof instead of string literals. Keep it netstandard2.0-compatible
 // and free of runtime dependencies.
 using System;
 
 namespace KernelGen
 {
     /// <summary>
-    /// Marks a <c>partial class</c> as a KernelGen network and states its input width. The layers are the
+    /// Marks a <c>partial class</c> as a KernelGen network and states the shape of one input sample. The layers are the
     /// <see cref="LayerAttribute"/>s on the same declaration, applied in source order (top to bottom, left to right);
     /// a loss attribute and an optimizer attribute complete a trainable network.
     /// </summary>
     /// <remarks>
     /// The generator turns the class into a <c>float</c> network and adds a nested class <c>Float64</c> with the same
-    /// layers on <c>double</c> (used for gradient checking). Example:
+    /// layers on <c>double</c> (used for gradient checking). Inputs are row-major: <c>[batch × features]</c> for
+    /// <c>[Network(features)]</c>, <c>[batch × channels × height × width]</c> (NCHW) for
+    /// <c>[Network(channels, height, width)]</c>. Example:
     /// <code>
-    /// [Network(784)]
+    /// [Network(1, 28, 28)]              // one 28 × 28 grey image per sample
+    /// [Flatten]                         // → 784 features
     /// [Dense(256, Activation.ReLU)]
-    /// [Dense(128, Activation.Tanh)]
     /// [Dense(10)]
     /// [SoftmaxCrossEntropyLoss]
     /// [Sgd(0.1)]
@@ -26,12 +28,23 @@ namespace KernelGen
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
     public sealed class NetworkAttribute : Attribute
     {
-        /// <summary>Declares a network whose samples have <paramref name="inputSize"/> features.</summary>
+        /// <summary>Declares a network whose samples are vectors of <paramref name="inputSize"/> features.</summary>
         /// <param name="inputSize">Features per sample; inputs are laid out [batch × inputSize], row-major.</param>
-        public NetworkAttribute(int inputSize) { InputSize = inputSize; }
+        public NetworkAttribute(int inputSize) { InputSize = inputSize; Shape = new[] { inputSize }; }
 
-        /// <summary>Features per sample.</summary>
+        /// <summary>Declares a network whose samples are images of <paramref name="channels"/> planes of
+        /// <paramref name="height"/> × <paramref name="width"/> (inputs laid out [batch × channels × height × width], as PyTorch's NCHW).</summary>
+        public NetworkAttribute(int channels, int height, int width)
+        {
+            InputSize = channels * height * width;
+            Shape = new[] { channels, height, width };
+        }
+
+        /// <summary>Elements per sample (the product of the shape).</summary>
         public int InputSize { get; }
+
+        /// <summary>The shape of one sample, outermost first.</summary>
+        public int[] Shape { get; }
     }
 
     /// <summary>Base class of every layer attribute. Layers apply in source order.</summary>

@@ -1,0 +1,93 @@
+using System.Collections.Generic;
+using KernelGen.Catalog;
+using KernelGen.Generators.Helpers;
+
+namespace KernelGen.Generators.Lowering;
+
+/// <summary>
+/// Lowers the inference form of a network: layers that are the identity in evaluation (dropout) go; a layer that folds
+/// into a dense layer (BatchNorm, an affine map in evaluation) folds into the dense layer before it when that layer has
+/// no activation, else into a dense layer directly after it, else stays with its running statistics; a standalone
+/// activation after a dense layer without one fuses into it. The surviving nodes are re-laid out in a fresh arena, and
+/// each remembers how to rebuild its tensors from the training network.
+/// </summary>
+internal static class InferenceLowering
+{
+    private sealed class Draft
+    {
+        public Draft(NodePlan node) { Node = node; Original = node; }
+        public NodePlan Node;
+        public NodePlan Original;
+        public NodePlan? Before;
+        public NodePlan? After;
+    }
+
+    public static InferenceFormPlan Lower(GraphPlan plan)
+    {
+        var drafts = new List<Draft>();
+        foreach (NodePlan node in plan.Nodes)
+        {
+            LayerDescriptor descriptor = OpCatalog.Get(node.Kind);
+            Draft? last = drafts.Count > 0 ? drafts[drafts.Count - 1] : null;
+            bool lastFuses = last is not null && OpCatalog.Get(last.Node.Kind).FusesActivation && last.Node.Activation == Activation.Identity;
+            if (descriptor.IdentityInEvaluation) continue;
+            if (descriptor.FoldsIntoDense && lastFuses && last!.After is null)
+            {
+                last.After = node;
+                continue;
+            }
+            if (node.Kind == LayerKind.Activation && lastFuses)
+            {
+                last!.Node = last.Node with { Activation = node.Activation, ActivationParameter = node.ActivationParameter };
+                continue;
+            }
+            if (descriptor.FusesActivation && last is not null && OpCatalog.Get(last.Node.Kind).FoldsIntoDense && last.Before is null && last.After is null && last.Node == last.Original)
+            {
+                NodePlan norm = last.Original;
+                drafts[drafts.Count - 1] = new Draft(node) { Before = norm };
+                continue;
+            }
+            drafts.Add(new Draft(node));
+        }
+
+        // Re-lay out the arena; statistics keep the network's offsets (they are copied whole when a BatchNorm stays).
+        var nodes = new List<NodePlan>();
+        var folds = new List<FoldPlan>();
+        int offset = 0;
+        bool statistics = false;
+        for (int k = 0; k < drafts.Count; k++)
+        {
+            Draft draft = drafts[k];
+            var tensors = new List<LayerTensorPlan>();
+            foreach (LayerTensorPlan t in draft.Node.Tensors)
+            {
+                if (t.IsState)
+                {
+                    statistics = true;
+                    tensors.Add(t);
+                    continue;
+                }
+                tensors.Add(t with { Offset = offset, L1 = 0, L2 = 0 });
+                offset = Lowerer.Align(offset + t.Length);
+            }
+            NodePlan node = draft.Node with { Index = k, Input = k, Output = k + 1, Tensors = tensors.ToEquatableArray(), ActivityL1 = 0 };
+            TensorShape input = draft.Before?.InputShape ?? draft.Node.InputShape;
+            TensorShape output = draft.After?.OutputShape ?? draft.Node.OutputShape;
+            node = node with { InputShape = input, OutputShape = output };
+            nodes.Add(node);
+            if (draft.Before is null && draft.After is null)
+            {
+                for (int i = 0; i < tensors.Count; i++)
+                    if (!tensors[i].IsState) folds.Add(new FoldPlan(draft.Original.Tensors[i].Offset, tensors[i].Offset, tensors[i].Length, -1, -1, 0, 0, -1, -1));
+                continue;
+            }
+            LayerTensorPlan weights = draft.Original.Tensor(TensorRole.Weight), bias = draft.Original.Tensor(TensorRole.Bias);
+            folds.Add(new FoldPlan(weights.Offset, node.Tensor(TensorRole.Weight).Offset, weights.Length, bias.Offset, node.Tensor(TensorRole.Bias).Offset,
+                weights.Shape[0], weights.Shape[1], draft.Before?.Index ?? -1, draft.After?.Index ?? -1));
+        }
+        var regions = new List<int>();
+        EvaluationLayout evaluation = RegionAllocator.Evaluation(nodes, nodes.Count + 1, regions);
+        return new InferenceFormPlan(nodes.ToEquatableArray(), folds.ToEquatableArray(), offset, statistics ? plan.StatisticsLength : 0,
+            regions.ToEquatableArray(), evaluation);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Collections.Generic;
+using KernelGen.Catalog;
+using KernelGen.Generators.Emit;
+using KernelGen.Generators.Helpers;
+using KernelGen.Generators.Lowering;
+
+namespace KernelGen.Generators.Ops;
+
+/// <summary>Dense options: the resolved weight initialization and the bias's start value.</summary>
+internal sealed record DenseOptions(Init Init, double BiasInit) : OpOptions;
+
+/// <summary>
+/// Dense: y = f(x·W + b) through <c>Kernels.Dense</c>, the activation fused into the GEMM's epilogue (and its derivative
+/// into the backward pass, applied to ∂L/∂y in place). An activation whose derivative needs its input keeps the
+/// pre-activation in a saved buffer.
+/// </summary>
+internal sealed class DenseGenerator : OpGenerator
+{
+    public override LayerKind Kind => LayerKind.Dense;
+
+    public override OpOptions Options(OptionValues values) => new DenseOptions((Init)values.Int("Init"), values["BiasInit"]);
+
+    public override IEnumerable<BufferNeed> Saved(NodePlan node)
+    {
+        if (EmitContext.KeepsInput(node.Activation)) yield return new BufferNeed("pre", node.Out);
+    }
+
+    public override OutputMode Gradient(NodePlan node) => OutputMode.Distinct;
+
+    public override void Forward(SourceWriter w, EmitContext c, NodePlan node, ForwardBindings b)
+    {
+        LayerTensorPlan weights = node.Tensor(TensorRole.Weight), bias = node.Tensor(TensorRole.Bias);
+        string sizes = $"batch, {EmitContext.Int(node.In)}, {EmitContext.Int(node.Out)}";
+        if (!EmitContext.KeepsInput(node.Activation))
+        {
+            w.Line($"// {node.Name}: dense {node.In} → {node.Out}{(node.Activation == Activation.Identity ? "" : ", " + node.Activation)} (bias and activation fused)");
+            w.Line($"{EmitContext.Kernels}.Dense.Forward<T, {EmitContext.ActivationOp(node.Activation, node.ActivationParameter)}>({b.Input}, {EmitContext.Param(weights)}, {EmitContext.Param(bias)}, {b.Output}, {sizes});");
+            return;
+        }
+        string pre = b.Training ? EmitContext.Work(b.SavedRegions["pre"], node.Out) : b.Output;
+        w.Line($"// {node.Name}: dense {node.In} → {node.Out}, then {node.Activation} (its derivative needs the pre-activation{(b.Training ? ", kept" : "")})");
+        w.Line($"{EmitContext.Kernels}.Dense.Forward<T, {EmitContext.Ops}.IdentityOp<T>>({b.Input}, {EmitContext.Param(weights)}, {EmitContext.Param(bias)}, {pre}, {sizes});");
+        w.Line($"{EmitContext.Ops}.Elementwise.ForwardInput<T, {EmitContext.ActivationOp(node.Activation, node.ActivationParameter)}>({pre}, {b.Output});");
+    }
+
+    public override void Backward(SourceWriter w, EmitContext c, NodePlan node, BackwardBindings b)
+    {
+        LayerTensorPlan weights = node.Tensor(TensorRole.Weight), bias = node.Tensor(TensorRole.Bias);
+        string sizes = $"batch, {EmitContext.Int(node.In)}, {EmitContext.Int(node.Out)}";
+        w.Line($"// {node.Name}: dense {node.In} → {node.Out}{(node.Activation == Activation.Identity ? "" : ", " + node.Activation + " derivative fused")}");
+        string op = EmitContext.ActivationOp(node.Activation, node.ActivationParameter);
+        if (EmitContext.KeepsInput(node.Activation))
+            w.Line($"{EmitContext.Ops}.Elementwise.BackwardInputInPlace<T, {op}>({EmitContext.Work(b.SavedRegions["pre"], node.Out)}, {b.OutputGradient});");
+        else if (node.Activation != Activation.Identity)
+            w.Line($"{EmitContext.Ops}.Elementwise.BackwardInPlace<T, {op}>({b.Output}, {b.OutputGradient});");
+        w.Line($"{EmitContext.Kernels}.Dense.BackwardParameters<T>({b.Input}, {b.OutputGradient}, {EmitContext.Grad(weights)}, {EmitContext.Grad(bias)}, {sizes});");
+        if (b.InputGradient is null) return;
+        string call = $"{EmitContext.Kernels}.Dense.BackwardInput<T>({b.OutputGradient}, {EmitContext.Param(weights)}, {b.InputGradient}, {sizes});";
+        w.Line(b.InputGradientIsCaller ? $"if (!{b.InputGradient}.IsEmpty) {call}" : call);
+    }
+}

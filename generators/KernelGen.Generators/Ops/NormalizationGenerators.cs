@@ -1,0 +1,136 @@
+using System.Collections.Generic;
+using KernelGen.Catalog;
+using KernelGen.Generators.Emit;
+using KernelGen.Generators.Helpers;
+using KernelGen.Generators.Lowering;
+
+namespace KernelGen.Generators.Ops;
+
+/// <summary>BatchNorm options.</summary>
+internal sealed record BatchNormOptions(double Momentum, double Epsilon) : OpOptions;
+
+/// <summary>LayerNorm options.</summary>
+internal sealed record LayerNormOptions(double Epsilon) : OpOptions;
+
+/// <summary>GroupNorm options.</summary>
+internal sealed record GroupNormOptions(int Groups, double Epsilon) : OpOptions;
+
+/// <summary>
+/// Batch normalization through <c>Kernels.Normalization</c>: training normalizes with the batch statistics (keeping x̂
+/// and 1/σ per feature for backward) and updates the running statistics; evaluation uses the running statistics.
+/// </summary>
+internal sealed class BatchNormGenerator : OpGenerator
+{
+    private const string Norm = EmitContext.Kernels + ".Normalization";
+
+    public override LayerKind Kind => LayerKind.BatchNorm;
+
+    public override OpOptions Options(OptionValues values) => new BatchNormOptions(values["Momentum"], values["Epsilon"]);
+
+    // 1/σ is one value per feature; it gets a per-sample-sized region (at most batch times larger than needed, which is
+    // as large as x̂'s own buffer).
+    public override IEnumerable<BufferNeed> Saved(NodePlan node)
+    {
+        yield return new BufferNeed("norm", node.Out);
+        yield return new BufferNeed("istd", node.Out);
+    }
+
+    public override void Forward(SourceWriter w, EmitContext c, NodePlan node, ForwardBindings b)
+    {
+        var o = (BatchNormOptions)node.Options;
+        string F = EmitContext.Int(node.Out);
+        string gamma = EmitContext.Param(node.Tensor(TensorRole.Gamma)), beta = EmitContext.Param(node.Tensor(TensorRole.Beta));
+        string mean = EmitContext.Param(node.Tensor(TensorRole.RunningMean)), variance = EmitContext.Param(node.Tensor(TensorRole.RunningVariance));
+        if (b.Training)
+        {
+            w.Line($"// {node.Name}: batch normalization over {node.Out} features, batch statistics (running statistics updated)");
+            w.Line($"{Norm}.BatchNormForwardTraining<T>({b.Input}, {b.Output}, {gamma}, {beta}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, " +
+                   $"s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {F}), {mean}, {variance}, batch, {F}, {c.Const(o.Epsilon)}, {c.Const(o.Momentum)});");
+        }
+        else
+        {
+            w.Line($"// {node.Name}: batch normalization over {node.Out} features, running statistics");
+            w.Line($"{Norm}.BatchNormForwardInference<T>({b.Input}, {b.Output}, {gamma}, {beta}, {mean}, {variance}, batch, {F}, {c.Const(o.Epsilon)});");
+        }
+    }
+
+    public override void Backward(SourceWriter w, EmitContext c, NodePlan node, BackwardBindings b)
+    {
+        string F = EmitContext.Int(node.Out);
+        w.Line($"// {node.Name}: batch normalization, through the batch mean and variance");
+        w.Line($"{Norm}.BatchNormBackward<T>({b.OutputGradient}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {F}), " +
+               $"{EmitContext.Param(node.Tensor(TensorRole.Gamma))}, {b.OutputGradient}, {EmitContext.Grad(node.Tensor(TensorRole.Gamma))}, {EmitContext.Grad(node.Tensor(TensorRole.Beta))}, batch, {F});");
+    }
+}
+
+/// <summary>Layer and group normalization: per sample, over all features or over each of G groups; the same in training
+/// and evaluation (x̂ and 1/σ go to saved buffers in training, to scratch in evaluation).</summary>
+internal abstract class PerSampleNormGenerator : OpGenerator
+{
+    protected const string Norm = EmitContext.Kernels + ".Normalization";
+
+    protected abstract int Groups(NodePlan node);
+
+    protected abstract double Epsilon(NodePlan node);
+
+    public override IEnumerable<BufferNeed> Saved(NodePlan node)
+    {
+        yield return new BufferNeed("norm", node.Out);
+        yield return new BufferNeed("istd", Groups(node));
+    }
+
+    public override IEnumerable<BufferNeed> EvaluationScratch(NodePlan node) => Saved(node);
+
+    public override void Forward(SourceWriter w, EmitContext c, NodePlan node, ForwardBindings b)
+    {
+        NodeRegions regions = b.Training ? b.SavedRegions : b.ScratchRegions;
+        string F = EmitContext.Int(node.Out);
+        string gamma = EmitContext.Param(node.Tensor(TensorRole.Gamma)), beta = EmitContext.Param(node.Tensor(TensorRole.Beta));
+        string normalized = EmitContext.Work(regions["norm"], node.Out), invStd = EmitContext.Work(regions["istd"], Groups(node));
+        if (Kind == LayerKind.GroupNorm)
+        {
+            w.Line($"// {node.Name}: group normalization ({Groups(node)} groups) over {node.Out} features");
+            w.Line($"{Norm}.GroupNormForward<T>({b.Input}, {b.Output}, {gamma}, {beta}, {normalized}, {invStd}, batch, {F}, {EmitContext.Int(Groups(node))}, {c.Const(Epsilon(node))});");
+        }
+        else
+        {
+            w.Line($"// {node.Name}: layer normalization over {node.Out} features");
+            w.Line($"{Norm}.LayerNormForward<T>({b.Input}, {b.Output}, {gamma}, {beta}, {normalized}, {invStd}, batch, {F}, {c.Const(Epsilon(node))});");
+        }
+    }
+
+    public override void Backward(SourceWriter w, EmitContext c, NodePlan node, BackwardBindings b)
+    {
+        string F = EmitContext.Int(node.Out);
+        string args = $"{b.OutputGradient}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, {EmitContext.Work(b.SavedRegions["istd"], Groups(node))}, " +
+                      $"{EmitContext.Param(node.Tensor(TensorRole.Gamma))}, {b.OutputGradient}, {EmitContext.Grad(node.Tensor(TensorRole.Gamma))}, {EmitContext.Grad(node.Tensor(TensorRole.Beta))}, batch, {F}";
+        if (Kind == LayerKind.GroupNorm)
+        {
+            w.Line($"// {node.Name}: group normalization");
+            w.Line($"{Norm}.GroupNormBackward<T>({args}, {EmitContext.Int(Groups(node))});");
+        }
+        else
+        {
+            w.Line($"// {node.Name}: layer normalization");
+            w.Line($"{Norm}.LayerNormBackward<T>({args});");
+        }
+    }
+}
+
+/// <summary>Layer normalization.</summary>
+internal sealed class LayerNormGenerator : PerSampleNormGenerator
+{
+    public override LayerKind Kind => LayerKind.LayerNorm;
+    public override OpOptions Options(OptionValues values) => new LayerNormOptions(values["Epsilon"]);
+    protected override int Groups(NodePlan node) => 1;
+    protected override double Epsilon(NodePlan node) => ((LayerNormOptions)node.Options).Epsilon;
+}
+
+/// <summary>Group normalization.</summary>
+internal sealed class GroupNormGenerator : PerSampleNormGenerator
+{
+    public override LayerKind Kind => LayerKind.GroupNorm;
+    public override OpOptions Options(OptionValues values) => new GroupNormOptions(values.Int("Groups"), values["Epsilon"]);
+    protected override int Groups(NodePlan node) => ((GroupNormOptions)node.Options).Groups;
+    protected override double Epsilon(NodePlan node) => ((GroupNormOptions)node.Options).Epsilon;
+}

@@ -1,0 +1,315 @@
+// Compiled into both the runtime library and the generator (linked file): netstandard2.0-compatible. Each layer kind's
+// attribute and catalog entry (options, shape rule, tensors, ONNX mapping, test network) live here together; its
+// kernels are in Kernels/ and its generator lowering and emission in generators/KernelGen.Generators/Ops/.
+using System;
+using System.Collections.Generic;
+using KernelGen.Catalog;
+
+namespace KernelGen
+{
+    /// <summary>Weight initialization of a layer. Biases start at zero unless the layer sets <c>BiasInit</c>.
+    /// Values are part of the generator's contract: never renumber.</summary>
+    public enum Init
+    {
+        /// <summary>He normal before a ReLU-family activation, Xavier/Glorot uniform otherwise.</summary>
+        Auto = 0,
+        /// <summary>Xavier/Glorot uniform: U(−a, a) with a = √(6 / (fan_in + fan_out)).</summary>
+        XavierUniform = 1,
+        /// <summary>Xavier/Glorot normal: N(0, σ²) with σ = √(2 / (fan_in + fan_out)).</summary>
+        XavierNormal = 2,
+        /// <summary>He/MSRA uniform: U(−a, a) with a = √(6 / fan_in).</summary>
+        HeUniform = 3,
+        /// <summary>He/MSRA normal: N(0, σ²) with σ = √(2 / fan_in).</summary>
+        HeNormal = 4,
+        /// <summary>Small random numbers, 0.01·N(0, 1) (CS231n's first attempt; fine for shallow networks only).</summary>
+        SmallNormal = 5,
+        /// <summary>A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one, R's diagonal made positive
+        /// (Saxe et al.; PyTorch's orthogonal_ with gain 1).</summary>
+        Orthogonal = 6,
+        /// <summary>Layer-sequential unit variance (Mishkin and Matas): orthogonal at construction, then
+        /// <c>KernelGen.Training.Lsuv.Initialize</c> rescales each such layer on a data batch until its outputs have unit variance.</summary>
+        Lsuv = 7,
+    }
+
+    /// <summary>
+    /// A fully connected layer: y = f(x·W + b), with W of shape [inputs × units] (row-major) and b of shape [units]
+    /// (PyTorch nn.Linear, whose weight is stored transposed, [units × inputs]). Needs a flat [features] input.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class DenseAttribute : LayerAttribute
+    {
+        /// <summary>A dense layer with no activation (identity).</summary>
+        /// <param name="units">Output features; must be positive.</param>
+        public DenseAttribute(int units) : this(units, Activation.Identity) { }
+
+        /// <summary>A dense layer followed by <paramref name="activation"/>, fused into the layer's kernels.</summary>
+        /// <param name="units">Output features; must be positive.</param>
+        /// <param name="activation">The activation applied to x·W + b.</param>
+        public DenseAttribute(int units, Activation activation) { Units = units; Activation = activation; }
+
+        /// <summary>Output features.</summary>
+        public int Units { get; }
+
+        /// <summary>The activation applied to x·W + b.</summary>
+        public Activation Activation { get; }
+
+        /// <summary>Weight initialization; <see cref="Init.Auto"/> by default.</summary>
+        public Init Init { get; set; }
+
+        /// <summary>L2 penalty ½λ‖W‖² on this layer's weights (overrides [L2Regularization]); unset = inherit.</summary>
+        public double L2 { get; set; } = double.NaN;
+
+        /// <summary>L1 penalty λ‖W‖₁ on this layer's weights (overrides [L1Regularization]); unset = inherit.</summary>
+        public double L1 { get; set; } = double.NaN;
+
+        /// <summary>L1 penalty λ·Σ|a| on this layer's output activations, averaged over the batch (sparse representations); 0 = off.</summary>
+        public double ActivityL1 { get; set; }
+
+        /// <summary>The constant every bias starts at (0 by default; CS231n mentions 0.01 for ReLU units).</summary>
+        public double BiasInit { get; set; }
+    }
+
+    /// <summary>
+    /// Maxout (Goodfellow et al.): y_u = max_i (x·W_i + b_i)_u over <c>pieces</c> linear pieces per unit; owns
+    /// [inputs × units·pieces] weights (each unit's pieces adjacent) and units·pieces biases. Needs a flat input.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class MaxoutAttribute : LayerAttribute
+    {
+        /// <summary>A maxout layer of <paramref name="units"/> outputs, each the max of <paramref name="pieces"/> (≥ 2) linear pieces.</summary>
+        public MaxoutAttribute(int units, int pieces) { Units = units; Pieces = pieces; }
+        /// <summary>Output features.</summary>
+        public int Units { get; }
+        /// <summary>Linear pieces per unit.</summary>
+        public int Pieces { get; }
+        /// <summary>Weight initialization; <see cref="Init.Auto"/> (Xavier uniform over fan-out units·pieces) by default.</summary>
+        public Init Init { get; set; }
+    }
+
+    /// <summary>
+    /// Batch normalization over the batch, per feature (PyTorch BatchNorm1d): training mode uses the batch mean and
+    /// biased variance, x̂ = (x − μ)/√(σ² + ε), y = γ·x̂ + β, and updates running statistics rm ← (1 − m)·rm + m·μ,
+    /// rv ← (1 − m)·rv + m·σ²·B/(B − 1); evaluation mode (Predict, Loss) uses rm and rv. Training batches need ≥ 2 rows.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class BatchNormAttribute : LayerAttribute
+    {
+        /// <summary>m in (0, 1]; default 0.1 (PyTorch's convention: the weight of the new batch statistic).</summary>
+        public double Momentum { get; set; } = 0.1;
+        /// <summary>ε &gt; 0; default 1e-5.</summary>
+        public double Epsilon { get; set; } = 1e-5;
+    }
+
+    /// <summary>Layer normalization over each sample's features: y = γ·(x − μ)/√(σ² + ε) + β, the same in training and evaluation.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class LayerNormAttribute : LayerAttribute
+    {
+        /// <summary>ε &gt; 0; default 1e-5.</summary>
+        public double Epsilon { get; set; } = 1e-5;
+    }
+
+    /// <summary>Group normalization: each sample's features split into <c>groups</c> contiguous groups, each normalized; γ, β per feature.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class GroupNormAttribute : LayerAttribute
+    {
+        /// <summary>Normalize in <paramref name="groups"/> groups (must divide the feature count).</summary>
+        public GroupNormAttribute(int groups) { Groups = groups; }
+        /// <summary>Groups.</summary>
+        public int Groups { get; }
+        /// <summary>ε &gt; 0; default 1e-5.</summary>
+        public double Epsilon { get; set; } = 1e-5;
+    }
+
+    /// <summary>
+    /// Inverted dropout (PyTorch semantics): in training each feature is zeroed with the DROP probability p and the rest
+    /// scaled by 1/(1 − p); evaluation is the identity. Put it first to drop inputs. Masks come from a seeded,
+    /// counter-based generator (the network's DropoutSeed and DropoutStep).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class DropoutAttribute : LayerAttribute
+    {
+        /// <summary>Drop features with probability <paramref name="dropProbability"/> ∈ [0, 1).</summary>
+        public DropoutAttribute(double dropProbability) { DropProbability = dropProbability; }
+        /// <summary>p, the probability that a feature is zeroed.</summary>
+        public double DropProbability { get; }
+    }
+
+    /// <summary>Softmax over each sample's features as a layer: y_j = e^(x_j)/Σ_k e^(x_k) (use raw logits with the softmax losses instead).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class SoftmaxAttribute : LayerAttribute { }
+
+    /// <summary>
+    /// Flattens each sample to a vector of all its elements in row-major order (PyTorch nn.Flatten): an image
+    /// [channels, height, width] becomes [channels·height·width] features, so it can feed <see cref="DenseAttribute"/>.
+    /// No data moves.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class FlattenAttribute : LayerAttribute { }
+}
+
+namespace KernelGen.Catalog
+{
+    public static partial class OpCatalog
+    {
+        private static ShapeResult Flat(TensorShape input, Func<TensorShape> output) =>
+            input.Rank == 1 ? ShapeResult.Of(output()) : ShapeResult.Fail($"a flat [features] input, but receives {input}; add [Flatten] before it");
+
+        private static TensorShape V(int n) => TensorShape.Vector(n);
+
+        private static OptionDescriptor Epsilon() =>
+            new OptionDescriptor("Epsilon", OptionType.Real, 1e-5, ValueRange.Positive, "ε added to the variance") { ElementConstant = true, Fingerprinted = true };
+
+        private static OptionDescriptor InitOption() =>
+            new OptionDescriptor("Init", OptionType.Enumeration, 0, null, "weight initialization") { EnumType = typeof(Init) };
+
+        private static TensorDescriptor PerFeature(TensorRole role, string suffix, string file) =>
+            new TensorDescriptor(role, suffix, file, (input, output, options) => output);
+
+        /// <summary>Every layer kind, in enum order.</summary>
+        public static IReadOnlyList<LayerDescriptor> Layers { get; } = new[]
+        {
+            new LayerDescriptor(LayerKind.Dense, typeof(DenseAttribute))
+            {
+                Summary = "y = f(x·W + b), W [inputs × units], activation f fused into the epilogue",
+                Source = "PyTorch nn.Linear (its weight is W transposed)",
+                Options = new[]
+                {
+                    new OptionDescriptor("Units", OptionType.Integer, double.NaN, ValueRange.Count, "output features"),
+                    new OptionDescriptor("Activation", OptionType.Enumeration, 0, null, "fused activation") { EnumType = typeof(Activation) },
+                    InitOption(),
+                    new OptionDescriptor("L2", OptionType.Real, double.NaN, ValueRange.NonNegative, "L2 penalty λ on the weights (unset: the network's)") { NaNInherits = true },
+                    new OptionDescriptor("L1", OptionType.Real, double.NaN, ValueRange.NonNegative, "L1 penalty λ on the weights (unset: the network's)") { NaNInherits = true },
+                    new OptionDescriptor("ActivityL1", OptionType.Real, 0, ValueRange.NonNegative, "L1 penalty λ on the outputs"),
+                    new OptionDescriptor("BiasInit", OptionType.Real, 0, ValueRange.Finite, "initial bias") { ElementConstant = true },
+                },
+                OutputShape = (input, o) => Flat(input, () => V(o.Int("Units"))),
+                Tensors = new[]
+                {
+                    new TensorDescriptor(TensorRole.Weight, "Weights", "weight", (input, output, o) => new TensorShape(input.Size, output.Size), FileLayout.Transposed),
+                    new TensorDescriptor(TensorRole.Bias, "Bias", "bias", (input, output, o) => output),
+                },
+                FusesActivation = true,
+                Onnx = "Gemm(x, Weights, Bias)",
+                PyTorch = "nn.Linear({in}, {Units})",
+                TestNetwork = "[Network(5)] [Dense(7, Activation.Tanh)] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.Activation, null)
+            {
+                Summary = "a standalone element-wise activation (see the activation table)",
+                TransparentToInit = false,
+                Onnx = null,
+                TestNetwork = "[Network(6)] [Tanh] [Dense(5)] [Sigmoid] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.Maxout, typeof(MaxoutAttribute))
+            {
+                Summary = "y_u = max over k pieces of (x·W + b)_(u·k + i), W [inputs × units·k]",
+                Source = "Goodfellow et al., Maxout networks (2013)",
+                Options = new[]
+                {
+                    new OptionDescriptor("Units", OptionType.Integer, double.NaN, ValueRange.Count, "output features"),
+                    new OptionDescriptor("Pieces", OptionType.Integer, double.NaN, ValueRange.AtLeastTwo, "linear pieces per unit") { Fingerprinted = true },
+                    InitOption(),
+                },
+                OutputShape = (input, o) => Flat(input, () => V(o.Int("Units"))),
+                Tensors = new[]
+                {
+                    new TensorDescriptor(TensorRole.Weight, "Weights", "weight", (input, output, o) => new TensorShape(input.Size, output.Size * o.Int("Pieces")), FileLayout.Transposed),
+                    new TensorDescriptor(TensorRole.Bias, "Bias", "bias", (input, output, o) => V(output.Size * o.Int("Pieces"))),
+                },
+                Onnx = "ReduceMax(Reshape(Gemm(x, Weights, Bias), [-1, Units, Pieces]), axes=[2], keepdims=0)",
+                PyTorch = "Maxout({in}, {Units}, {Pieces})",
+                Tolerance = new GradientTolerance { Epsilon = 1e-6 },
+                TestNetwork = "[Network(6)] [Maxout(5, 3)] [Dense(4)]",
+            },
+            new LayerDescriptor(LayerKind.BatchNorm, typeof(BatchNormAttribute))
+            {
+                Summary = "per feature over the batch: y = γ·(x − μ_B)/√(σ²_B + ε) + β in training; running statistics in evaluation",
+                Source = "PyTorch nn.BatchNorm1d",
+                Options = new[]
+                {
+                    new OptionDescriptor("Momentum", OptionType.Real, 0.1, ValueRange.UnitPositive, "weight of the new batch statistic") { ElementConstant = true },
+                    Epsilon(),
+                },
+                OutputShape = (input, o) => Flat(input, () => input),
+                Tensors = new[]
+                {
+                    PerFeature(TensorRole.Gamma, "Gamma", "weight"), PerFeature(TensorRole.Beta, "Beta", "bias"),
+                    PerFeature(TensorRole.RunningMean, "RunningMean", "running_mean"), PerFeature(TensorRole.RunningVariance, "RunningVariance", "running_var"),
+                },
+                FoldsIntoDense = true, TransparentToInit = true, MinimumTrainingBatch = 2,
+                Onnx = "BatchNormalization(x, Gamma, Beta, RunningMean, RunningVariance, epsilon=Epsilon)",
+                PyTorch = "nn.BatchNorm1d({C}, eps={Epsilon}, momentum={Momentum})",
+                // At batch 2 every normalized value is ±1 whatever the input, so the input gradient is exactly 0 and a
+                // finite difference measures rounding only: check batches of 3 or more, with an absolute floor.
+                Tolerance = new GradientTolerance { Epsilon = 1e-5, FourPointStencil = true, AbsoluteFloor = 1e-2, MinimumBatch = 3 },
+                TestNetwork = "[Network(6)] [Dense(10)] [BatchNorm] [Tanh] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.LayerNorm, typeof(LayerNormAttribute))
+            {
+                Summary = "per sample over its features: y = γ·(x − μ)/√(σ² + ε) + β",
+                Source = "PyTorch nn.LayerNorm",
+                Options = new[] { Epsilon() },
+                OutputShape = (input, o) => Flat(input, () => input),
+                Tensors = new[] { PerFeature(TensorRole.Gamma, "Gamma", "weight"), PerFeature(TensorRole.Beta, "Beta", "bias") },
+                TransparentToInit = true,
+                Onnx = "LayerNormalization(x, Gamma, Beta, axis=-1, epsilon=Epsilon)",
+                PyTorch = "nn.LayerNorm({C}, eps={Epsilon})",
+                Tolerance = new GradientTolerance { Epsilon = 1e-5, FourPointStencil = true, AbsoluteFloor = 1e-2 },
+                TestNetwork = "[Network(6)] [Dense(8)] [LayerNorm] [Sigmoid] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.GroupNorm, typeof(GroupNormAttribute))
+            {
+                Summary = "per sample over each of G contiguous feature groups: y = γ·(x − μ_g)/√(σ²_g + ε) + β",
+                Source = "PyTorch nn.GroupNorm (γ and β per feature)",
+                Options = new[]
+                {
+                    new OptionDescriptor("Groups", OptionType.Integer, double.NaN, ValueRange.Count, "groups G (must divide the features)") { Fingerprinted = true },
+                    Epsilon(),
+                },
+                OutputShape = (input, o) =>
+                    input.Rank != 1 ? Flat(input, () => input)
+                    : o.Int("Groups") >= 1 && input[0] % o.Int("Groups") == 0 ? ShapeResult.Of(input)
+                    : ShapeResult.Fail($"a number of groups that divides its {input[0]} features"),
+                Tensors = new[] { PerFeature(TensorRole.Gamma, "Gamma", "weight"), PerFeature(TensorRole.Beta, "Beta", "bias") },
+                TransparentToInit = true,
+                // Opset 17 has no GroupNormalization with per-channel γ, β: reshape to [N, G, C/G] and normalize the last axis.
+                Onnx = "g = Reshape(x, [0, Groups, -1]); m = ReduceMean(g, axes=[-1], keepdims=1); d = Sub(g, m); "
+                     + "v = ReduceMean(Mul(d, d), axes=[-1], keepdims=1); "
+                     + "Add(Mul(Reshape(Div(d, Sqrt(Add(v, Epsilon))), [0, -1]), Gamma), Beta)",
+                PyTorch = "nn.GroupNorm({Groups}, {C}, eps={Epsilon})",
+                Tolerance = new GradientTolerance { Epsilon = 1e-5, FourPointStencil = true, AbsoluteFloor = 1e-2 },
+                TestNetwork = "[Network(6)] [Dense(8)] [GroupNorm(4, Epsilon = 1e-3)] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.Dropout, typeof(DropoutAttribute))
+            {
+                Summary = "training: y = x·m/(1 − p) with m ~ Bernoulli(1 − p); evaluation: y = x",
+                Source = "PyTorch nn.Dropout (p is the drop probability)",
+                Options = new[] { new OptionDescriptor("DropProbability", OptionType.Real, double.NaN, ValueRange.UnitOpen, "drop probability p") },
+                IdentityInEvaluation = true, TransparentToInit = true,
+                Onnx = "x",
+                PyTorch = "nn.Dropout({DropProbability})",
+                TestNetwork = "[Network(5)] [Dropout(0.2)] [Dense(16, Activation.Tanh)] [Dropout(0.5)] [Dense(4)]",
+            },
+            new LayerDescriptor(LayerKind.Softmax, typeof(SoftmaxAttribute))
+            {
+                Summary = "y_j = e^(x_j) / Σ_k e^(x_k) per sample",
+                Source = "PyTorch nn.Softmax(dim=-1)",
+                OutputShape = (input, o) => Flat(input, () => input),
+                NormalizesToProbabilities = true,
+                Onnx = "Softmax(x, axis=-1)",
+                PyTorch = "nn.Softmax(dim=-1)",
+                TestNetwork = "[Network(6)] [Dense(4)] [Softmax]",
+            },
+            new LayerDescriptor(LayerKind.Flatten, typeof(FlattenAttribute))
+            {
+                Summary = "[C, H, W] → [C·H·W], row-major (no data moves)",
+                Source = "PyTorch nn.Flatten",
+                OutputShape = (input, o) => input.LongSize <= int.MaxValue ? ShapeResult.Of(V((int)input.LongSize)) : ShapeResult.Fail("fewer than 2³¹ elements per sample"),
+                TransparentToInit = true,
+                Onnx = "Flatten(x, axis=1)",
+                PyTorch = "nn.Flatten()",
+                TestNetwork = "[Network(2, 3, 2)] [Flatten] [Dense(4, Activation.Tanh)] [Dense(3)]",
+            },
+        };
+    }
+}

@@ -1,0 +1,97 @@
+using System;
+using System.Collections.Generic;
+using System.Numerics;
+using KernelGen.Kernels;
+using KernelGen.Operators;
+
+namespace KernelGen.Runtime;
+
+/// <summary>
+/// The base class of every generated inference form (<c>Net.Inference</c>): its own folded parameter arena, a copy of
+/// the running statistics of BatchNorm layers that could not fold, work regions, validation, and
+/// <see cref="UpdateFrom"/>, which rebuilds the folded parameters from a training network by the model's
+/// <see cref="FoldStep"/>s (BatchNorm folded in double and rounded once). The generated class supplies the fused
+/// evaluation chain.
+/// </summary>
+/// <remarks>Not thread-safe: one instance serves one thread at a time.</remarks>
+public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly InferenceModel _model;
+    private readonly NetworkState<T> _state;
+    private readonly int _inputSize, _outputSize;
+
+    /// <summary>Allocates the buffers for batches of up to <paramref name="maxBatchSize"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatchSize"/> is not positive or too large.</exception>
+    protected InferenceNetworkBase(InferenceModel model, int maxBatchSize)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _model = model;
+        _inputSize = model.InputShape.Size;
+        _outputSize = model.OutputShape.Size;
+        _state = new NetworkState<T>(model.ArenaLength, model.StatisticsLength, model.Regions, maxBatchSize, gradients: false);
+    }
+
+    /// <summary>The buffers the generated evaluation chain works on.</summary>
+    protected NetworkState<T> State => _state;
+
+    /// <summary>The inference form's static description.</summary>
+    public InferenceModel Model => _model;
+
+    /// <inheritdoc/>
+    public int InputSize => _inputSize;
+    /// <inheritdoc/>
+    public TensorShape InputShape => _model.InputShape;
+    /// <inheritdoc/>
+    public int OutputSize => _outputSize;
+    /// <inheritdoc/>
+    public int MaxBatchSize => _state.MaxBatchSize;
+    /// <summary>The folded parameters (read them to inspect the re-parameterization; an update overwrites them).</summary>
+    public Span<T> Parameters => _state.AllParameters;
+
+    /// <summary>Writes the outputs for <paramref name="inputs"/>.</summary>
+    /// <param name="inputs">[batch × InputSize] finite values, 1 ≤ batch ≤ <see cref="MaxBatchSize"/>.</param>
+    /// <param name="outputs">[batch × OutputSize].</param>
+    public void Predict(ReadOnlySpan<T> inputs, Span<T> outputs)
+    {
+        int batch = ThrowHelper.GetBatchSize(inputs.Length, _inputSize, _state.MaxBatchSize, nameof(inputs));
+        ThrowHelper.ThrowIfLengthNotEqual(outputs.Length, batch * _outputSize, nameof(outputs));
+        Elementwise.ThrowIfNotFinite(inputs, nameof(inputs));
+        Infer(inputs, outputs, batch);
+    }
+
+    /// <summary>The fused evaluation chain. Generated.</summary>
+    protected abstract void Infer(ReadOnlySpan<T> inputs, Span<T> outputs, int batch);
+
+    /// <summary>Re-folds from <paramref name="network"/>'s current parameters and running statistics. Allocates nothing.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="network"/> is not the network this form was generated for.</exception>
+    protected void UpdateFrom(NetworkBase<T> network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (network.Fingerprint != _model.SourceFingerprint)
+            throw new ArgumentException("The network is not the one this inference form was generated for (fingerprints differ).", nameof(network));
+        ReadOnlySpan<T> parameters = network.Parameters, statistics = network.RunningStatistics;
+        IReadOnlyList<FoldStep> folds = _model.Folds;
+        for (int f = 0; f < folds.Count; f++) // indexed: a foreach over the interface would allocate an enumerator
+        {
+            FoldStep step = folds[f];
+            if (!step.IsFold)
+            {
+                parameters.Slice(step.Source, step.Length).CopyTo(_state.Parameters(step.Target, step.Length));
+                continue;
+            }
+            int n = step.Inputs * step.Outputs;
+            Folding.FoldDense<T>(parameters.Slice(step.Source, n), parameters.Slice(step.SourceBias, step.Outputs),
+                _state.Parameters(step.Target, n), _state.Parameters(step.TargetBias, step.Outputs), step.Inputs, step.Outputs,
+                Gamma(parameters, step.Before), Beta(parameters, step.Before), Mean(statistics, step.Before), Variance(statistics, step.Before), Epsilon(step.Before),
+                Gamma(parameters, step.After), Beta(parameters, step.After), Mean(statistics, step.After), Variance(statistics, step.After), Epsilon(step.After));
+        }
+        if (_model.StatisticsLength > 0) statistics.CopyTo(_state.AllStatistics);
+    }
+
+    private static ReadOnlySpan<T> Gamma(ReadOnlySpan<T> p, LayerInfo? bn) => bn is null ? default : p.Slice(bn.GammaOffset, bn.OutputFeatures);
+    private static ReadOnlySpan<T> Beta(ReadOnlySpan<T> p, LayerInfo? bn) => bn is null ? default : p.Slice(bn.BetaOffset, bn.OutputFeatures);
+    private static ReadOnlySpan<T> Mean(ReadOnlySpan<T> s, LayerInfo? bn) => bn is null ? default : s.Slice(bn.RunningMeanOffset, bn.OutputFeatures);
+    private static ReadOnlySpan<T> Variance(ReadOnlySpan<T> s, LayerInfo? bn) => bn is null ? default : s.Slice(bn.RunningVarianceOffset, bn.OutputFeatures);
+    private static double Epsilon(LayerInfo? bn) => bn is null ? 0 : bn.Option("Epsilon");
+}

@@ -1,0 +1,241 @@
+using System;
+using System.Collections.Generic;
+using System.Numerics;
+using KernelGen.Catalog;
+using KernelGen.Kernels;
+using KernelGen.Operators;
+
+namespace KernelGen.Runtime;
+
+/// <summary>
+/// The base class of every generated network: everything that is the same for all networks — buffers, argument
+/// validation, initialization, the training-mode caches behind <see cref="Forward"/>/<see cref="Backward"/>,
+/// <see cref="LayerOutput"/>, penalties — driven by the generated <see cref="NetworkModel"/>. The generated class adds
+/// what depends on the specification: the model, per-layer views, and the forward and backward call sequences
+/// (<see cref="Infer"/>, <see cref="Train"/>, <see cref="Propagate"/>).
+/// </summary>
+/// <remarks>
+/// Not thread-safe: one instance serves one thread at a time (its work buffers hold every call's intermediates).
+/// </remarks>
+public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly NetworkModel _model;
+    private readonly NetworkState<T> _state;
+    private readonly int _inputSize, _outputSize;
+    // Rows cached by the last Forward (0: no Backward possible).
+    private int _cachedBatch;
+    // Rows of the last training forward pass (what LayerOutput shows; 0: none yet).
+    private int _observedBatch;
+
+    /// <summary>Allocates every buffer of <paramref name="model"/> for batches of up to <paramref name="maxBatchSize"/>.
+    /// The generated constructor then calls <see cref="Initialize"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatchSize"/> is not positive, or so large that the
+    /// buffers would not fit in an array.</exception>
+    protected NetworkBase(NetworkModel model, int maxBatchSize)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _model = model;
+        _inputSize = model.InputShape.Size;
+        _outputSize = model.OutputShape.Size;
+        _state = new NetworkState<T>(model.ArenaLength, model.StatisticsLength, model.Regions, maxBatchSize);
+    }
+
+    /// <summary>The network's static description (layers, layout, regions).</summary>
+    public NetworkModel Model => _model;
+
+    /// <summary>The buffers the generated forward and backward bodies work on.</summary>
+    protected NetworkState<T> State => _state;
+
+    /// <inheritdoc/>
+    public int InputSize => _inputSize;
+    /// <inheritdoc/>
+    public TensorShape InputShape => _model.InputShape;
+    /// <inheritdoc/>
+    public int OutputSize => _outputSize;
+    /// <summary>The shape of one output sample.</summary>
+    public TensorShape OutputShape => _model.OutputShape;
+    /// <inheritdoc/>
+    public int MaxBatchSize => _state.MaxBatchSize;
+    /// <summary>All parameters: an arena laid out as <see cref="ParameterTensors"/> says (padding stays zero).</summary>
+    public Span<T> Parameters => _state.AllParameters;
+    /// <summary>The gradients of the last backward pass, laid out like <see cref="Parameters"/>.</summary>
+    public Span<T> Gradients => _state.AllGradients;
+    /// <inheritdoc/>
+    public IReadOnlyList<ParameterTensor> ParameterTensors => _model.Tensors;
+    /// <inheritdoc/>
+    public IReadOnlyList<LayerInfo> Layers => _model.Layers;
+    /// <summary>Every BatchNorm layer's running statistics (state, not parameters: never trained, saved with checkpoints);
+    /// empty without BatchNorm.</summary>
+    public Span<T> RunningStatistics => _state.AllStatistics;
+    /// <inheritdoc/>
+    public ulong Fingerprint => _model.Fingerprint;
+    /// <summary>Seed of the dropout masks (set from the seed by <see cref="Initialize"/>).</summary>
+    public ulong DropoutSeed { get => _state.DropoutSeed; set => _state.DropoutSeed = value; }
+    /// <summary>Counter of training forward passes; each pass draws fresh masks from (DropoutSeed, DropoutStep). Set it back to replay a mask.</summary>
+    public ulong DropoutStep { get => _state.DropoutStep; set => _state.DropoutStep = value; }
+
+    /// <summary>Inference: writes the outputs for <paramref name="inputs"/>; leaves the training caches untouched.</summary>
+    /// <param name="inputs">[batch × InputSize] finite values, 1 ≤ batch ≤ <see cref="MaxBatchSize"/>.</param>
+    /// <param name="outputs">[batch × OutputSize] values.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length, or an input is NaN or infinite.</exception>
+    public void Predict(ReadOnlySpan<T> inputs, Span<T> outputs)
+    {
+        int batch = ThrowHelper.GetBatchSize(inputs.Length, _inputSize, _state.MaxBatchSize, nameof(inputs));
+        ThrowHelper.ThrowIfLengthNotEqual(outputs.Length, batch * _outputSize, nameof(outputs));
+        Elementwise.ThrowIfNotFinite(inputs, nameof(inputs));
+        Infer(inputs, outputs, batch);
+    }
+
+    /// <summary>
+    /// Forward pass in training mode: copies <paramref name="inputs"/> and caches every layer's output for <see cref="Backward"/>.
+    /// Returns the outputs, [batch × OutputSize], valid until the next call that runs forward.
+    /// </summary>
+    public ReadOnlySpan<T> Forward(ReadOnlySpan<T> inputs)
+    {
+        int batch = ThrowHelper.GetBatchSize(inputs.Length, _inputSize, _state.MaxBatchSize, nameof(inputs));
+        Elementwise.ThrowIfNotFinite(inputs, nameof(inputs));
+        Span<T> input = _state.Work(_model.InputRegion, batch * _inputSize);
+        inputs.CopyTo(input);
+        RunTraining(input, batch);
+        _cachedBatch = batch;
+        return TrainingOutputs(input, batch);
+    }
+
+    /// <summary>
+    /// Back-propagates <paramref name="outputGradient"/> (∂L/∂outputs of the last <see cref="Forward"/>, same batch): overwrites
+    /// <see cref="Gradients"/> and, unless <paramref name="inputGradient"/> is empty, writes ∂L/∂inputs into it. Penalties
+    /// are not added (they belong to the loss: see ComputeGradients).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No <see cref="Forward"/> preceded this call.</exception>
+    public void Backward(ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+    {
+        int batch = _cachedBatch;
+        if (batch == 0) throw new InvalidOperationException("Backward needs the caches of a preceding Forward call.");
+        ThrowHelper.ThrowIfLengthNotEqual(outputGradient.Length, batch * _outputSize, nameof(outputGradient));
+        if (!inputGradient.IsEmpty) ThrowHelper.ThrowIfLengthNotEqual(inputGradient.Length, batch * _inputSize, nameof(inputGradient));
+        Elementwise.ThrowIfNotFinite(outputGradient, nameof(outputGradient));
+        outputGradient.CopyTo(_state.Work(_model.OutputGradientRegion, batch * _outputSize));
+        Propagate(_state.Work(_model.InputRegion, batch * _inputSize), batch, inputGradient, penalties: false);
+    }
+
+    /// <summary>The training-mode output of layer <paramref name="layer"/> from the last training forward pass, [batch ×
+    /// that layer's outputs]; valid until the next call that runs forward.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layer"/> is not in [0, Layers.Count).</exception>
+    /// <exception cref="InvalidOperationException">No training forward pass has run since construction or Initialize.</exception>
+    public ReadOnlySpan<T> LayerOutput(int layer)
+    {
+        if ((uint)layer >= (uint)_model.Layers.Count)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(layer), layer, $"Not a layer index of this network ({_model.Layers.Count} layers).");
+        int batch = _observedBatch;
+        if (batch == 0) throw new InvalidOperationException("LayerOutput needs a preceding training forward pass (Forward, ComputeGradients or TrainStep).");
+        return _state.Work(_model.LayerOutputRegions[layer], batch * _model.Layers[layer].OutputFeatures);
+    }
+
+    /// <summary>Re-initializes every parameter from <paramref name="seed"/> (weights per layer as the specification says,
+    /// biases at their BiasInit, γ at 1, β at 0, running means 0 and variances 1) and clears the gradients, caches and
+    /// (for trainable networks) the optimizer's state. The same seed gives bit-identical parameters.</summary>
+    public void Initialize(ulong seed)
+    {
+        _state.AllParameters.Clear();
+        _state.AllGradients.Clear();
+        _cachedBatch = 0;
+        _observedBatch = 0;
+        OnInitialize();
+        foreach (LayerInfo layer in _model.Layers)
+            foreach (LayerTensor tensor in layer.Tensors)
+            {
+                if (tensor.Role == TensorRole.Weight) continue;
+                Span<T> values = tensor.IsState ? _state.Statistics(tensor.Offset, tensor.Length) : _state.Parameters(tensor.Offset, tensor.Length);
+                values.Fill(T.CreateTruncating(tensor.InitialValue));
+            }
+        _state.DropoutSeed = seed;
+        _state.DropoutStep = 0;
+        // One random stream per weight tensor, numbered from 1 in layer order, so adding a layer elsewhere leaves the
+        // others' initial weights alone only when it comes after them.
+        ulong stream = 0;
+        foreach (LayerInfo layer in _model.Layers)
+            if (layer.Tensor(TensorRole.Weight) is { } w)
+            {
+                var random = new KernelRandom(seed, ++stream);
+                Initializers.Fill(_state.Parameters(w.Offset, w.Length), w.Init, w.Shape[0], w.Length / w.Shape[0], ref random);
+            }
+    }
+
+    /// <summary>Called by <see cref="Initialize"/> after the arenas are cleared (trainable networks reset their optimizer).</summary>
+    protected virtual void OnInitialize() { }
+
+    /// <summary>Evaluation-mode forward: reads <paramref name="inputs"/> ([batch × InputSize], validated) and writes
+    /// <paramref name="outputs"/>; must not touch the training caches. Generated.</summary>
+    protected abstract void Infer(ReadOnlySpan<T> inputs, Span<T> outputs, int batch);
+
+    /// <summary>Training-mode forward: reads <paramref name="inputs"/> and writes every layer's output region and
+    /// backward's saved values. Generated.</summary>
+    protected abstract void Train(ReadOnlySpan<T> inputs, int batch);
+
+    /// <summary>
+    /// Backward: ∂L/∂outputs is in the model's output-gradient region; overwrites the gradients and, unless
+    /// <paramref name="inputGradient"/> is empty, writes ∂L/∂inputs. With <paramref name="penalties"/>, adds the activity
+    /// penalties' gradients on the way. Generated.
+    /// </summary>
+    protected abstract void Propagate(ReadOnlySpan<T> inputs, int batch, Span<T> inputGradient, bool penalties);
+
+    /// <summary>Runs <see cref="Train"/> and records the batch for <see cref="LayerOutput"/>; invalidates Forward's caches
+    /// unless the caller sets them again.</summary>
+    private protected void RunTraining(ReadOnlySpan<T> inputs, int batch)
+    {
+        if (batch < _model.MinimumTrainingBatch)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(inputs), batch, $"Training needs batches of at least {_model.MinimumTrainingBatch} rows (BatchNorm's batch statistics).");
+        _cachedBatch = 0;
+        _observedBatch = batch;
+        Train(inputs, batch);
+    }
+
+    /// <summary>The outputs of the last training forward pass.</summary>
+    private protected ReadOnlySpan<T> TrainingOutputs(ReadOnlySpan<T> inputs, int batch) =>
+        _model.Layers.Count == 0 ? inputs : _state.Work(_model.LayerOutputRegions[_model.Layers.Count - 1], batch * _outputSize);
+
+    /// <summary>Σ over weight tensors of ½λ2‖W‖² + λ1‖W‖₁; with <paramref name="addGradients"/>, also adds λ2·W + λ1·sign(W)
+    /// to their gradients.</summary>
+    private protected double WeightPenalty(bool addGradients)
+    {
+        double penalty = 0;
+        IReadOnlyList<LayerInfo> layers = _model.Layers;
+        for (int i = 0; i < layers.Count; i++) // indexed: a foreach over the interface would allocate an enumerator
+        {
+            if (layers[i].Tensor(TensorRole.Weight) is not { } w || (w.L1 <= 0 && w.L2 <= 0)) continue;
+            Span<T> weights = _state.Parameters(w.Offset, w.Length), gradient = _state.Gradients(w.Offset, w.Length);
+            if (w.L2 > 0)
+            {
+                penalty += 0.5 * w.L2 * Regularization.SumOfSquares<T>(weights);
+                if (addGradients) Regularization.AddL2Gradient<T>(gradient, weights, T.CreateTruncating(w.L2));
+            }
+            if (w.L1 > 0)
+            {
+                penalty += w.L1 * Regularization.SumOfAbs<T>(weights);
+                if (addGradients) Regularization.AddL1Gradient<T>(gradient, weights, T.CreateTruncating(w.L1));
+            }
+        }
+        return penalty;
+    }
+
+    /// <summary>Σ over layers of λ/B·Σ|a| on the outputs of the last training forward pass.</summary>
+    private protected double TrainingActivityPenalty(int batch)
+    {
+        double activity = 0;
+        for (int i = 0; i < _model.Layers.Count; i++)
+        {
+            LayerInfo layer = _model.Layers[i];
+            if (layer.ActivityL1 > 0)
+                activity += layer.ActivityL1 / batch * Regularization.SumOfAbs<T>(_state.Work(_model.LayerOutputRegions[i], batch * layer.OutputFeatures));
+        }
+        return activity;
+    }
+
+    /// <summary>What layer <paramref name="layer"/>'s backward pass keeps besides its output (maxout's pieces, a kept
+    /// pre-activation) from the last training forward pass, or an empty span.</summary>
+    internal ReadOnlySpan<T> SavedValues(int layer, int perSample)
+    {
+        int region = layer < _model.LayerSavedRegions.Count ? _model.LayerSavedRegions[layer] : -1;
+        return region < 0 || _observedBatch == 0 ? default : _state.Work(region, _observedBatch * perSample);
+    }
+}

@@ -1,0 +1,85 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace KernelGen.Runtime;
+
+/// <summary>
+/// The buffers of one generated network instance, handed to its generated forward and backward bodies: the parameter,
+/// gradient and running-statistics arenas and one work buffer carved into the regions the generator assigned. Every
+/// region and arena starts on a 64-byte boundary. Allocated once at construction; nothing here allocates afterwards.
+/// </summary>
+/// <remarks>Infrastructure for generated code: its slices are unchecked against the model (the generator computed
+/// every offset), but each is bounds-checked by <see cref="Span{T}"/>.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class NetworkState<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly AlignedBuffer<T> _parameters, _gradients, _statistics, _work;
+    private readonly int[] _regionOffsets;
+
+    /// <summary>Allocates the arenas and the work buffer for batches of up to <paramref name="maxBatchSize"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatchSize"/> is not positive, or the buffers
+    /// would not fit in one array.</exception>
+    public NetworkState(int arenaLength, int statisticsLength, IReadOnlyList<int> regions, int maxBatchSize, bool gradients = true)
+    {
+        long total = 0;
+        foreach (int perSample in regions) total += RoundUp((long)maxBatchSize * perSample);
+        if (maxBatchSize <= 0 || total > Array.MaxLength - 64)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatchSize), maxBatchSize, "The maximum batch size must be positive and small enough for the network's buffers to fit in one array.");
+        MaxBatchSize = maxBatchSize;
+        _parameters = new AlignedBuffer<T>(arenaLength);
+        _gradients = new AlignedBuffer<T>(gradients ? arenaLength : 0);
+        _statistics = new AlignedBuffer<T>(statisticsLength);
+        _regionOffsets = new int[regions.Count];
+        int offset = 0;
+        for (int r = 0; r < regions.Count; r++)
+        {
+            _regionOffsets[r] = offset;
+            offset += AlignedBuffer<T>.RoundUp(maxBatchSize * regions[r]);
+        }
+        _work = new AlignedBuffer<T>(offset);
+    }
+
+    private static long RoundUp(long count)
+    {
+        long perLine = AlignedBuffer<T>.Alignment / Unsafe.SizeOf<T>();
+        return (count + perLine - 1) / perLine * perLine;
+    }
+
+    /// <summary>The largest batch the buffers hold.</summary>
+    public int MaxBatchSize { get; }
+
+    /// <summary>The whole parameter arena.</summary>
+    public Span<T> AllParameters => _parameters.Span;
+    /// <summary>The whole gradient arena.</summary>
+    public Span<T> AllGradients => _gradients.Span;
+    /// <summary>The whole running-statistics buffer.</summary>
+    public Span<T> AllStatistics => _statistics.Span;
+
+    /// <summary><paramref name="length"/> parameters from <paramref name="offset"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<T> Parameters(int offset, int length) => _parameters.Slice(offset, length);
+
+    /// <summary><paramref name="length"/> gradients from <paramref name="offset"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<T> Gradients(int offset, int length) => _gradients.Slice(offset, length);
+
+    /// <summary><paramref name="length"/> running statistics from <paramref name="offset"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<T> Statistics(int offset, int length) => _statistics.Slice(offset, length);
+
+    /// <summary>The first <paramref name="length"/> elements of work region <paramref name="region"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<T> Work(int region, int length) => _work.Slice(_regionOffsets[region], length);
+
+    /// <summary>Seed of the dropout masks.</summary>
+    public ulong DropoutSeed { get; set; }
+
+    /// <summary>Counter of training forward passes (each draws fresh dropout masks).</summary>
+    public ulong DropoutStep { get; set; }
+
+    /// <summary>The activity penalty accumulated by the last evaluation-mode forward pass.</summary>
+    public double ActivityPenalty { get; set; }
+}
