@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Numerics;
 using System.Threading;
+using KernelGen.Catalog;
 using KernelGen.Optimization;
 
 namespace KernelGen;
@@ -50,7 +51,7 @@ public static class Warmup
         var labels = new int[max];
         int[] batches = max > 1 ? [1, max] : [1];
         int minimumTrainingBatch = 1;
-        foreach (LayerInfo layer in network.Layers) if (layer.Kind == LayerKind.BatchNorm) minimumTrainingBatch = 2;
+        foreach (LayerInfo layer in network.Layers) minimumTrainingBatch = Math.Max(minimumTrainingBatch, OpCatalog.Get(layer.Kind).MinimumTrainingBatch);
         try
         {
             var clock = Stopwatch.StartNew();

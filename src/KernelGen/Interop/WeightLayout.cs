@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using KernelGen.Catalog;
 
 namespace KernelGen.Interop;
 
@@ -25,7 +26,9 @@ public sealed record WeightFileTensor(string Name, IReadOnlyList<int> Shape)
 /// The names and shapes under which <see cref="Npz"/> and <see cref="SafeTensors"/> store a network's parameters and
 /// BatchNorm running statistics. They follow PyTorch's <c>state_dict</c> conventions, keyed by the KernelGen layer name
 /// (<see cref="LayerInfo.Name"/>), so that a PyTorch model whose modules carry the same names loads the file with
-/// <c>load_state_dict</c> (and numpy / safetensors read it as plain arrays):
+/// <c>load_state_dict</c> (and numpy / safetensors read it as plain arrays). Each layer's tensors, their file names
+/// (<see cref="LayerTensor.FileName"/>) and layouts (<see cref="LayerTensor.FileLayout"/>) come from the op catalog's
+/// entry of the layer kind, for example:
 /// <list type="table">
 /// <listheader><term>Layer</term><description>Tensors (shape)</description></listheader>
 /// <item><term>Dense L (in → out)</term><description><c>L.weight</c> [out × in] — TRANSPOSED from the network's row-major
@@ -36,7 +39,7 @@ public sealed record WeightFileTensor(string Name, IReadOnlyList<int> Shape)
 /// <c>L.running_var</c> [C] (unbiased, as PyTorch's <c>BatchNorm1d</c>). PyTorch's <c>num_batches_tracked</c> is not stored
 /// (<c>load_state_dict</c> fills it in for files without it).</description></item>
 /// <item><term>LayerNorm L / GroupNorm L (C features)</term><description><c>L.weight</c> (γ) [C], <c>L.bias</c> (β) [C].</description></item>
-/// <item><term>Activation, Dropout, Softmax</term><description>nothing.</description></item>
+/// <item><term>Activation, Dropout, Softmax, Flatten</term><description>nothing.</description></item>
 /// </list>
 /// Tensors appear in layer order. Element types: float networks store float32, double networks float64.
 /// </summary>
@@ -62,7 +65,15 @@ public static class WeightLayout
     /// <param name="Transposed">True when the arena holds [Shape[1] × Shape[0]] row-major (dense weights).</param>
     internal sealed record Entry(string Name, int[] Shape, bool InStatistics, int Offset, bool Transposed)
     {
-        public int Length => Shape.Length == 2 ? Shape[0] * Shape[1] : Shape[0];
+        public int Length
+        {
+            get
+            {
+                int length = 1;
+                foreach (int d in Shape) length *= d;
+                return length;
+            }
+        }
     }
 
     /// <summary>The file tensors of <paramref name="network"/>, validated against its arenas: every parameter tensor is
@@ -73,34 +84,13 @@ public static class WeightLayout
             throw new NotSupportedException($"Weight files hold float32 or float64 tensors; {typeof(T).Name} networks are not supported.");
         var entries = new List<Entry>();
         foreach (LayerInfo layer in network.Layers)
-        {
-            string name = layer.Name;
-            switch (layer.Kind)
+            foreach (LayerTensor tensor in layer.Tensors)
             {
-                case LayerKind.Dense:
-                case LayerKind.Maxout:
-                    entries.Add(new Entry(name + ".weight", [layer.DenseOutputs, layer.InputFeatures], false, layer.WeightOffset, true));
-                    entries.Add(new Entry(name + ".bias", [layer.DenseOutputs], false, layer.BiasOffset, false));
-                    break;
-                case LayerKind.BatchNorm:
-                    entries.Add(new Entry(name + ".weight", [layer.OutputFeatures], false, layer.GammaOffset, false));
-                    entries.Add(new Entry(name + ".bias", [layer.OutputFeatures], false, layer.BetaOffset, false));
-                    entries.Add(new Entry(name + ".running_mean", [layer.OutputFeatures], true, layer.RunningMeanOffset, false));
-                    entries.Add(new Entry(name + ".running_var", [layer.OutputFeatures], true, layer.RunningVarianceOffset, false));
-                    break;
-                case LayerKind.LayerNorm:
-                case LayerKind.GroupNorm:
-                    entries.Add(new Entry(name + ".weight", [layer.OutputFeatures], false, layer.GammaOffset, false));
-                    entries.Add(new Entry(name + ".bias", [layer.OutputFeatures], false, layer.BetaOffset, false));
-                    break;
-                case LayerKind.Activation:
-                case LayerKind.Dropout:
-                case LayerKind.Softmax:
-                    break;
-                default:
-                    throw new NotSupportedException($"Layer {name}: layer kind {layer.Kind} has no weight-file names.");
+                bool transposed = tensor.FileLayout == FileLayout.Transposed && tensor.Shape.Rank == 2;
+                int[] shape = new int[tensor.FileShape.Rank];
+                for (int i = 0; i < shape.Length; i++) shape[i] = tensor.FileShape[i];
+                entries.Add(new Entry(tensor.FileName, shape, tensor.IsState, tensor.Offset, transposed));
             }
-        }
 
         int parameters = network.Parameters.Length, statistics = network.RunningStatistics.Length;
         var names = new HashSet<string>(StringComparer.Ordinal);

@@ -1,4 +1,5 @@
 using System;
+using KernelGen.Catalog;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
@@ -357,14 +358,21 @@ public sealed class Trainer
         }
     }
 
+    /// <summary>
+    /// The histogram range of a layer's outputs: the range of the activation that ends it (from its catalog entry), or
+    /// [0, 1] for a probability layer; an unbounded end is cut at 1.25 × the largest magnitude in the data.
+    /// </summary>
     private static (double Lo, double Hi) Range(LayerInfo layer, ReadOnlySpan<float> values)
     {
-        if (layer.Kind == LayerKind.Softmax || layer.Activation == Activation.Sigmoid) return (0, 1);
-        if (layer.Activation == Activation.Tanh) return (-1, 1);
+        if (OpCatalog.Get(layer.Kind).NormalizesToProbabilities) return (0, 1);
+        double[] range = OpCatalog.IsKnown(layer.Activation)
+            ? OpCatalog.Get(layer.Activation).OutputRange(layer.ActivationParameter)
+            : [double.NegativeInfinity, double.PositiveInfinity];
+        if (double.IsFinite(range[0]) && double.IsFinite(range[1])) return (range[0], range[1]);
         float lo = 0, hi = 0;
         foreach (float v in values) { if (v < lo) lo = v; if (v > hi) hi = v; }
         double bound = Math.Max(Math.Max(-lo, hi), 1e-3) * 1.25;
-        return layer.Activation == Activation.ReLU ? (0, bound) : (-bound, bound);
+        return (double.IsFinite(range[0]) ? range[0] : -bound, double.IsFinite(range[1]) ? range[1] : bound);
     }
 
     private void WriteStatus(TextWriter output, int epoch, int batch, int batches, double loss, double samplesPerSecond, double etaSeconds)
