@@ -16,9 +16,9 @@ public class NetworkTests
             {
                 var net = new SmoothNet.Float64(6, c.Seed);
                 var p = net.Parameters;
-                var (h1, _) = Reference.Dense(c.X, p.Slice(GradientTests.Offset(net, "Dense1.Weights"), 19 * 37), p.Slice(GradientTests.Offset(net, "Dense1.Bias"), 37), c.Batch, 19, 37, Reference.Act.Sigmoid);
-                var (h2, _) = Reference.Dense(h1, p.Slice(GradientTests.Offset(net, "Dense2.Weights"), 37 * 70), p.Slice(GradientTests.Offset(net, "Dense2.Bias"), 70), c.Batch, 37, 70, Reference.Act.Tanh);
-                var (y, _) = Reference.Dense(h2, p.Slice(GradientTests.Offset(net, "Dense3.Weights"), 70 * 5), p.Slice(GradientTests.Offset(net, "Dense3.Bias"), 5), c.Batch, 70, 5, Reference.Act.Identity);
+                var (h1, _) = Reference.Dense(c.X, p.Slice(Reference.Offset(net, "Dense1.Weights"), 19 * 37), p.Slice(Reference.Offset(net, "Dense1.Bias"), 37), c.Batch, 19, 37, Reference.Act.Sigmoid);
+                var (h2, _) = Reference.Dense(h1, p.Slice(Reference.Offset(net, "Dense2.Weights"), 37 * 70), p.Slice(Reference.Offset(net, "Dense2.Bias"), 70), c.Batch, 37, 70, Reference.Act.Tanh);
+                var (y, _) = Reference.Dense(h2, p.Slice(Reference.Offset(net, "Dense3.Weights"), 70 * 5), p.Slice(Reference.Offset(net, "Dense3.Bias"), 5), c.Batch, 70, 5, Reference.Act.Identity);
                 double[] forward = net.Forward(c.X).ToArray();
                 var predicted = new double[y.Length];
                 net.Predict(c.X, predicted);
@@ -34,9 +34,9 @@ public class NetworkTests
                 var net = new StandaloneNet.Float64(9, c.Seed);
                 var p = net.Parameters;
                 double[] a = Reference.Map(c.X, Reference.Act.Tanh);
-                var (h, _) = Reference.Dense(a, p.Slice(GradientTests.Offset(net, "Dense1.Weights"), 6 * 9), p.Slice(GradientTests.Offset(net, "Dense1.Bias"), 9), c.Batch, 6, 9, Reference.Act.Sigmoid);
+                var (h, _) = Reference.Dense(a, p.Slice(Reference.Offset(net, "Dense1.Weights"), 6 * 9), p.Slice(Reference.Offset(net, "Dense1.Bias"), 9), c.Batch, 6, 9, Reference.Act.Sigmoid);
                 double[] s = Reference.Map(h, Reference.Act.Tanh);
-                var (y, _) = Reference.Dense(s, p.Slice(GradientTests.Offset(net, "Dense2.Weights"), 9 * 4), p.Slice(GradientTests.Offset(net, "Dense2.Bias"), 4), c.Batch, 9, 4, Reference.Act.Identity);
+                var (y, _) = Reference.Dense(s, p.Slice(Reference.Offset(net, "Dense2.Weights"), 9 * 4), p.Slice(Reference.Offset(net, "Dense2.Bias"), 4), c.Batch, 9, 4, Reference.Act.Identity);
                 Assert.True(Reference.RelativeError(net.Forward(c.X).ToArray(), y) < 1e-13);
             }, iter: 50);
 
@@ -52,7 +52,7 @@ public class NetworkTests
         // The generated views alias the arena.
         var mnist = new MnistNet(1);
         mnist.Dense2Bias[3] = 42f;
-        Assert.Equal(42f, mnist.Parameters[GradientTests.Offset(mnist, "Dense2.Bias") + 3]);
+        Assert.Equal(42f, mnist.Parameters[Reference.Offset(mnist, "Dense2.Bias") + 3]);
         Assert.Equal(784 * 256, mnist.Dense1Weights.Length);
         Assert.Equal(10, mnist.Dense3BiasGradient.Length);
     }

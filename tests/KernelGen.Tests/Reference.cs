@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace KernelGen.Tests;
 
@@ -42,17 +43,15 @@ internal static class Reference
         return y;
     }
 
-    /// <summary>The notes' relative error ‖a − n‖ / (‖a‖ + ‖n‖), 0 when both vanish.</summary>
-    public static double RelativeError(IReadOnlyList<double> a, IReadOnlyList<double> n)
+    /// <summary>The offset of the parameter tensor called <paramref name="name"/>.</summary>
+    public static int Offset<T>(INeuralNetwork<T> net, string name) where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
     {
-        double diff = 0, na = 0, nn = 0;
-        for (int i = 0; i < a.Count; i++)
-        {
-            diff += (a[i] - n[i]) * (a[i] - n[i]);
-            na += a[i] * a[i];
-            nn += n[i] * n[i];
-        }
-        double denominator = Math.Sqrt(na) + Math.Sqrt(nn);
-        return denominator == 0 ? 0 : Math.Sqrt(diff) / denominator;
+        foreach (ParameterTensor t in net.ParameterTensors) if (t.Name == name) return t.Offset;
+        throw new ArgumentException(name);
     }
+
+    /// <summary>The relative error ‖a − n‖ / (‖a‖ + ‖n‖), 0 when both vanish: the gradient-check engine's measure, for
+    /// comparisons of two computations of the same values.</summary>
+    public static double RelativeError(IReadOnlyList<double> a, IReadOnlyList<double> n) =>
+        GradientCheck.RelativeDifference(a.ToArray(), n.ToArray());
 }

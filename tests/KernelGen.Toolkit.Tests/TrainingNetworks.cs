@@ -53,3 +53,13 @@ public partial class SmallFashionNet;
 [Sgd(0.5, Momentum = 0.9)]
 [WarmRestarts(100)]
 public partial class CyclicSpiral;
+
+/// <summary>The same classifier as <see cref="SmallFashionNet"/>, declared on the images' own shape: one 28 × 28 grey
+/// plane per sample, flattened before the first dense layer.</summary>
+[Network(1, 28, 28)]
+[Flatten]
+[Dense(128, Activation.ReLU)]
+[Dense(10)]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.001)]
+public partial class ImageFashionNet;

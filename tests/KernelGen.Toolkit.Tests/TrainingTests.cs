@@ -302,4 +302,31 @@ public class TrainingTests
         double accuracy = Trainer.Evaluate(net, test).Accuracy;
         Assert.True(accuracy >= 0.80, $"test accuracy {accuracy:F4} after 3 epochs on 12,000 images");
     }
+
+    /// <summary>
+    /// An image-shaped declaration ([Network(1, 28, 28)] [Flatten] …) trains on Fashion-MNIST exactly as the flat one
+    /// ([Network(784)] …): the same initial parameters, the same loss at every step, bit for bit, and the same accuracy.
+    /// </summary>
+    [Fact]
+    public void An_image_shaped_network_trains_on_fashion_mnist_exactly_as_the_flat_declaration()
+    {
+        FashionMnistData data = FashionMnist.Load();
+        Dataset train = data.Train.Subset(0, 3000), test = data.Test.Subset(0, 1000);
+        var flat = new SmallFashionNet(500, 1);
+        var image = new ImageFashionNet(500, 1);
+        Assert.Equal(new TensorShape(1, 28, 28), image.InputShape);
+        Assert.Equal((LayerKind.Flatten, new TensorShape(1, 28, 28), new TensorShape(784)), (image.Layers[0].Kind, image.Layers[0].InputShape, image.Layers[0].OutputShape));
+        Assert.Equal(flat.Parameters.ToArray(), image.Parameters.ToArray());
+
+        TrainingResult a = new Trainer(flat, Quiet(2, 64)).Fit(train);
+        TrainingResult b = new Trainer(image, Quiet(2, 64)).Fit(train);
+
+        Assert.Equal(a.History.Epochs.Select(e => e.TrainingLoss), b.History.Epochs.Select(e => e.TrainingLoss));
+        Assert.Equal(flat.Parameters.ToArray(), image.Parameters.ToArray());
+        Assert.Equal(Trainer.Evaluate(flat, test).Accuracy, Trainer.Evaluate(image, test).Accuracy);
+        Assert.True(Trainer.Evaluate(image, test).Accuracy > 0.7);
+        // The Flatten layer's output is the image's pixels in row-major order.
+        image.Forward(train.Features.AsSpan(0, 2 * 784));
+        Assert.Equal(train.Features.AsSpan(0, 2 * 784).ToArray(), image.LayerOutput(0).ToArray());
+    }
 }

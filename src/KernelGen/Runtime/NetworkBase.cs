@@ -231,6 +231,42 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
         return activity;
     }
 
+    /// <summary>
+    /// Appends the branch of every piecewise-defined value of the last training forward pass to
+    /// <paramref name="signature"/>: each kinked activation's branch (from what its backward reads, per the catalog's
+    /// <see cref="ActivationDescriptor.Branch"/>), each maxout unit's winning piece, and the sign of every output under an
+    /// activity L1 penalty. Two passes whose signatures differ crossed a non-differentiable point between them.
+    /// </summary>
+    internal void AppendKinkSignature(ReadOnlySpan<T> inputs, List<int> signature)
+    {
+        IReadOnlyList<LayerInfo> layers = _model.Layers;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            LayerInfo layer = layers[i];
+            ReadOnlySpan<T> output = LayerOutput(i);
+            if (layer.Activation != Activation.Identity && OpCatalog.IsKnown(layer.Activation) && OpCatalog.Get(layer.Activation) is { Branch: { } branch } activation)
+            {
+                ReadOnlySpan<T> values = activation.Backward == BackwardInput.Output ? output
+                    : layer.HasWeights ? SavedValues(i, layer.OutputFeatures)
+                    : i == 0 ? inputs.Slice(0, output.Length) : LayerOutput(i - 1);
+                foreach (T v in values) signature.Add(branch(double.CreateTruncating(v), layer.ActivationParameter));
+            }
+            if (layer.Kind == LayerKind.Maxout)
+            {
+                int pieces = (int)layer.Option("Pieces");
+                ReadOnlySpan<T> z = SavedValues(i, layer.OutputFeatures * pieces);
+                for (int u = 0; u + pieces <= z.Length; u += pieces)
+                {
+                    int best = 0;
+                    for (int k = 1; k < pieces; k++) if (z[u + k] > z[u + best]) best = k;
+                    signature.Add(best);
+                }
+            }
+            if (layer.ActivityL1 > 0)
+                foreach (T v in output) signature.Add(T.Sign(v));
+        }
+    }
+
     /// <summary>What layer <paramref name="layer"/>'s backward pass keeps besides its output (maxout's pieces, a kept
     /// pre-activation) from the last training forward pass, or an empty span.</summary>
     internal ReadOnlySpan<T> SavedValues(int layer, int perSample)

@@ -73,6 +73,24 @@ public abstract class LossNetworkBase<T, TLabel> : NetworkBase<T>, ILossNetwork<
         return loss;
     }
 
+    /// <summary>
+    /// The training-mode loss of the chosen terms, without backward (for numerical differentiation): runs the training
+    /// forward (which updates BatchNorm's running statistics and advances the dropout step, as any training pass does)
+    /// and the loss, and adds the penalties when asked; leaves the gradients alone.
+    /// </summary>
+    internal T TrainingLoss(ReadOnlySpan<T> inputs, ReadOnlySpan<TLabel> labels, LossTerms terms)
+    {
+        int batch = ValidateBatch(inputs, labels);
+        RunTraining(inputs, batch);
+        T loss = (terms & LossTerms.Data) != 0 ? EvaluateLoss(TrainingOutputs(inputs, batch), labels, default, batch) : T.Zero;
+        if ((terms & LossTerms.Penalties) != 0 && Model.HasPenalties)
+            loss += T.CreateTruncating(WeightPenalty(addGradients: false) + TrainingActivityPenalty(batch));
+        return loss;
+    }
+
+    /// <summary>The outputs of the last training forward pass (for the loss's kinks).</summary>
+    internal ReadOnlySpan<T> LastTrainingOutputs(ReadOnlySpan<T> inputs, int batch) => TrainingOutputs(inputs, batch);
+
     /// <summary>The loss kernel: returns the mean data loss of <paramref name="outputs"/> and, unless
     /// <paramref name="gradient"/> is empty, writes ∂L/∂outputs into it. Generated.</summary>
     protected abstract T EvaluateLoss(ReadOnlySpan<T> outputs, ReadOnlySpan<TLabel> labels, Span<T> gradient, int batch);
