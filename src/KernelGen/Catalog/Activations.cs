@@ -30,6 +30,8 @@ namespace KernelGen
         SiLU = 7,
         /// <summary>f(x) = x·Φ(x), the exact GELU (use [Gelu(Approximate = true)] for the tanh form).</summary>
         GELU = 8,
+        /// <summary>f(x) = x·tanh(softplus(x)) (Misra, 2019).</summary>
+        Mish = 9,
     }
 
     /// <summary>An element-wise ReLU layer: y = max(0, x) (PyTorch nn.ReLU).</summary>
@@ -87,6 +89,10 @@ namespace KernelGen
         /// <summary>Use ½x·(1 + tanh(√(2/π)(x + 0.044715x³))); default false.</summary>
         public bool Approximate { get; set; }
     }
+
+    /// <summary>Mish: y = x·tanh(log(1 + e^x)) (Misra, 2019; PyTorch nn.Mish).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class MishAttribute : LayerAttribute { }
 }
 
 namespace KernelGen.Catalog
@@ -197,6 +203,24 @@ namespace KernelGen.Catalog
                 OnnxDouble = p => p != 0 ? null
                     : "Mul(Mul(x, 0.5), Add(Cast(Erf(Cast(Mul(x, 0.70710678118654752440), to=1)), to=11), 1.0))",
                 PyTorch = "nn.GELU(approximate={p?'tanh':'none'})",
+            },
+            new ActivationDescriptor(Activation.Mish, typeof(MishAttribute), "MishOp")
+            {
+                Backward = BackwardInput.Input,
+                Formula = "y = x·tanh(softplus(x))", Derivative = "dx = dy·(t + x·σ(x)·(1 − t²)), t = tanh(softplus(x))",
+                Source = "Misra, Mish (2019); PyTorch nn.Mish",
+                Reference = (x, p) => x * Math.Tanh(ReferenceMath.Softplus(x)),
+                ReferenceDerivative = (x, p) =>
+                {
+                    double t = Math.Tanh(ReferenceMath.Softplus(x));
+                    return t + x * ReferenceMath.Sigmoid(x) * (1 - t * t);
+                },
+                OutputRange = p => new[] { -0.30884, double.PositiveInfinity },
+                // Opset 17 has no Mish operator (opset 18 does).
+                Onnx = p => "Mul(x, Tanh(Softplus(x)))",
+                // ONNX Runtime's CPU provider has no double Softplus kernel.
+                OnnxDouble = p => "Mul(x, Tanh(Add(Max(x, 0.0), Log(Add(Exp(Neg(Abs(x))), 1.0)))))",
+                PyTorch = "nn.Mish()",
             },
         };
     }

@@ -205,3 +205,39 @@ public readonly struct GeluTanhOp<T> : IInputActivationOp<T> where T : unmanaged
         return dy * (half * (one + t) + half * x * (one - t * t) * du);
     }
 }
+
+/// <summary>
+/// Computes Mish, y = x·tanh(softplus(x)) (Misra 2019, PyTorch Mish), through one exponential: with e = e^x and
+/// n = e·(e + 2), tanh(log(1 + e)) = ((1 + e)² − 1)/((1 + e)² + 1) = n/(n + 2), exact in form for every x (e is capped at
+/// e^20, past which t rounds to 1 in double as well as float, so nothing overflows); dx = dy·(t + x·σ(x)·(1 − t²)) with
+/// σ(x) = e/(1 + e) and 1 − t² = 4(n + 1)/(n + 2)², which keeps its relative accuracy where t is near 1. NaN propagates.
+/// </summary>
+public readonly struct MishOp<T> : IInputActivationOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private static T Cap => T.CreateTruncating(20.0);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T>
+    {
+        TV two = TV.Create(T.CreateTruncating(2.0));
+        TV e = TV.Exp(TV.Min(x, TV.Create(Cap)));
+        TV n = e * (e + two);
+        return x * (n / (n + two));
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Backward<TV>(TV x, TV dy) where TV : struct, ISimd<TV, T>
+    {
+        TV one = TV.Create(T.One), two = TV.Create(T.CreateTruncating(2.0)), four = TV.Create(T.CreateTruncating(4.0));
+        TV capped = TV.Min(x, TV.Create(Cap));
+        TV e = TV.Exp(capped);
+        TV n = e * (e + two);
+        TV d = n + two;
+        TV t = n / d;
+        TV sigmoid = e / (one + e);
+        TV oneMinusT2 = four * (n + one) / (d * d);
+        return dy * TV.MultiplyAdd(capped * sigmoid, oneMinusT2, t);
+    }
+}
