@@ -32,6 +32,8 @@ namespace KernelGen
         GELU = 8,
         /// <summary>f(x) = x·tanh(softplus(x)) (Misra, 2019).</summary>
         Mish = 9,
+        /// <summary>f(x) = λ·x for x &gt; 0, else λ·α·(e^x − 1), with the self-normalizing constants α ≈ 1.6733, λ ≈ 1.0507 (Klambauer et al., 2017).</summary>
+        SELU = 10,
     }
 
     /// <summary>An element-wise ReLU layer: y = max(0, x) (PyTorch nn.ReLU).</summary>
@@ -93,6 +95,11 @@ namespace KernelGen
     /// <summary>Mish: y = x·tanh(log(1 + e^x)) (Misra, 2019; PyTorch nn.Mish).</summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class MishAttribute : LayerAttribute { }
+
+    /// <summary>SELU: y = λ·x for x &gt; 0, else λ·α·(e^x − 1), α = 1.6732632423543772, λ = 1.0507009873554805
+    /// (Klambauer et al., self-normalizing networks, 2017; PyTorch nn.SELU).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class SeluAttribute : LayerAttribute { }
 }
 
 namespace KernelGen.Catalog
@@ -222,6 +229,23 @@ namespace KernelGen.Catalog
                 OnnxDouble = p => "Mul(x, Tanh(Add(Max(x, 0.0), Log(Add(Exp(Neg(Abs(x))), 1.0)))))",
                 PyTorch = "nn.Mish()",
             },
+            new ActivationDescriptor(Activation.SELU, typeof(SeluAttribute), "SeluOp")
+            {
+                Formula = "y = λ·x for x > 0, else λ·α·(e^x − 1); α = 1.6732632423543772, λ = 1.0507009873554805",
+                Derivative = "dx = λ·dy for y > 0, else dy·(y + λ·α)",
+                Source = "Klambauer et al., Self-Normalizing Neural Networks (2017); PyTorch nn.SELU",
+                Reference = (x, p) => x > 0 ? SeluScale * x : SeluScale * SeluAlpha * ReferenceMath.Expm1(x),
+                ReferenceDerivative = (x, p) => x > 0 ? SeluScale : SeluScale * SeluAlpha * Math.Exp(x),
+                Branch = (y, p) => y > 0 ? 1 : 0, Kinks = p => new[] { 0.0 },
+                OutputRange = p => new[] { -SeluScale * SeluAlpha, double.PositiveInfinity },
+                Onnx = p => "Selu(x, alpha=1.6732632423543772, gamma=1.0507009873554805)",
+                // ONNX Runtime's CPU provider has no double Selu kernel: λ·(max(x, 0) + α·(e^min(x, 0) − 1)).
+                OnnxDouble = p => "Mul(Add(Max(x, 0.0), Mul(Sub(Exp(Min(x, 0.0)), 1.0), 1.6732632423543772)), 1.0507009873554805)",
+                PyTorch = "nn.SELU()",
+            },
         };
+
+        private const double SeluAlpha = 1.6732632423543772848170429916717;
+        private const double SeluScale = 1.0507009873554804934193349852946;
     }
 }

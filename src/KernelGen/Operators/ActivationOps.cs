@@ -241,3 +241,24 @@ public readonly struct MishOp<T> : IInputActivationOp<T> where T : unmanaged, IB
         return dy * TV.MultiplyAdd(capped * sigmoid, oneMinusT2, t);
     }
 }
+
+/// <summary>
+/// Computes SELU, y = λ·x for x &gt; 0, else λ·α·(e^x − 1) (Klambauer et al. 2017, PyTorch SELU; α = 1.6732632423543772,
+/// λ = 1.0507009873554805, expm1 without cancellation); dx = λ·dy where y &gt; 0, else dy·(y + λ·α). Saturates to −λ·α;
+/// NaN propagates.
+/// </summary>
+public readonly struct SeluOp<T> : IActivationOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private static T Scale => T.CreateTruncating(1.0507009873554804934193349852946);
+    private static T ScaledAlpha => T.CreateTruncating(1.0507009873554804934193349852946 * 1.6732632423543772848170429916717);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T> =>
+        TV.SelectGreaterThan(x, TV.Zero, TV.Create(Scale) * x, TV.Create(ScaledAlpha) * VectorMath.Expm1<T, TV>(TV.Min(x, TV.Zero)));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Backward<TV>(TV y, TV dy) where TV : struct, ISimd<TV, T> =>
+        TV.SelectGreaterThan(y, TV.Zero, dy * TV.Create(Scale), dy * (y + TV.Create(ScaledAlpha)));
+}
