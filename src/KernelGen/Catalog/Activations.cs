@@ -34,6 +34,8 @@ namespace KernelGen
         Mish = 9,
         /// <summary>f(x) = λ·x for x &gt; 0, else λ·α·(e^x − 1), with the self-normalizing constants α ≈ 1.6733, λ ≈ 1.0507 (Klambauer et al., 2017).</summary>
         SELU = 10,
+        /// <summary>f(x) = x·min(max(x + 3, 0), 6)/6 (Howard et al., MobileNetV3, 2019).</summary>
+        HardSwish = 11,
     }
 
     /// <summary>An element-wise ReLU layer: y = max(0, x) (PyTorch nn.ReLU).</summary>
@@ -100,6 +102,10 @@ namespace KernelGen
     /// (Klambauer et al., self-normalizing networks, 2017; PyTorch nn.SELU).</summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class SeluAttribute : LayerAttribute { }
+
+    /// <summary>Hard swish: y = x·min(max(x + 3, 0), 6)/6 (Howard et al., MobileNetV3, 2019; PyTorch nn.Hardswish).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class HardSwishAttribute : LayerAttribute { }
 }
 
 namespace KernelGen.Catalog
@@ -242,6 +248,20 @@ namespace KernelGen.Catalog
                 // ONNX Runtime's CPU provider has no double Selu kernel: λ·(max(x, 0) + α·(e^min(x, 0) − 1)).
                 OnnxDouble = p => "Mul(Add(Max(x, 0.0), Mul(Sub(Exp(Min(x, 0.0)), 1.0), 1.6732632423543772)), 1.0507009873554805)",
                 PyTorch = "nn.SELU()",
+            },
+            new ActivationDescriptor(Activation.HardSwish, typeof(HardSwishAttribute), "HardSwishOp")
+            {
+                Backward = BackwardInput.Input,
+                Formula = "y = x·min(max(x + 3, 0), 6)/6", Derivative = "dx = 0 for x < −3, dy·(x/3 + ½) for −3 ≤ x ≤ 3, dy for x > 3",
+                Source = "Howard et al., Searching for MobileNetV3 (2019); PyTorch nn.Hardswish",
+                Reference = (x, p) => x <= -3 ? 0 : x >= 3 ? x : x * (x + 3) / 6,
+                ReferenceDerivative = (x, p) => x < -3 ? 0 : x > 3 ? 1 : (2 * x + 3) / 6,
+                Branch = (x, p) => x < -3 ? 0 : x <= 3 ? 1 : 2, Kinks = p => new[] { -3.0, 3.0 },
+                OutputRange = p => new[] { -0.375, double.PositiveInfinity },
+                Onnx = p => "HardSwish(x)",
+                // ONNX Runtime's CPU provider has no double HardSwish kernel.
+                OnnxDouble = p => "Mul(x, Div(Min(Max(Add(x, 3.0), 0.0), 6.0), 6.0))",
+                PyTorch = "nn.Hardswish()",
             },
         };
 

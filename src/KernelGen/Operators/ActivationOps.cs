@@ -262,3 +262,28 @@ public readonly struct SeluOp<T> : IActivationOp<T> where T : unmanaged, IBinary
     public static TV Backward<TV>(TV y, TV dy) where TV : struct, ISimd<TV, T> =>
         TV.SelectGreaterThan(y, TV.Zero, dy * TV.Create(Scale), dy * (y + TV.Create(ScaledAlpha)));
 }
+
+/// <summary>
+/// Computes hard swish, y = x·min(max(x + 3, 0), 6)/6 (MobileNetV3, PyTorch Hardswish); dx = 0 for x &lt; −3,
+/// dy·(x/3 + ½) for −3 ≤ x ≤ 3 (PyTorch's convention at both ends), dy for x &gt; 3. Reads its input (the derivative is not
+/// a function of the output: y = 0 both left of −3 and at 0). NaN propagates in forward.
+/// </summary>
+public readonly struct HardSwishOp<T> : IInputActivationOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private static T Three => T.CreateTruncating(3.0);
+    private static T Six => T.CreateTruncating(6.0);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Forward<TV>(TV x) where TV : struct, ISimd<TV, T> =>
+        x * TV.Min(TV.Max(x + TV.Create(Three), TV.Zero), TV.Create(Six)) / TV.Create(Six);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Backward<TV>(TV x, TV dy) where TV : struct, ISimd<TV, T>
+    {
+        TV three = TV.Create(Three);
+        TV middle = dy * TV.MultiplyAdd(x, TV.Create(T.One / Three), TV.Create(T.CreateTruncating(0.5)));
+        return TV.SelectGreaterThan(-three, x, TV.Zero, TV.SelectGreaterThan(x, three, dy, middle));
+    }
+}
