@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;
 using System.Numerics;
+using KernelGen.IO;
 
 namespace KernelGen.Interop;
 
@@ -50,7 +51,8 @@ public static class Npz
     }
 
     /// <summary>Writes <paramref name="network"/>'s weights to the file <paramref name="path"/> atomically (a temporary file in
-    /// the same directory replaces it once complete).</summary>
+    /// the same directory replaces it once complete, and the rename is flushed to disk where the operating system allows;
+    /// stale temporary files of killed saves are removed first).</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     public static void Save<T>(INeuralNetwork<T> network, string path, bool compress = false)
@@ -59,7 +61,9 @@ public static class Npz
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
         WeightLayout.Entries(network); // fail before touching the file system
-        AtomicFile.Write(path, stream => Save(network, stream, compress));
+        using AtomicFile file = AtomicFile.Create(path);
+        Save(network, file.Stream, compress);
+        file.Commit();
     }
 
     /// <summary>
@@ -156,6 +160,7 @@ public static class Npz
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
+        AtomicFile.RemoveStaleTemporaries(path);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         Load(network, file);
     }

@@ -5,6 +5,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Numerics;
+using KernelGen.IO;
 using System.Text.Json;
 
 namespace KernelGen.Interop;
@@ -81,7 +82,8 @@ public static class SafeTensors
     }
 
     /// <summary>Writes <paramref name="network"/>'s weights to the file <paramref name="path"/> atomically (a temporary file in
-    /// the same directory replaces it once complete).</summary>
+    /// the same directory replaces it once complete, and the rename is flushed to disk where the operating system allows;
+    /// stale temporary files of killed saves are removed first).</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     public static void Save<T>(INeuralNetwork<T> network, string path)
@@ -90,7 +92,9 @@ public static class SafeTensors
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
         WeightLayout.Entries(network); // fail before touching the file system
-        AtomicFile.Write(path, stream => Save(network, stream));
+        using AtomicFile file = AtomicFile.Create(path);
+        Save(network, file.Stream);
+        file.Commit();
     }
 
     /// <summary>
@@ -182,6 +186,7 @@ public static class SafeTensors
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
+        AtomicFile.RemoveStaleTemporaries(path);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         Load(network, file);
     }

@@ -74,28 +74,3 @@ internal static class TensorCodec
         if (stream.Read(probe) != 0) throw new InvalidDataException($"{what} has trailing bytes after its data.");
     }
 }
-
-/// <summary>Writes a file atomically: a temporary file in the same directory replaces the target only when complete.</summary>
-internal static class AtomicFile
-{
-    public static void Write(string path, Action<Stream> write)
-    {
-        string fullPath = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(fullPath) ?? ".",
-            "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                write(file);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-            throw;
-        }
-    }
-}
