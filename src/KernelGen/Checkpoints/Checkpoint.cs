@@ -28,8 +28,9 @@ namespace KernelGen.Checkpoints;
 /// <para>
 /// <b>Safety.</b> <c>Load</c> reads and checks the whole checkpoint into scratch buffers before it touches the network:
 /// the signature, version, element type and the network's <see cref="INeuralNetwork{T}.Fingerprint"/>, every declared
-/// size against the network's sizes and against the bytes the stream still holds (before anything is allocated), and
-/// the CRC-32C. Any failure throws <see cref="InvalidDataException"/> saying what is wrong (and, for files, which file)
+/// size against the network's sizes and against the bytes the stream still holds (before anything is allocated), the
+/// CRC-32C, and that every parameter, running statistic and optimizer state value is finite (a NaN or ∞ is rejected
+/// even when the checksum matches: a re-checksummed edit or a save of a diverged run). Any failure throws <see cref="InvalidDataException"/> saying what is wrong (and, for files, which file)
 /// and leaves the network and its optimizer exactly as they were. File saves are atomic and durable: the checkpoint is
 /// written to a temporary file beside the target (<c>.&lt;name&gt;.&lt;pid&gt;.&lt;random&gt;.tmp</c>), flushed to disk and renamed
 /// over it, and the directory is flushed after the rename where the operating system allows (Linux, macOS), so a crash
@@ -147,7 +148,7 @@ public static class Checkpoint
     /// </summary>
     /// <param name="network">The network to restore; it must have the checkpoint's specification and element type.</param>
     /// <param name="stream">A readable stream.</param>
-    /// <exception cref="InvalidDataException">The checkpoint is corrupt, truncated or does not fit the network; nothing was changed.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is corrupt, truncated, holds non-finite values or does not fit the network; nothing was changed.</exception>
     public static byte[] Load<T>(INeuralNetwork<T> network, Stream stream)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -163,7 +164,7 @@ public static class Checkpoint
     /// <param name="network">The network to restore; it must have the checkpoint's specification and element type.</param>
     /// <param name="optimizer">The network's optimizer, or null to restore the network state alone.</param>
     /// <param name="stream">A readable stream.</param>
-    /// <exception cref="InvalidDataException">The checkpoint is corrupt, truncated or does not fit the network; nothing was changed.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is corrupt, truncated, holds non-finite values or does not fit the network; nothing was changed.</exception>
     public static byte[] Load<T>(INeuralNetwork<T> network, Optimizer<T>? optimizer, Stream stream)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -180,7 +181,7 @@ public static class Checkpoint
     /// </summary>
     /// <param name="network">The network to restore; it must have the checkpoint's specification and element type.</param>
     /// <param name="path">The checkpoint file.</param>
-    /// <exception cref="InvalidDataException">The file is corrupt, truncated or does not fit the network; nothing was changed.</exception>
+    /// <exception cref="InvalidDataException">The file is corrupt, truncated, holds non-finite values or does not fit the network; nothing was changed.</exception>
     public static byte[] Load<T>(INeuralNetwork<T> network, string path)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -196,7 +197,7 @@ public static class Checkpoint
     /// <param name="network">The network to restore; it must have the checkpoint's specification and element type.</param>
     /// <param name="optimizer">The network's optimizer, or null to restore the network state alone.</param>
     /// <param name="path">The checkpoint file.</param>
-    /// <exception cref="InvalidDataException">The file is corrupt, truncated or does not fit the network; nothing was changed.</exception>
+    /// <exception cref="InvalidDataException">The file is corrupt, truncated, holds non-finite values or does not fit the network; nothing was changed.</exception>
     public static byte[] Load<T>(INeuralNetwork<T> network, Optimizer<T>? optimizer, string path)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
