@@ -98,11 +98,13 @@ public static class FeatureTransform
         long length = BinaryPrimitives.ReadInt64LittleEndian(header.Slice(12));
         if (length < 0 || length > MaxPayload)
             throw new InvalidDataException($"Feature transform payload length {length} is impossible; the data is corrupt.");
-        if (stream.CanSeek && stream.Length - stream.Position < length + 4)
+        bool checkedLength = stream.CanSeek;
+        if (checkedLength && stream.Length - stream.Position < length + 4)
             throw new InvalidDataException($"Truncated feature transform: the payload needs {length + 4} more bytes but the stream has {stream.Length - stream.Position}.");
 
-        var payload = new byte[length];
-        ReadExactly(stream, payload, "payload");
+        // On a stream of unknown length the payload grows with the bytes that arrive: a corrupt length cannot allocate 2 GiB.
+        byte[] payload = BoundedRead.ReadUpTo(stream, (int)length, trusted: checkedLength, out int got);
+        if (got < length) throw new InvalidDataException($"Truncated feature transform: the payload ends after {got} of {length} bytes.");
         Span<byte> crcBytes = stackalloc byte[4];
         ReadExactly(stream, crcBytes, "checksum");
         uint crc = Checkpoints.Crc32C.Append(Checkpoints.Crc32C.Compute(header.Slice(8)), payload);
