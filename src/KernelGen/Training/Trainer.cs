@@ -144,7 +144,7 @@ public sealed class Trainer
         var batches = new MiniBatches(training, _options.BatchSize, _options.Seed, _options.Batching);
         var history = new TrainingHistory();
         var snapshots = new List<NetworkSnapshot>();
-        NetworkSnapshot lastGood = NetworkSnapshot.Capture(net);
+        var lastGood = new TrainingState(net); // everything a step changes, so an explosion undoes the epoch entirely
         NetworkSnapshot? best = null;
         int bestEpoch = 0, sinceBest = 0, outputLayer = net.Layers.Count - 1, classes = net.OutputSize;
         Evaluation bestEvaluation = new(double.PositiveInfinity, double.NaN);
@@ -168,7 +168,7 @@ public sealed class Trainer
             for (int epoch = 1; epoch <= _options.Epochs && reason == StopReason.Completed; epoch++)
             {
                 batches.StartEpoch();
-                lastGood.CopyFrom(net, epoch - 1);
+                lastGood.CopyFrom(net);
                 double lossSum = 0;
                 long seen = 0, correct = 0, lastReport = 0;
                 int batchIndex = 0;
@@ -194,7 +194,7 @@ public sealed class Trainer
                     {
                         lastGood.RestoreTo(net);
                         reason = StopReason.Exploded;
-                        message = $"The loss became NaN or infinite at epoch {epoch}, batch {batchIndex}: the learning rate is probably too high. The parameters from the start of epoch {epoch} were restored.";
+                        message = $"The loss became NaN or infinite at epoch {epoch}, batch {batchIndex}: the learning rate is probably too high. The training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
                         break;
                     }
                     iterations++;
@@ -203,7 +203,7 @@ public sealed class Trainer
                     {
                         lastGood.RestoreTo(net);
                         reason = StopReason.Exploded;
-                        message = $"The loss exploded at epoch {epoch}, batch {batchIndex}: {loss:G4} > {_options.ExplosionFactor:G3} × the initial {initialLoss:G4}. The learning rate is probably too high; the parameters from the start of epoch {epoch} were restored.";
+                        message = $"The loss exploded at epoch {epoch}, batch {batchIndex}: {loss:G4} > {_options.ExplosionFactor:G3} × the initial {initialLoss:G4}. The learning rate is probably too high; the training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
                         break;
                     }
                     lossSum += (double)loss * batch.Count;

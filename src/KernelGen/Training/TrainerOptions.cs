@@ -62,7 +62,9 @@ public sealed record TrainerOptions
     public ValidationMetric Monitor { get; init; } = ValidationMetric.Loss;
     /// <summary>With early stopping (or whenever validation data is given), restore the parameters of the best validation epoch at the end.</summary>
     public bool RestoreBestParameters { get; init; } = true;
-    /// <summary>Explosion detection: stop when a batch loss exceeds this multiple of the first batch's loss (the notes' 3×); ∞ = off.</summary>
+    /// <summary>Explosion detection: stop when a batch loss exceeds this multiple of the first batch's loss (the notes' 3×), or is
+    /// NaN or infinite; the trainer then restores the whole training state of the start of the epoch (parameters, running
+    /// statistics, optimizer state and step count, dropout state). ∞ = off.</summary>
     public double ExplosionFactor { get; init; } = 3;
     /// <summary>Per-layer babysitting statistics each epoch: activation mean, standard deviation and histogram of the epoch's last
     /// training batch, weight-gradient norms and update-to-weight ratios.</summary>

@@ -1,0 +1,95 @@
+using System;
+using System.Linq;
+using System.Runtime.InteropServices;
+using KernelGen.Data;
+using KernelGen.Training;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace KernelGen.Toolkit.Tests;
+
+/// <summary>
+/// The trainer's fault handling: an explosion undoes the whole training state of the epoch, the explosion rule does not
+/// fire on a network that starts out well trained, and a remainder batch of one row never reaches BatchNorm. Expected
+/// states are the network's own spans captured before the fault.
+/// </summary>
+public sealed class TrainingFaultTests(ITestOutputHelper output)
+{
+    private static Dataset SpiralData(int perClass, ulong seed)
+    {
+        (float[] x, int[] y) = Spiral.Generate(perClass, 3, seed);
+        return new Dataset(x, y, 2, 3);
+    }
+
+    private static TrainerOptions Quiet(int epochs, int batch) =>
+        new() { Epochs = epochs, BatchSize = batch, Progress = ProgressMode.Silent, StopOnCancelKey = false };
+
+    /// <summary>Everything a step changes, as bytes and numbers.</summary>
+    private sealed record Snapshot(byte[] Parameters, byte[] Statistics, byte[] Slots, long StepCount, double MomentumProduct, ulong DropoutStep);
+
+    private static Snapshot Capture(ITrainableNetwork<float, int> net) => new(
+        MemoryMarshal.AsBytes(net.Parameters).ToArray(),
+        MemoryMarshal.AsBytes(net.RunningStatistics).ToArray(),
+        Enumerable.Range(0, net.Optimizer.StateSlots).SelectMany(s => MemoryMarshal.AsBytes(net.Optimizer.State(s)).ToArray()).ToArray(),
+        net.Optimizer.StepCount, net.Optimizer.MomentumProduct, net.DropoutStep);
+
+    // ---- explosion recovery ------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void An_explosion_restores_the_optimizer_state_with_the_parameters()
+    {
+        // SGD with momentum 0.9: one healthy epoch, then a learning rate 1e4 times too high from epoch 2 on.
+        var net = new SgdSpiral(30, 3);
+        Snapshot? afterEpoch1 = null;
+        var options = Quiet(5, 30) with
+        {
+            EpochCompleted = m =>
+            {
+                if (m.Epoch != 1) return;
+                afterEpoch1 = Capture(net);
+                net.LearningRate = 1e3f;
+            },
+        };
+        TrainingResult result = new Trainer(net, options).Fit(SpiralData(100, 2));
+
+        Assert.Equal(StopReason.Exploded, result.Reason);
+        Assert.Equal(1, result.EpochsCompleted);
+        Assert.NotNull(afterEpoch1);
+        Snapshot restored = Capture(net);
+        Assert.Equal(afterEpoch1.Parameters, restored.Parameters);
+        Assert.Equal(afterEpoch1.Statistics, restored.Statistics);
+        Assert.True(afterEpoch1.Slots.SequenceEqual(restored.Slots), "the momentum buffer was not restored");
+        Assert.Equal(afterEpoch1.StepCount, restored.StepCount);
+        Assert.Equal(afterEpoch1.MomentumProduct, restored.MomentumProduct);
+        Assert.Equal(afterEpoch1.DropoutStep, restored.DropoutStep);
+        Assert.All(MemoryMarshal.Cast<byte, float>(restored.Slots).ToArray(), v => Assert.True(Math.Abs(v) < 100, $"momentum {v}"));
+    }
+
+    /// <summary>The symptom: after an explosion, training on at a healthy learning rate must carry on from the
+    /// restored state instead of being thrown off by the exploded momentum buffer.</summary>
+    [Fact]
+    public void Training_resumes_normally_at_a_healthy_learning_rate_after_an_explosion()
+    {
+        var net = new SgdSpiral(30, 3);
+        Dataset data = SpiralData(100, 2);
+        float healthy = net.LearningRate;
+        double lossAfterEpoch1 = double.NaN;
+        var options = Quiet(5, 30) with
+        {
+            EpochCompleted = m =>
+            {
+                if (m.Epoch != 1) return;
+                lossAfterEpoch1 = Trainer.Evaluate(net, data).Loss;
+                net.LearningRate = 1e3f;
+            },
+        };
+        Assert.Equal(StopReason.Exploded, new Trainer(net, options).Fit(data).Reason);
+
+        net.LearningRate = healthy;
+        TrainingResult resumed = new Trainer(net, Quiet(5, 30)).Fit(data);
+        double lossAfter = Trainer.Evaluate(net, data).Loss;
+        output.WriteLine($"loss after epoch 1 {lossAfterEpoch1:G4}; after 5 more healthy epochs {lossAfter:G4} ({resumed.Reason})");
+        Assert.Equal(StopReason.Completed, resumed.Reason);
+        Assert.True(lossAfter < lossAfterEpoch1, $"loss {lossAfterEpoch1} → {lossAfter}");
+    }
+}
