@@ -92,4 +92,58 @@ public sealed class TrainingFaultTests(ITestOutputHelper output)
         Assert.Equal(StopReason.Completed, resumed.Reason);
         Assert.True(lossAfter < lossAfterEpoch1, $"loss {lossAfterEpoch1} → {lossAfter}");
     }
+
+    // ---- the explosion rule ------------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(1.1, 3, 1, 3.3)]        // a fresh network: 3 × the initial loss, as before
+    [InlineData(0.02, 3, 1, 1.02)]      // a trained one: the absolute margin decides
+    [InlineData(0.5, 3, 1, 1.5)]        // where the two meet
+    [InlineData(0.02, 3, 0, 0.06)]      // margin 0: the notes' pure 3× rule
+    public void The_explosion_threshold_is_the_larger_of_the_factor_and_the_margin(double initial, double factor, double margin, double expected)
+    {
+        var options = new TrainerOptions { ExplosionFactor = factor, ExplosionMargin = margin };
+        Assert.Equal(expected, options.ExplosionThreshold(initial), 12);
+        Assert.True(double.IsPositiveInfinity((options with { ExplosionFactor = double.PositiveInfinity }).ExplosionThreshold(initial)));
+    }
+
+    /// <summary>Fitting an already-trained network again: its first batch loss is tiny, so mini-batch noise alone used to
+    /// exceed 3 × it (one run in five "exploded"). Ten re-fits with different shuffles must all complete.</summary>
+    [Fact]
+    public void Refitting_a_trained_network_does_not_explode()
+    {
+        Dataset data = SpiralData(100, 7);
+        var net = new SpiralClassifier(30, 1);
+        TrainingResult first = new Trainer(net, Quiet(150, 30)).Fit(data);
+        Assert.Equal(StopReason.Completed, first.Reason);
+        float[] trained = net.Parameters.ToArray();
+        int exploded = 0;
+        for (ulong seed = 1; seed <= 10; seed++)
+        {
+            trained.CopyTo(net.Parameters);
+            net.Optimizer.Reset();
+            TrainingResult again = new Trainer(net, Quiet(3, 30) with { Seed = seed }).Fit(data);
+            output.WriteLine($"seed {seed}: {again.Reason} {again.Message}");
+            if (again.Reason == StopReason.Exploded) exploded++;
+        }
+        Assert.Equal(0, exploded);
+    }
+
+    [Fact]
+    public void A_real_explosion_is_still_detected_from_a_trained_start()
+    {
+        Dataset data = SpiralData(100, 7);
+        var net = new SgdSpiral(30, 5);
+        Assert.Equal(StopReason.Completed, new Trainer(net, Quiet(40, 30)).Fit(data).Reason);
+        net.LearningRate = 1e3f;
+        TrainingResult result = new Trainer(net, Quiet(5, 30)).Fit(data);
+        Assert.Equal(StopReason.Exploded, result.Reason);
+    }
+
+    [Fact]
+    public void The_margin_is_validated()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new SpiralClassifier(8), new TrainerOptions { BatchSize = 8, ExplosionMargin = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new SpiralClassifier(8), new TrainerOptions { BatchSize = 8, ExplosionMargin = double.NaN }));
+    }
 }

@@ -148,7 +148,7 @@ public sealed class Trainer
         NetworkSnapshot? best = null;
         int bestEpoch = 0, sinceBest = 0, outputLayer = net.Layers.Count - 1, classes = net.OutputSize;
         Evaluation bestEvaluation = new(double.PositiveInfinity, double.NaN);
-        double initialLoss = double.NaN, epochSecondsSum = 0;
+        double initialLoss = double.NaN, explosionThreshold = double.PositiveInfinity, epochSecondsSum = 0;
         long iterations = 0;
         int epochsDone = 0;
         StopReason reason = StopReason.Completed;
@@ -198,12 +198,12 @@ public sealed class Trainer
                         break;
                     }
                     iterations++;
-                    if (double.IsNaN(initialLoss)) initialLoss = loss;
-                    else if (loss > _options.ExplosionFactor * initialLoss)
+                    if (double.IsNaN(initialLoss)) explosionThreshold = _options.ExplosionThreshold(initialLoss = loss);
+                    else if (loss > explosionThreshold)
                     {
                         lastGood.RestoreTo(net);
                         reason = StopReason.Exploded;
-                        message = $"The loss exploded at epoch {epoch}, batch {batchIndex}: {loss:G4} > {_options.ExplosionFactor:G3} × the initial {initialLoss:G4}. The learning rate is probably too high; the training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
+                        message = $"The loss exploded at epoch {epoch}, batch {batchIndex}: {loss:G4} > {explosionThreshold:G4} (max of {_options.ExplosionFactor:G3} × and {_options.ExplosionMargin:G3} + the initial {initialLoss:G4}). The learning rate is probably too high; the training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
                         break;
                     }
                     lossSum += (double)loss * batch.Count;

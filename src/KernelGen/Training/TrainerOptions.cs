@@ -36,7 +36,7 @@ public enum StopReason
     IterationLimit,
     /// <summary>The validation metric stopped improving for <see cref="TrainerOptions.Patience"/> epochs.</summary>
     EarlyStopping,
-    /// <summary>The loss became NaN/∞ or exceeded <see cref="TrainerOptions.ExplosionFactor"/> × the initial loss.</summary>
+    /// <summary>The loss became NaN/∞ or exceeded the explosion threshold (see <see cref="TrainerOptions.ExplosionFactor"/>).</summary>
     Exploded,
     /// <summary>Cancelled (Ctrl-C or the cancellation token), after the current batch.</summary>
     Cancelled,
@@ -62,10 +62,22 @@ public sealed record TrainerOptions
     public ValidationMetric Monitor { get; init; } = ValidationMetric.Loss;
     /// <summary>With early stopping (or whenever validation data is given), restore the parameters of the best validation epoch at the end.</summary>
     public bool RestoreBestParameters { get; init; } = true;
-    /// <summary>Explosion detection: stop when a batch loss exceeds this multiple of the first batch's loss (the notes' 3×), or is
-    /// NaN or infinite; the trainer then restores the whole training state of the start of the epoch (parameters, running
-    /// statistics, optimizer state and step count, dropout state). ∞ = off.</summary>
+    /// <summary>
+    /// Explosion detection: stop when a batch loss exceeds max(<see cref="ExplosionFactor"/> × L₀, L₀ +
+    /// <see cref="ExplosionMargin"/>), where L₀ is the first batch's loss of the run (the notes' 3× rule, with a floor);
+    /// a NaN or infinite loss always counts. The trainer then restores the whole training state of the start of the
+    /// epoch (parameters, running statistics, optimizer state and step count, dropout state). ∞ turns detection off.
+    /// </summary>
+    /// <remarks>
+    /// The factor alone works for a fresh network (L₀ ≈ ln K for K classes, and an explosion heads for ∞ or NaN), but
+    /// not for one that starts out trained: with L₀ = 0.005, mini-batch noise alone crosses 3 × L₀ = 0.015, and a re-fit
+    /// "exploded" in most runs. The margin makes the threshold at least L₀ + 1 nat, which a trained network reaches only
+    /// by losing much of what it learned, while a fresh network (L₀ &gt; 0.5) keeps the pure 3× rule.
+    /// </remarks>
     public double ExplosionFactor { get; init; } = 3;
+    /// <summary>The absolute floor of the explosion threshold above the first batch's loss (see
+    /// <see cref="ExplosionFactor"/>): 1 by default (in the loss's units, nats for cross-entropy); 0 gives the pure factor rule.</summary>
+    public double ExplosionMargin { get; init; } = 1;
     /// <summary>Per-layer babysitting statistics each epoch: activation mean, standard deviation and histogram of the epoch's last
     /// training batch, weight-gradient norms and update-to-weight ratios.</summary>
     public bool CollectLayerStatistics { get; init; } = true;
@@ -82,6 +94,10 @@ public sealed record TrainerOptions
     /// <summary>Called after every epoch with its metrics (for custom logging or checkpoints).</summary>
     public Action<EpochMetrics>? EpochCompleted { get; init; }
 
+    /// <summary>The loss above which a batch counts as an explosion, given the run's first batch loss.</summary>
+    internal double ExplosionThreshold(double initialLoss) =>
+        double.IsPositiveInfinity(ExplosionFactor) ? double.PositiveInfinity : Math.Max(ExplosionFactor * initialLoss, initialLoss + ExplosionMargin);
+
     internal void Validate(int maxBatchSize)
     {
         if (Epochs < 1) ThrowHelper.ThrowArgumentOutOfRange(nameof(Epochs), Epochs, "Train for at least one epoch.");
@@ -90,6 +106,7 @@ public sealed record TrainerOptions
             ThrowHelper.ThrowArgumentOutOfRange(nameof(BatchSize), BatchSize, $"The batch size must lie in [1, {maxBatchSize}] (the network's MaxBatchSize).");
         if (Patience < 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(Patience), Patience, "Must be 0 (off) or positive.");
         if (!(ExplosionFactor > 1)) ThrowHelper.ThrowArgumentOutOfRange(nameof(ExplosionFactor), ExplosionFactor, "Must exceed 1 (∞ turns detection off).");
+        if (!(ExplosionMargin >= 0)) ThrowHelper.ThrowArgumentOutOfRange(nameof(ExplosionMargin), ExplosionMargin, "Must be 0 or positive.");
         if (HistogramBins < 1) ThrowHelper.ThrowArgumentOutOfRange(nameof(HistogramBins), HistogramBins, "Must be positive.");
         if (SnapshotEveryEpochs < 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(SnapshotEveryEpochs), SnapshotEveryEpochs, "Must be 0 (none) or positive.");
     }
