@@ -146,4 +146,37 @@ public sealed class TrainingFaultTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new SpiralClassifier(8), new TrainerOptions { BatchSize = 8, ExplosionMargin = -1 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new SpiralClassifier(8), new TrainerOptions { BatchSize = 8, ExplosionMargin = double.NaN }));
     }
+
+    // ---- a last batch of one row and BatchNorm -----------------------------------------------------------------------
+
+    [Fact]
+    public void A_remainder_of_one_row_is_dropped_when_the_network_has_batch_norm()
+    {
+        // 65 samples in batches of 64: the second batch would hold one row, which BatchNorm cannot normalize.
+        Dataset data = SpiralData(22, 3).Subset(0, 65);
+        var net = new BatchNormSpiral(64, 1);
+        TrainingResult result = new Trainer(net, Quiet(4, 64)).Fit(data);
+        Assert.Equal(StopReason.Completed, result.Reason);
+        Assert.Equal(4, result.Iterations); // one full batch per epoch; the remainder row is dropped
+        Assert.Equal(4, net.Optimizer.StepCount);
+    }
+
+    [Fact]
+    public void Without_batch_norm_the_remainder_of_one_row_is_trained_on()
+    {
+        Dataset data = SpiralData(22, 3).Subset(0, 65);
+        TrainingResult result = new Trainer(new SpiralClassifier(64, 1), Quiet(4, 64)).Fit(data);
+        Assert.Equal(StopReason.Completed, result.Reason);
+        Assert.Equal(8, result.Iterations);
+    }
+
+    [Fact]
+    public void Batch_norm_with_batches_of_one_is_refused_before_training()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(new BatchNormSpiral(8, 1), Quiet(1, 1)));
+        Assert.Contains("BatchNorm", e.Message, StringComparison.Ordinal);
+        // A remainder of two rows is fine: it reaches BatchNorm as a batch of two.
+        TrainingResult result = new Trainer(new BatchNormSpiral(64, 1), Quiet(2, 64)).Fit(SpiralData(22, 3).Subset(0, 66));
+        Assert.Equal(4, result.Iterations);
+    }
 }

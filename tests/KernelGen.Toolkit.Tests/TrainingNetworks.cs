@@ -53,3 +53,12 @@ public partial class SmallFashionNet;
 [Sgd(0.5, Momentum = 0.9)]
 [WarmRestarts(100)]
 public partial class CyclicSpiral;
+
+/// <summary>BatchNorm between two dense layers: a batch of one row cannot be normalized in training mode.</summary>
+[Network(2)]
+[Dense(16, Activation.ReLU)]
+[BatchNorm]
+[Dense(3)]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.01)]
+public partial class BatchNormSpiral;

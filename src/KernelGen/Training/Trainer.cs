@@ -115,7 +115,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(network);
         _network = network;
         _options = options ?? new TrainerOptions();
-        _options.Validate(network.MaxBatchSize);
+        _options.Validate(network.MaxBatchSize, network.Layers);
         _before = new float[network.Parameters.Length];
         _activations = new ActivationStatistics?[network.Layers.Count];
     }
@@ -141,7 +141,7 @@ public sealed class Trainer
         ProgressMode mode = _options.Progress == ProgressMode.Auto
             ? (_options.Output is null && !Console.IsOutputRedirected ? ProgressMode.Interactive : ProgressMode.Plain)
             : _options.Progress;
-        var batches = new MiniBatches(training, _options.BatchSize, _options.Seed, _options.Batching);
+        var batches = new MiniBatches(training, _options.BatchSize, _options.Seed, _options.EffectiveBatching(training.Count, net.Layers));
         var history = new TrainingHistory();
         var snapshots = new List<NetworkSnapshot>();
         var lastGood = new TrainingState(net); // everything a step changes, so an explosion undoes the epoch entirely

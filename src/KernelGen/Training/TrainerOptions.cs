@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using KernelGen.Data;
 using KernelGen.Reporting;
@@ -43,7 +44,8 @@ public enum StopReason
 }
 
 /// <summary>Options of a <see cref="Trainer"/> run. Training length is given in epochs, optionally capped in iterations
-/// (an iteration is one mini-batch; iterations per epoch = N / batch size, rounded up unless the last partial batch is dropped).</summary>
+/// (an iteration is one mini-batch; iterations per epoch = N / batch size, rounded up unless the last partial batch is
+/// dropped: on request, or when it would be a single row reaching BatchNorm).</summary>
 public sealed record TrainerOptions
 {
     /// <summary>Epochs to train (passes over the training data).</summary>
@@ -54,7 +56,11 @@ public sealed record TrainerOptions
     public int BatchSize { get; init; } = 64;
     /// <summary>Seed of the per-epoch shuffling and of augmentation (the network's own seed initializes its weights).</summary>
     public ulong Seed { get; init; }
-    /// <summary>Shuffling, partial-batch and augmentation options.</summary>
+    /// <summary>Shuffling, partial-batch and augmentation options. When the network has a BatchNorm layer and the
+    /// training set leaves a last batch of exactly one row (N mod <see cref="BatchSize"/> = 1), that row is dropped each
+    /// epoch (as <see cref="MiniBatchOptions.DropLast"/> does): BatchNorm cannot normalize a single row in training mode.
+    /// With shuffling, a different row is left out each epoch; merging it into the previous batch instead could exceed
+    /// the network's MaxBatchSize.</summary>
     public MiniBatchOptions? Batching { get; init; }
     /// <summary>Early stopping: epochs without improvement of the monitored validation metric before stopping (0: off). Needs validation data.</summary>
     public int Patience { get; init; }
@@ -97,6 +103,28 @@ public sealed record TrainerOptions
     /// <summary>The loss above which a batch counts as an explosion, given the run's first batch loss.</summary>
     internal double ExplosionThreshold(double initialLoss) =>
         double.IsPositiveInfinity(ExplosionFactor) ? double.PositiveInfinity : Math.Max(ExplosionFactor * initialLoss, initialLoss + ExplosionMargin);
+
+    /// <summary>The batching for <paramref name="sampleCount"/> training samples: <see cref="Batching"/>, with a last batch
+    /// of one row dropped when the network has BatchNorm (see <see cref="Batching"/>).</summary>
+    internal MiniBatchOptions EffectiveBatching(int sampleCount, IReadOnlyList<LayerInfo> layers)
+    {
+        MiniBatchOptions batching = Batching ?? new MiniBatchOptions();
+        if (!batching.DropLast && sampleCount % BatchSize == 1 && sampleCount > 1 && HasBatchNorm(layers)) batching = batching with { DropLast = true };
+        return batching;
+    }
+
+    internal static bool HasBatchNorm(IReadOnlyList<LayerInfo> layers)
+    {
+        foreach (LayerInfo layer in layers) if (layer.Kind == LayerKind.BatchNorm) return true;
+        return false;
+    }
+
+    internal void Validate(int maxBatchSize, IReadOnlyList<LayerInfo> layers)
+    {
+        if (BatchSize == 1 && HasBatchNorm(layers))
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(BatchSize), BatchSize, "The network has BatchNorm, which needs batches of at least 2 rows in training mode.");
+        Validate(maxBatchSize);
+    }
 
     internal void Validate(int maxBatchSize)
     {
