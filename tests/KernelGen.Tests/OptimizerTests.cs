@@ -261,7 +261,8 @@ public class OptimizerTests
         Assert.Equal(eta, cosine.LearningRate(eta, 0), 15);
         Assert.Equal((eta + 0.1) / 2, cosine.LearningRate(eta, 10), 15);
         Assert.Equal(0.1, cosine.LearningRate(eta, 20), 15);
-        Assert.Equal(0.1, cosine.LearningRate(eta, 35), 15);
+        // Past its period the cosine goes on (PyTorch's CosineAnnealingLR): η_min + ½(η − η_min)(1 + cos(π·35/20)).
+        Assert.Equal(0.1 + (eta - 0.1) / 2 * (1 + Math.Cos(Math.PI * 35 / 20)), cosine.LearningRate(eta, 35), 15);
 
         // SGDR with T0 = 10, m = 2: restarts at 10, 30, 70; midpoints at 5, 20, 50.
         var sgdr = LearningRateSchedule.WarmRestarts(10, 2, 0);

@@ -468,10 +468,51 @@ public class CsvTests
     [InlineData("", "data.csv: the CSV input is empty.")]
     [InlineData("a,b\n", "data.csv: the CSV input has a header but no data rows.")]
     [InlineData("5\n", "data.csv: line 1 has 1 column")]
+    [InlineData("1,2,0\n1,2,2147483647\n", "data.csv: line 2, column 3: class label '2147483647' is too large: labels must be below 1048576 (CsvOptions.MaxClassCount)")]
+    [InlineData("1,2,1048576\n", "data.csv: line 1, column 3: class label '1048576' is too large")]
+    [InlineData("1,2,2\0\n", "data.csv: line 1, column 3: '2\\0' contains a NUL character")]
+    [InlineData("1,2\0,1\n", "data.csv: line 1, column 2: '2\\0' contains a NUL character")]
+    [InlineData("1,\u00002,1\n", "data.csv: line 1, column 2: '\\02' contains a NUL character")]
     public void ErrorsNameLineAndColumn(string text, string expected)
     {
         var ex = Assert.Throws<InvalidDataException>(() => Csv.Parse(text, null, "data.csv"));
         Assert.StartsWith(expected, ex.Message);
+    }
+
+    [Fact]
+    public void The_largest_allowed_label_gives_its_class_count_and_the_limit_is_an_option()
+    {
+        Assert.Equal(1 << 20, Csv.Parse("1,1048575\n", null, "data.csv").ClassCount);
+        Assert.Equal(1_000_001, Csv.Parse("1,1000000\n", new CsvOptions { MaxClassCount = 1_000_001 }).ClassCount);
+        var ex = Assert.Throws<InvalidDataException>(() => Csv.Parse("1,7\n", new CsvOptions { MaxClassCount = 7 }, "data.csv"));
+        Assert.StartsWith("data.csv: line 1, column 2: class label '7' is too large: labels must be below 7", ex.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Csv.Parse("1,0\n", new CsvOptions { MaxClassCount = 0 }));
+        // Even with the limit at its maximum, the largest int cannot be a label: the class count would overflow.
+        ex = Assert.Throws<InvalidDataException>(() => Csv.Parse("1,2147483647\n", new CsvOptions { MaxClassCount = int.MaxValue }));
+        Assert.Contains("too large", ex.Message);
+    }
+
+    /// <summary>CSV has no checksum, so a mutated file may load changed numbers; what must hold is the contract: a load
+    /// gives finite features, labels within the class count, a class count within the limit, and every failure is an
+    /// <see cref="InvalidDataException"/>.</summary>
+    [Fact]
+    public void Mutated_files_load_valid_datasets_or_are_rejected()
+    {
+        var text = new System.Text.StringBuilder("x1,x2,\"x3\",label\n");
+        var random = new Random(4);
+        for (int i = 0; i < 25; i++)
+            text.Append(System.FormattableString.Invariant($"{random.NextDouble() * 10 - 5:R},{random.Next(-300, 300)},\"{random.NextDouble():E3}\",{random.Next(0, 4)}\n"));
+        byte[] original = System.Text.Encoding.UTF8.GetBytes(text.ToString());
+        (int rejected, int loaded) = LoaderFuzz.Run<InvalidDataException>(original, 3000, (mutated, seekable) =>
+        {
+            using var reader = new StreamReader(LoaderFuzz.Open(mutated, seekable), System.Text.Encoding.UTF8);
+            Dataset data = Csv.Read(reader, null, "fuzz.csv");
+            Assert.InRange(data.ClassCount, 1, 1 << 20);
+            foreach (float v in data.Features) Assert.True(float.IsFinite(v), "a non-finite feature");
+            foreach (int label in data.Labels) Assert.InRange(label, 0, data.ClassCount - 1);
+            Assert.Equal(data.Count * data.FeatureCount, data.Features.Length);
+        }, _ => { });
+        Assert.True(rejected > 300 && loaded > 300, $"{rejected} rejected, {loaded} loaded");
     }
 
     [Fact]
@@ -516,6 +557,11 @@ public class DatasetTests
         Assert.Throws<ArgumentException>(() => new Dataset(new float[12], new int[2], 1, 2, 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Dataset(new float[2], new int[2], 0));
         Assert.Throws<ArgumentException>(() => Dataset.ForRegression(new float[2], [1f, float.NaN], 1));
+
+        // The largest int label leaves no class count (it would overflow to −2147483648).
+        var overflow = Assert.Throws<ArgumentOutOfRangeException>(() => new Dataset(new float[2], [0, int.MaxValue], 1));
+        Assert.Contains("labels[1] = 2147483647", overflow.Message);
+        Assert.Equal(int.MaxValue, new Dataset(new float[1], [int.MaxValue - 1], 1).ClassCount);
 
         var image = new Dataset(new float[24], new int[2], 3, 2, 2);
         Assert.Equal((12, 3, 2, 2, true), (image.FeatureCount, image.Channels, image.Height, image.Width, image.IsImage));

@@ -63,3 +63,12 @@ public partial class CyclicSpiral;
 [SoftmaxCrossEntropyLoss]
 [Adam(0.001)]
 public partial class ImageFashionNet;
+
+/// <summary>BatchNorm between two dense layers: a batch of one row cannot be normalized in training mode.</summary>
+[Network(2)]
+[Dense(16, Activation.ReLU)]
+[BatchNorm]
+[Dense(3)]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.01)]
+public partial class BatchNormSpiral;

@@ -159,7 +159,8 @@ namespace KernelGen
         public double K { get; }
     }
 
-    /// <summary>Cosine annealing: η_t = η_min + ½(η − η_min)(1 + cos(π·t/T)) for t ≤ T, then η_min (PyTorch CosineAnnealingLR).</summary>
+    /// <summary>Cosine annealing, PyTorch's CosineAnnealingLR: η_t = η_min + ½(η − η_min)(1 + cos(π·t/T)) for every update t
+    /// (past T the rate rises again along the same cosine; train for T updates, or use warm restarts).</summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
     public sealed class CosineAnnealingAttribute : ScheduleAttribute
     {

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using KernelGen.IO;
 using KernelGen.Optimization;
 
 namespace KernelGen.Checkpoints;
@@ -27,11 +28,15 @@ namespace KernelGen.Checkpoints;
 /// <para>
 /// <b>Safety.</b> <c>Load</c> reads and checks the whole checkpoint into scratch buffers before it touches the network:
 /// the signature, version, element type and the network's <see cref="INeuralNetwork{T}.Fingerprint"/>, every declared
-/// size against the network's sizes and against the bytes the stream still holds (before anything is allocated), and
-/// the CRC-32C. Any failure throws <see cref="InvalidDataException"/> saying what is wrong (and, for files, which file)
-/// and leaves the network and its optimizer exactly as they were. File saves are atomic: the checkpoint is written to
-/// a temporary file beside the target, flushed to disk and renamed over it, so a crash or error mid-save leaves the
-/// previous file intact (and the temporary file is removed).
+/// size against the network's sizes and against the bytes the stream still holds (before anything is allocated), the
+/// CRC-32C, and that every parameter, running statistic and optimizer state value is finite (a NaN or ∞ is rejected
+/// even when the checksum matches: a re-checksummed edit or a save of a diverged run). Any failure throws <see cref="InvalidDataException"/> saying what is wrong (and, for files, which file)
+/// and leaves the network and its optimizer exactly as they were. File saves are atomic and durable: the checkpoint is
+/// written to a temporary file beside the target (<c>.&lt;name&gt;.&lt;pid&gt;.&lt;random&gt;.tmp</c>), flushed to disk and renamed
+/// over it, and the directory is flushed after the rename where the operating system allows (Linux, macOS), so a crash
+/// or error mid-save leaves the previous file intact. An error removes the temporary file; a process killed mid-save
+/// cannot, so every file save and load first deletes the target's stale temporaries: those whose writing process is
+/// gone and which no live writer holds open (a temporary file of a save still running is never touched).
 /// </para>
 /// <para>
 /// <b>Format, version 1.</b> All integers little-endian; elements are IEEE 754 values of the network's element type,
@@ -132,26 +137,9 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
         ValidateForSave(network, optimizer, userData.Length);
-        string fullPath = Path.GetFullPath(path);
-        string fileName = Path.GetFileName(fullPath);
-        string? directory = Path.GetDirectoryName(fullPath);
-        if (fileName.Length == 0 || directory is null) throw new ArgumentException($"'{path}' does not name a file.", nameof(path));
-        // Same directory, so the rename stays within one file system and replaces the target atomically.
-        string temporary = Path.Combine(directory, "." + fileName + "." + Path.GetRandomFileName() + ".tmp");
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
-            {
-                Write(network, optimizer, file, userData);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
+        using AtomicFile file = AtomicFile.Create(path);
+        Write(network, optimizer, file.Stream, userData);
+        file.Commit();
     }
 
     /// <summary>
@@ -160,7 +148,7 @@ public static class Checkpoint
     /// </summary>
     /// <param name="network">The network to restore; it must have the checkpoint's specification and element type.</param>
     /// <param name="stream">A readable stream.</param>
-    /// <exception cref="InvalidDataException">The checkpoint is corrupt, truncated or does not fit the network; nothing was changed.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is corrupt, truncated, holds non-finite values or does not fit the network; nothing was changed.</exception>
     public static byte[] Load<T>(INeuralNetwork<T> network, Stream stream)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -176,7 +164,7 @@ public static class Checkpoint
     /// <param name="network">The network to restore; it must have the checkpoint's specification and element type.</param>
     /// <param name="optimizer">The network's optimizer, or null to restore the network state alone.</param>
     /// <param name="stream">A readable stream.</param>
-    /// <exception cref="InvalidDataException">The checkpoint is corrupt, truncated or does not fit the network; nothing was changed.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is corrupt, truncated, holds non-finite values or does not fit the network; nothing was changed.</exception>
     public static byte[] Load<T>(INeuralNetwork<T> network, Optimizer<T>? optimizer, Stream stream)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -193,7 +181,7 @@ public static class Checkpoint
     /// </summary>
     /// <param name="network">The network to restore; it must have the checkpoint's specification and element type.</param>
     /// <param name="path">The checkpoint file.</param>
-    /// <exception cref="InvalidDataException">The file is corrupt, truncated or does not fit the network; nothing was changed.</exception>
+    /// <exception cref="InvalidDataException">The file is corrupt, truncated, holds non-finite values or does not fit the network; nothing was changed.</exception>
     public static byte[] Load<T>(INeuralNetwork<T> network, string path)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -209,7 +197,7 @@ public static class Checkpoint
     /// <param name="network">The network to restore; it must have the checkpoint's specification and element type.</param>
     /// <param name="optimizer">The network's optimizer, or null to restore the network state alone.</param>
     /// <param name="path">The checkpoint file.</param>
-    /// <exception cref="InvalidDataException">The file is corrupt, truncated or does not fit the network; nothing was changed.</exception>
+    /// <exception cref="InvalidDataException">The file is corrupt, truncated, holds non-finite values or does not fit the network; nothing was changed.</exception>
     public static byte[] Load<T>(INeuralNetwork<T> network, Optimizer<T>? optimizer, string path)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -217,6 +205,7 @@ public static class Checkpoint
         ArgumentException.ThrowIfNullOrEmpty(path);
         ValidateOptimizer(network, optimizer);
         string fullPath = Path.GetFullPath(path);
+        AtomicFile.RemoveStaleTemporaries(fullPath);
         using var file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
         return CheckpointReader.Load(network, optimizer, file, fullPath);
     }
@@ -317,12 +306,5 @@ public static class Checkpoint
         BinaryPrimitives.WriteUInt32LittleEndian(header[4..], (uint)count);
         BinaryPrimitives.WriteUInt64LittleEndian(header[8..], length);
         CheckpointFormat.Write(stream, header, ref crc);
-    }
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
     }
 }

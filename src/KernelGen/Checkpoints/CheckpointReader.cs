@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using KernelGen.IO;
 using KernelGen.Optimization;
 
 namespace KernelGen.Checkpoints;
@@ -13,7 +14,8 @@ namespace KernelGen.Checkpoints;
 /// network, so a checkpoint that fails any check changes nothing. Sizes are checked against the target network and
 /// against the bytes a seekable stream still holds before each allocation; the one size the network does not bound
 /// (the user data) is read in growing chunks from unseekable streams, so a corrupt length cannot allocate more than
-/// about twice the bytes actually present.
+/// about twice the bytes actually present. Values must be finite: NaN or ±∞ in the parameters, running statistics or
+/// optimizer state is rejected even under a valid checksum.
 /// </summary>
 internal sealed class CheckpointReader
 {
@@ -139,7 +141,41 @@ internal sealed class CheckpointReader
             throw Fail($"has {_stream.Length - _stream.Position} unexpected bytes after the checkpoint's checksum");
         if (optimizer is not null && contents.OptimizerState is null)
             throw Fail("holds no optimizer state, but the network has an optimizer; pass a null optimizer to restore the network state alone");
+        CheckFinite(contents, network, size);
         return contents;
+    }
+
+    /// <summary>
+    /// Rejects NaN and ±∞ anywhere in the parameters, running statistics and optimizer state. The checksum cannot: it
+    /// proves only that the bytes are those that were written, and a file edited and re-checksummed, or saved from a
+    /// diverged run, carries non-finite values that would silently poison every later step.
+    /// </summary>
+    private void CheckFinite<T>(Contents contents, INeuralNetwork<T> network, int size) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        CheckFinite(contents.Parameters!, size, "parameters section", network);
+        CheckFinite<T>(contents.Statistics!, size, "running statistics section", null);
+        if (contents.OptimizerState is { } state)
+            for (int slot = 0; slot < state.Length; slot++) CheckFinite(state[slot], size, $"optimizer section (state arena {slot})", network);
+    }
+
+    private void CheckFinite<T>(byte[] bytes, int size, string where, INeuralNetwork<T>? arena) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int index = NonFinite.FirstInEncoded(bytes, size);
+        if (index < 0) return;
+        string element = $"element {index}";
+        if (arena is not null)
+        {
+            element += " (arena padding)";
+            foreach (ParameterTensor tensor in arena.ParameterTensors)
+            {
+                if (index >= tensor.Offset && index < tensor.Offset + tensor.Length)
+                {
+                    element = $"element {index} ({tensor.Name}[{index - tensor.Offset}])";
+                    break;
+                }
+            }
+        }
+        throw Fail($"holds a non-finite value ({NonFinite.DescribeEncoded(bytes, size, index)}) in its {where} at {element}; only finite values are loaded");
     }
 
     private byte[] ReadElementSection(string name, uint count, ulong length, int expected, int size, string what)

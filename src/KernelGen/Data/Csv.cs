@@ -32,14 +32,23 @@ public sealed record CsvOptions
     /// <see cref="Dataset.ForRegression"/> dataset; otherwise (the default) it holds non-negative integer class ids.
     /// </summary>
     public bool Regression { get; init; }
+
+    /// <summary>
+    /// Class labels must lie in [0, <see cref="MaxClassCount"/>) (default 2²⁰ = 1,048,576 classes): a guard against a
+    /// corrupt or misread label column, whose huge "label" would otherwise become the dataset's class count (and the
+    /// size of every per-class array built from it). Raise it for data with more classes; at most
+    /// <see cref="int.MaxValue"/>, so that the class count (largest label + 1) always fits an <see cref="int"/>.
+    /// </summary>
+    public int MaxClassCount { get; init; } = 1 << 20;
 }
 
 /// <summary>
 /// Reads numeric CSV files into a <see cref="Dataset"/>: one sample per line, numeric feature cells and one label cell,
 /// parsed with the invariant culture ('.' decimal point). Blank lines are skipped; a cell may be wrapped in double quotes
 /// (with "" for a literal quote). Errors are <see cref="InvalidDataException"/>s naming the source, the line and the
-/// column (both 1-based): a cell that is not a number, a non-finite number, a class label that is not a non-negative
-/// integer, or a row with a different number of cells than the first.
+/// column (both 1-based): a cell that is not a number, a non-finite number, a cell containing a NUL character, a class
+/// label that is not a non-negative integer below <see cref="CsvOptions.MaxClassCount"/>, or a row with a different
+/// number of cells than the first.
 /// </summary>
 public static class Csv
 {
@@ -75,6 +84,8 @@ public static class Csv
         options ??= new CsvOptions();
         if (options.Separator is char sep && sep != ',' && sep != ';' && sep != '\t')
             throw new ArgumentException($"The CSV separator must be ',', ';' or tab, not '{sep}'.", nameof(options));
+        if (options.MaxClassCount < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxClassCount, $"{nameof(CsvOptions.MaxClassCount)} must be positive.");
 
         char separator = '\0';
         int columns = -1, labelColumn = -1, firstDataLine = 0, lineNumber = 0;
@@ -133,7 +144,7 @@ public static class Csv
                 if (c == labelColumn)
                 {
                     if (options.Regression) targets.Add(ParseFloat(cell, sourceName, lineNumber, c));
-                    else labels.Add(ParseLabel(cell, sourceName, lineNumber, c));
+                    else labels.Add(ParseLabel(cell, sourceName, lineNumber, c, options.MaxClassCount));
                 }
                 else
                 {
@@ -163,6 +174,7 @@ public static class Csv
 
     private static float ParseFloat(string cell, string source, int line, int column)
     {
+        RejectNul(cell, source, line, column);
         if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float value))
             throw new InvalidDataException($"{source}: line {line}, column {column + 1}: '{cell}' is not a number.");
         if (!float.IsFinite(value))
@@ -170,14 +182,40 @@ public static class Csv
         return value;
     }
 
-    private static int ParseLabel(string cell, string source, int line, int column)
+    private static int ParseLabel(string cell, string source, int line, int column, int maxClassCount)
     {
+        RejectNul(cell, source, line, column);
         if (!int.TryParse(cell, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) || value < 0)
         {
+            // A run of digits too long for an int is a label too large, not a malformed one.
+            ReadOnlySpan<char> digits = cell.AsSpan().TrimStart('+');
+            if (!digits.IsEmpty && !digits.ContainsAnyExceptInRange('0', '9'))
+                value = int.MaxValue;
+            else
+                throw new InvalidDataException(
+                    $"{source}: line {line}, column {column + 1}: class label '{cell}' is not a non-negative integer (set {nameof(CsvOptions)}.{nameof(CsvOptions.Regression)} for float targets).");
+        }
+        // value + 1 becomes the class count; maxClassCount ≤ int.MaxValue keeps it from overflowing to int.MinValue.
+        if (value >= maxClassCount)
+        {
             throw new InvalidDataException(
-                $"{source}: line {line}, column {column + 1}: class label '{cell}' is not a non-negative integer (set {nameof(CsvOptions)}.{nameof(CsvOptions.Regression)} for float targets).");
+                $"{source}: line {line}, column {column + 1}: class label '{cell}' is too large: labels must be below {maxClassCount} ({nameof(CsvOptions)}.{nameof(CsvOptions.MaxClassCount)}). Is this the label column?");
         }
         return value;
+    }
+
+    /// <summary>
+    /// .NET's number parsing ignores trailing NUL characters ("2\0" parses as 2), so a cell with a NUL anywhere is
+    /// rejected before parsing. A NUL in a CSV file usually means a binary file, or UTF-16 text read as UTF-8.
+    /// </summary>
+    private static void RejectNul(string cell, string source, int line, int column)
+    {
+        if (cell.Contains('\0'))
+        {
+            throw new InvalidDataException(
+                $"{source}: line {line}, column {column + 1}: '{cell.Replace("\0", "\\0", StringComparison.Ordinal)}' contains a NUL character (U+0000); " +
+                "the file may be binary or UTF-16 text read as UTF-8.");
+        }
     }
 
     /// <summary>Splits one line into trimmed cells; a cell may be wrapped in double quotes ("" is a literal quote).</summary>

@@ -65,6 +65,12 @@ public sealed class Dataset
                 }
                 if (label > maxLabel) maxLabel = label;
             }
+            // The class count is the largest label + 1: the largest int would overflow it to int.MinValue.
+            if (classCount == 0 && maxLabel == int.MaxValue)
+            {
+                throw new ArgumentOutOfRangeException(nameof(labels), maxLabel,
+                    $"labels[{Array.IndexOf(labels, int.MaxValue)}] = {int.MaxValue} leaves no class count (it would be {int.MaxValue} + 1); labels must be below {int.MaxValue}.");
+            }
             ClassCount = classCount > 0 ? classCount : maxLabel + 1;
         }
         else

@@ -1,6 +1,6 @@
 using System;
 using System.IO;
-using System.IO.Compression;
+using KernelGen.IO;
 
 namespace KernelGen.Data;
 
@@ -14,8 +14,12 @@ namespace KernelGen.Data;
 /// <remarks>
 /// Headers are validated before anything is allocated: sizes must be positive, at most <see cref="MaxElements"/>
 /// values in all, and no larger than the stream can hold (for a plain stream of known length: exactly the header plus
-/// the data; for a gzip stream of known length: at most the 1032:1 expansion limit of DEFLATE). Every problem is an
-/// <see cref="InvalidDataException"/> whose message names the file and what is wrong.
+/// the data; for a gzip stream of known length: at most the 1032:1 expansion limit of DEFLATE). Where the stream's
+/// length is unknown (a pipe, or gzip), the data buffer grows with the bytes that actually arrive, so a header that
+/// claims far more than the stream holds fails after allocating about twice what was there. Gzip files are read to
+/// the end of each member and its trailer's CRC-32 and length are checked against the decompressed bytes; several
+/// members concatenate, and anything after the last member is rejected. Every problem is an
+/// <see cref="InvalidDataException"/> whose message names the file and what is wrong (for example "gzip CRC mismatch").
 /// </remarks>
 public static class Idx
 {
@@ -90,14 +94,11 @@ public static class Idx
         bool gzip = prefixLength == 2 && prefix[0] == 0x1F && prefix[1] == 0x8B;
         Stream source = new PrefixedStream(prefix.AsSpan(0, prefixLength).ToArray(), stream);
         long maxBytes = remaining < 0 ? -1 : gzip ? remaining * MaxDeflateRatio : remaining;
-        if (gzip) source = new GZipStream(source, CompressionMode.Decompress, leaveOpen: true);
+        long gzipSize = gzip ? TrailerSize(stream, remaining - prefixLength) : -1;
+        if (gzip) source = new GzipReader(source, name);
         try
         {
-            return ReadBody(source, name, expectedDims, what, maxBytes, exactLength: !gzip);
-        }
-        catch (InvalidDataException ex) when (gzip && !ex.Message.StartsWith(name, StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"{name}: the gzip data is corrupt ({ex.Message}).", ex);
+            return ReadBody(source, name, expectedDims, what, maxBytes, exactLength: !gzip, gzipSize);
         }
         finally
         {
@@ -105,7 +106,28 @@ public static class Idx
         }
     }
 
-    private static (byte[] Data, int[] Dims) ReadBody(Stream source, string name, int expectedDims, string what, long maxBytes, bool exactLength)
+    /// <summary>
+    /// The ISIZE field (decompressed length mod 2³²) of the gzip trailer at the end of a seekable stream with
+    /// <paramref name="remaining"/> bytes after its position, or −1. Only a hint for sizing the buffer: when it agrees with
+    /// the IDX header the data is read into one exact allocation; the member's own trailer check still decides.
+    /// </summary>
+    private static long TrailerSize(Stream stream, long remaining)
+    {
+        if (!stream.CanSeek || remaining < 8) return -1;
+        long position = stream.Position;
+        Span<byte> isize = stackalloc byte[4];
+        try
+        {
+            stream.Seek(-4, SeekOrigin.End);
+            return ReadFully(stream, isize, "") == 4 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(isize) : -1;
+        }
+        finally
+        {
+            stream.Position = position;
+        }
+    }
+
+    private static (byte[] Data, int[] Dims) ReadBody(Stream source, string name, int expectedDims, string what, long maxBytes, bool exactLength, long gzipSize)
     {
         var header = new byte[4];
         int got = ReadFully(source, header, name);
@@ -145,9 +167,13 @@ public static class Idx
                 throw new InvalidDataException($"{name}: IDX dimensions {FormatDims(dimBytes, expectedDims)} need {total} data bytes, more than the compressed file can hold.");
         }
 
-        var data = new byte[total];
-        got = ReadFully(source, data, name);
-        if (got < data.Length)
+        // A plain stream of known length was checked to hold the data: allocate it. Otherwise (gzip, or a stream without a
+        // length) the buffer grows with the bytes that arrive, so a header claiming 1 GiB over a short stream fails fast.
+        // A gzip trailer announcing exactly the header's size (and within the expansion bound) is trusted for sizing.
+        bool verified = (exactLength && maxBytes >= 0) || (gzipSize == ((headerBytes + total) & 0xFFFF_FFFF) && maxBytes >= headerBytes + total);
+        byte[] data = BoundedRead.ReadUpTo(source, (int)total, trusted: verified, out got,
+            ex => new InvalidDataException($"{name}: read failed: {ex.Message}", ex));
+        if (got < total)
             throw new InvalidDataException($"{name}: truncated IDX file: dimensions {FormatDims(dimBytes, expectedDims)} need {total} data bytes, but only {got} are present.");
         Span<byte> probe = stackalloc byte[1];
         if (ReadOnce(source, probe, name) != 0)

@@ -91,7 +91,7 @@ internal static class Npy
         {
             // Column-major [rows × columns]: element (r, c) is at c·rows + r.
             T[] columnMajor = new T[destination.Length];
-            TensorCodec.Decode<T>(data, type, bigEndian, columnMajor);
+            TensorCodec.Decode<T>(data, type, bigEndian, columnMajor, what);
             int rows = shape[0], columns = shape[1];
             for (int r = 0; r < rows; r++)
                 for (int c = 0; c < columns; c++)
@@ -99,7 +99,7 @@ internal static class Npy
         }
         else
         {
-            TensorCodec.Decode(data, type, bigEndian, destination);
+            TensorCodec.Decode(data, type, bigEndian, destination, what);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;
 using System.Numerics;
+using KernelGen.IO;
 
 namespace KernelGen.Interop;
 
@@ -50,7 +51,8 @@ public static class Npz
     }
 
     /// <summary>Writes <paramref name="network"/>'s weights to the file <paramref name="path"/> atomically (a temporary file in
-    /// the same directory replaces it once complete).</summary>
+    /// the same directory replaces it once complete, and the rename is flushed to disk where the operating system allows;
+    /// stale temporary files of killed saves are removed first).</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     public static void Save<T>(INeuralNetwork<T> network, string path, bool compress = false)
@@ -59,19 +61,23 @@ public static class Npz
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
         WeightLayout.Entries(network); // fail before touching the file system
-        AtomicFile.Write(path, stream => Save(network, stream, compress));
+        using AtomicFile file = AtomicFile.Create(path);
+        Save(network, file.Stream, compress);
+        file.Commit();
     }
 
     /// <summary>
     /// Loads weights saved by <see cref="Save{T}(INeuralNetwork{T}, Stream, bool)"/> (or written by numpy with the same names)
     /// into <paramref name="network"/>: parameters and BatchNorm running statistics. All or nothing: every entry is read and
-    /// validated (names, shapes, dtype, sizes) before the first value is written, so on any exception the network is
-    /// unchanged. float32 and float64 arrays load into either network type (float64 → float rounds to nearest).
+    /// validated (names, shapes, dtype, sizes, the entry's CRC-32 against the archive's, every value finite) before the
+    /// first value is written, so on any exception the network is unchanged. float32 and float64 arrays load into either
+    /// network type (float64 → float rounds to nearest; a value beyond the float range is rejected as non-finite).
     /// </summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="source"/> is not readable.</exception>
-    /// <exception cref="InvalidDataException">The archive is corrupt or truncated, an entry is not a valid .npy array, a
-    /// tensor is missing, unexpected, repeated, or has another shape or an unsupported dtype.</exception>
+    /// <exception cref="InvalidDataException">The archive is corrupt or truncated (an entry's data does not match its CRC-32
+    /// or size), an entry is not a valid .npy array, a tensor is missing, unexpected, repeated, or has another shape or an
+    /// unsupported dtype, or a value is NaN or ±∞.</exception>
     public static void Load<T>(INeuralNetwork<T> network, Stream source)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -87,7 +93,7 @@ public static class Npz
         {
             archive = new ZipArchive(source, ZipArchiveMode.Read, leaveOpen: true);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (IsArchiveFailure(e))
         {
             throw new InvalidDataException($"Not a valid .npz (zip) archive: {e.Message}", e);
         }
@@ -117,6 +123,11 @@ public static class Npz
                 if (zipEntry.Length > limit)
                     throw new InvalidDataException($"{name}: {zipEntry.Length} bytes is more than a {string.Join(" × ", entry.Shape)} array can take.");
                 byte[] bytes = Extract(zipEntry, limit);
+                if (bytes.Length != zipEntry.Length)
+                    throw new InvalidDataException($"{name}: the entry holds {(bytes.Length > limit ? "more than " + limit : bytes.Length)} bytes, but the archive's directory records {zipEntry.Length}; the archive is corrupt.");
+                uint crc = Crc32.Compute(bytes);
+                if (crc != zipEntry.Crc32)
+                    throw new InvalidDataException($"{name}: CRC-32 mismatch: the entry's data gives 0x{crc:X8}, but the archive records 0x{zipEntry.Crc32:X8}; the archive is corrupt.");
                 var values = new T[entry.Length];
                 Npy.Read<T>(new MemoryStream(bytes, writable: false), name, entry.Shape, values);
                 staged.Add(name, values);
@@ -143,11 +154,16 @@ public static class Npz
             }
             return buffer.ToArray();
         }
-        catch (Exception e) when (e is IOException or InvalidDataException)
+        catch (Exception e) when (IsArchiveFailure(e))
         {
             throw new InvalidDataException($"{zipEntry.FullName}: the archive entry cannot be read ({e.Message}).", e);
         }
     }
+
+    /// <summary>What System.IO.Compression throws for a damaged archive: <see cref="InvalidDataException"/> (in 60,000
+    /// fuzzed archives nothing else), or <see cref="EndOfStreamException"/> for a cut-off entry. Other I/O errors (a
+    /// failing disk) are not the file's content and pass through as they are.</summary>
+    private static bool IsArchiveFailure(Exception e) => e is InvalidDataException or EndOfStreamException;
 
     /// <summary>Loads weights from the file <paramref name="path"/>; see <see cref="Load{T}(INeuralNetwork{T}, Stream)"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -156,6 +172,7 @@ public static class Npz
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
+        AtomicFile.RemoveStaleTemporaries(path);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         Load(network, file);
     }

@@ -6,6 +6,7 @@ using System.Globalization;
 using System.IO;
 using System.Numerics;
 using System.Text.Json;
+using KernelGen.IO;
 
 namespace KernelGen.Interop;
 
@@ -81,7 +82,8 @@ public static class SafeTensors
     }
 
     /// <summary>Writes <paramref name="network"/>'s weights to the file <paramref name="path"/> atomically (a temporary file in
-    /// the same directory replaces it once complete).</summary>
+    /// the same directory replaces it once complete, and the rename is flushed to disk where the operating system allows;
+    /// stale temporary files of killed saves are removed first).</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     public static void Save<T>(INeuralNetwork<T> network, string path)
@@ -90,20 +92,24 @@ public static class SafeTensors
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
         WeightLayout.Entries(network); // fail before touching the file system
-        AtomicFile.Write(path, stream => Save(network, stream));
+        using AtomicFile file = AtomicFile.Create(path);
+        Save(network, file.Stream);
+        file.Commit();
     }
 
     /// <summary>
     /// Loads weights in the safetensors format into <paramref name="network"/>: parameters and BatchNorm running
     /// statistics. All or nothing: the header and every tensor are validated (JSON, names, shapes, dtypes, offsets that
     /// tile the byte buffer exactly) and read before the first value is written, so on any exception the network is
-    /// unchanged. F32 and F64 tensors load into either network type (F64 → float rounds to nearest). The metadata is
-    /// not required; the fingerprint, when present, is not checked (names and shapes decide compatibility).
+    /// unchanged. F32 and F64 tensors load into either network type (F64 → float rounds to nearest). Every value must be
+    /// finite (NaN, ±∞ and float64 values beyond the float range of a float network are rejected). The metadata is not
+    /// required; the fingerprint, when present, is not checked (names and shapes decide compatibility).
     /// </summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="source"/> is not readable.</exception>
-    /// <exception cref="InvalidDataException">The data is truncated, the header is not valid JSON of the expected form, a
-    /// tensor is missing, unexpected, repeated, has another shape or an unsupported dtype, or the offsets are wrong.</exception>
+    /// <exception cref="InvalidDataException">The data is truncated, the header is not valid UTF-8 JSON of the expected
+    /// form, a tensor is missing, unexpected, repeated, has another shape or an unsupported dtype, the offsets are wrong,
+    /// or a value is not finite.</exception>
     public static void Load<T>(INeuralNetwork<T> network, Stream source)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -118,10 +124,13 @@ public static class SafeTensors
         TensorCodec.ReadExactly(source, prefix, "The safetensors data");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength > MaxHeaderLength) throw new InvalidDataException($"The safetensors header claims {headerLength} bytes (at most {MaxHeaderLength} accepted).");
-        if (source.CanSeek && (long)headerLength > source.Length - source.Position)
+        bool checkedLength = source.CanSeek;
+        if (checkedLength && (long)headerLength > source.Length - source.Position)
             throw new InvalidDataException($"The safetensors data is truncated: the header claims {headerLength} bytes but {source.Length - source.Position} follow.");
-        byte[] header = new byte[headerLength];
-        TensorCodec.ReadExactly(source, header, "The safetensors header");
+        // On a stream of unknown length the header grows with the bytes that arrive: a corrupt length cannot allocate 100 MB.
+        byte[] header = BoundedRead.ReadUpTo(source, (int)headerLength, trusted: checkedLength, out int got);
+        if (got < (int)headerLength)
+            throw new InvalidDataException($"The safetensors header is truncated: it claims {headerLength} bytes, but the data ends after {got}.");
 
         List<TensorRecord> records = ParseHeader(header);
         // Names first (the clearest message when the file belongs to another network), then shapes.
@@ -169,7 +178,7 @@ public static class SafeTensors
         foreach (TensorRecord record in records)
         {
             var values = new T[expected[record.Name].Length];
-            TensorCodec.Decode<T>(buffer.AsSpan((int)record.Begin, (int)(record.End - record.Begin)), record.Type, bigEndian: false, values);
+            TensorCodec.Decode<T>(buffer.AsSpan((int)record.Begin, (int)(record.End - record.Begin)), record.Type, bigEndian: false, values, record.Name);
             staged.Add(record.Name, values);
         }
         foreach (WeightLayout.Entry entry in entries) WeightLayout.Scatter<T>(network, entry, staged[entry.Name]);
@@ -182,6 +191,7 @@ public static class SafeTensors
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
+        AtomicFile.RemoveStaleTemporaries(path);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         Load(network, file);
     }
@@ -199,6 +209,27 @@ public static class SafeTensors
     /// non-negative integers, data_offsets [begin, end] with begin ≤ end) and an optional string-to-string __metadata__;
     /// no duplicate keys, no other fields.</summary>
     private static List<TensorRecord> ParseHeader(byte[] header)
+    {
+        // JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException: check it first.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw new InvalidDataException($"The safetensors header is not valid UTF-8 (at byte {InvalidUtf8Offset(header)} of the header); the file is corrupt.");
+        try
+        {
+            return ParseValidatedHeader(header);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"The safetensors header is malformed: {e.Message}", e);
+        }
+    }
+
+    private static int InvalidUtf8Offset(byte[] header)
+    {
+        System.Buffers.OperationStatus status = System.Text.Unicode.Utf8.ToUtf16(header, new char[header.Length], out int read, out _, replaceInvalidSequences: false);
+        return status == System.Buffers.OperationStatus.Done ? header.Length : read;
+    }
+
+    private static List<TensorRecord> ParseValidatedHeader(byte[] header)
     {
         JsonDocument document;
         try

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using KernelGen.IO;
 
 namespace KernelGen.Interop;
 
@@ -33,27 +34,41 @@ internal static class TensorCodec
     }
 
     /// <summary>Reads <paramref name="destination"/>.Length elements of <paramref name="type"/>: bit-exact when the widths
-    /// match, otherwise converted (float → double exactly, double → float rounded to nearest).</summary>
-    public static void Decode<T>(ReadOnlySpan<byte> source, FileElementType type, bool bigEndian, Span<T> destination)
+    /// match, otherwise converted (float → double exactly, double → float rounded to nearest). Every value must be finite
+    /// in <typeparamref name="T"/>: a NaN or ±∞ in the file, or a float64 beyond the float range loaded into a float
+    /// network, throws <see cref="InvalidDataException"/> naming <paramref name="what"/> and the element (the destination
+    /// may then hold part of the values: decode into scratch memory).</summary>
+    public static void Decode<T>(ReadOnlySpan<byte> source, FileElementType type, bool bigEndian, Span<T> destination, string what)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int size = SizeOf(type);
-        if (source.Length != destination.Length * size) throw new InvalidDataException($"Expected {destination.Length * size} data bytes, found {source.Length}.");
+        if (source.Length != destination.Length * size) throw new InvalidDataException($"{what}: expected {destination.Length * size} data bytes, found {source.Length}.");
         for (int i = 0; i < destination.Length; i++)
         {
             ReadOnlySpan<byte> bytes = source.Slice(i * size, size);
+            T converted;
+            double original;
             if (type == FileElementType.Float32)
             {
                 float value = bigEndian ? BinaryPrimitives.ReadSingleBigEndian(bytes) : BinaryPrimitives.ReadSingleLittleEndian(bytes);
-                destination[i] = typeof(T) == typeof(float) ? Unsafe.As<float, T>(ref value) : T.CreateTruncating(value);
+                converted = typeof(T) == typeof(float) ? Unsafe.As<float, T>(ref value) : T.CreateTruncating(value);
+                original = value;
             }
             else
             {
                 double value = bigEndian ? BinaryPrimitives.ReadDoubleBigEndian(bytes) : BinaryPrimitives.ReadDoubleLittleEndian(bytes);
-                destination[i] = typeof(T) == typeof(double) ? Unsafe.As<double, T>(ref value) : T.CreateTruncating(value);
+                converted = typeof(T) == typeof(double) ? Unsafe.As<double, T>(ref value) : T.CreateTruncating(value);
+                original = value;
             }
+            if (!T.IsFinite(converted)) ThrowNonFinite(what, i, original, typeof(T) == typeof(float) ? "float32" : "float64");
+            destination[i] = converted;
         }
     }
+
+    private static void ThrowNonFinite(string what, int index, double original, string target) =>
+        throw new InvalidDataException(double.IsFinite(original)
+            ? $"{what}: element {index} is {original.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}, which is non-finite in {target} (beyond its range); only finite values are loaded."
+            : $"{what}: element {index} is {NonFinite.Describe(original)}, a non-finite value; only finite values are loaded.");
 
     /// <summary>Reads exactly <paramref name="buffer"/>.Length bytes or throws <see cref="InvalidDataException"/> naming <paramref name="what"/>.</summary>
     public static void ReadExactly(Stream stream, Span<byte> buffer, string what)
@@ -72,30 +87,5 @@ internal static class TensorCodec
     {
         Span<byte> probe = stackalloc byte[1];
         if (stream.Read(probe) != 0) throw new InvalidDataException($"{what} has trailing bytes after its data.");
-    }
-}
-
-/// <summary>Writes a file atomically: a temporary file in the same directory replaces the target only when complete.</summary>
-internal static class AtomicFile
-{
-    public static void Write(string path, Action<Stream> write)
-    {
-        string fullPath = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(fullPath) ?? ".",
-            "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                write(file);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-            throw;
-        }
     }
 }

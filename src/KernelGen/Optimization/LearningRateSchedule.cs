@@ -13,10 +13,18 @@ public enum ScheduleKind
     Exponential,
     /// <summary>1/t decay: η_t = η / (1 + k·t).</summary>
     InverseTime,
-    /// <summary>Cosine annealing: η_t = η_min + ½(η − η_min)(1 + cos(π·t/T)), then η_min (PyTorch's closed form, no restart).</summary>
+    /// <summary>
+    /// Cosine annealing as PyTorch's <c>CosineAnnealingLR</c>: η_t = η_min + ½(η − η_min)(1 + cos(π·t/T)) for every t. It
+    /// reaches η_min at t = T and, past T, keeps following the cosine: back up to η at 2T, periodic with period 2T
+    /// (PyTorch's recursive form and its closed form agree on this). To stay at η_min after T, use
+    /// <see cref="CosineThenMinimum"/>; for restarts that jump back to η, <see cref="WarmRestarts"/>.
+    /// </summary>
     Cosine,
     /// <summary>SGDR warm restarts: cosine annealing over periods T_0, T_0·m, T_0·m², … (PyTorch's CosineAnnealingWarmRestarts).</summary>
     WarmRestarts,
+    /// <summary>Cosine annealing that stops at its minimum: η_t = η_min + ½(η − η_min)(1 + cos(π·t/T)) for t ≤ T, then
+    /// η_min (not a PyTorch scheduler; the shape of a run that anneals once and then fine-tunes at η_min).</summary>
+    CosineThenMinimum,
 }
 
 /// <summary>
@@ -38,8 +46,13 @@ public readonly record struct LearningRateSchedule(ScheduleKind Kind, double Per
     /// <summary>η/(1 + k·t) (the notes' 1/t decay).</summary>
     public static LearningRateSchedule InverseTime(double k) => new(ScheduleKind.InverseTime, 0, k, 0, 0, 0);
 
-    /// <summary>Cosine annealing from η to <paramref name="minimumRate"/> over <paramref name="period"/> steps (PyTorch CosineAnnealingLR, closed form).</summary>
+    /// <summary>Cosine annealing from η to <paramref name="minimumRate"/> over <paramref name="period"/> steps and, past
+    /// them, on along the cosine (back to η at twice the period): PyTorch's CosineAnnealingLR (see <see cref="ScheduleKind.Cosine"/>).</summary>
     public static LearningRateSchedule Cosine(long period, double minimumRate = 0) => new(ScheduleKind.Cosine, period, 1, minimumRate, 0, 0);
+
+    /// <summary>Cosine annealing from η to <paramref name="minimumRate"/> over <paramref name="period"/> steps, then
+    /// <paramref name="minimumRate"/> for good (see <see cref="ScheduleKind.CosineThenMinimum"/>).</summary>
+    public static LearningRateSchedule CosineThenMinimum(long period, double minimumRate = 0) => new(ScheduleKind.CosineThenMinimum, period, 1, minimumRate, 0, 0);
 
     /// <summary>SGDR: cosine cycles of <paramref name="firstPeriod"/>·<paramref name="periodMultiplier"/>^i steps (PyTorch CosineAnnealingWarmRestarts).</summary>
     public static LearningRateSchedule WarmRestarts(long firstPeriod, double periodMultiplier = 1, double minimumRate = 0) =>
@@ -57,7 +70,7 @@ public readonly record struct LearningRateSchedule(ScheduleKind Kind, double Per
             ScheduleKind.StepDecay => Period >= 1 && Factor > 0 && Factor <= 1,
             ScheduleKind.Exponential => Factor > 0 && Factor <= 1,
             ScheduleKind.InverseTime => Factor >= 0 && double.IsFinite(Factor),
-            ScheduleKind.Cosine => Period >= 1 && MinimumRate >= 0,
+            ScheduleKind.Cosine or ScheduleKind.CosineThenMinimum => Period >= 1 && MinimumRate >= 0,
             ScheduleKind.WarmRestarts => Period >= 1 && Factor >= 1 && double.IsFinite(Factor) && MinimumRate >= 0,
             _ => false,
         };
@@ -77,6 +90,9 @@ public readonly record struct LearningRateSchedule(ScheduleKind Kind, double Per
             case ScheduleKind.Exponential: return baseRate * Math.Pow(Factor, t);
             case ScheduleKind.InverseTime: return baseRate / (1 + Factor * t);
             case ScheduleKind.Cosine:
+                // Periodic: cos(π·t/T) for every t, as PyTorch (η_min at T, η again at 2T, …).
+                return MinimumRate + 0.5 * (baseRate - MinimumRate) * (1 + Math.Cos(Math.PI * t / Period));
+            case ScheduleKind.CosineThenMinimum:
                 return t >= Period ? MinimumRate : MinimumRate + 0.5 * (baseRate - MinimumRate) * (1 + Math.Cos(Math.PI * t / Period));
             case ScheduleKind.WarmRestarts:
             {

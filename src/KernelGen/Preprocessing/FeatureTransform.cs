@@ -1,6 +1,7 @@
 using System;
 using System.Buffers.Binary;
 using System.IO;
+using KernelGen.IO;
 
 namespace KernelGen.Preprocessing;
 
@@ -15,7 +16,7 @@ namespace KernelGen.Preprocessing;
 ///     20     L  payload (kind-specific: int32 sizes, then float32 / float64 arrays)
 ///   20+L     4  CRC-32C (Castagnoli, shared with checkpoints) of bytes [8, 20 + L)
 /// </code>
-/// Records may be concatenated in one stream; <see cref="Load"/> reads exactly one.
+/// Records may be concatenated in one stream; <see cref="Load(Stream)"/> reads exactly one.
 /// </summary>
 public static class FeatureTransform
 {
@@ -41,6 +42,46 @@ public static class FeatureTransform
         return LoadNested(stream, 0);
     }
 
+    /// <summary>
+    /// Loads the transform in the file <paramref name="path"/>, which must hold exactly one record (as written by
+    /// <see cref="Save(IFeatureTransform, string)"/>). Stale temporary files of killed saves of that file are removed first.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is truncated, corrupt, of an unknown kind or version, inconsistent,
+    /// or has bytes after its record; the message names the file.</exception>
+    public static IFeatureTransform Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string fullPath = Path.GetFullPath(path);
+        AtomicFile.RemoveStaleTemporaries(fullPath);
+        using var file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        try
+        {
+            IFeatureTransform transform = LoadNested(file, 0);
+            if (file.Position != file.Length)
+                throw new InvalidDataException($"has {file.Length - file.Position} unexpected bytes after its record");
+            return transform;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"The feature transform file '{fullPath}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="transform"/> to the file <paramref name="path"/> atomically: through a temporary file in the
+    /// same directory, flushed to disk and renamed over <paramref name="path"/> (the rename is flushed too where the
+    /// operating system allows), so a crash mid-save leaves the previous file intact. The directory must exist.
+    /// </summary>
+    public static void Save(IFeatureTransform transform, string path)
+    {
+        ArgumentNullException.ThrowIfNull(transform);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using AtomicFile file = AtomicFile.Create(path);
+        transform.Save(file.Stream);
+        file.Commit();
+    }
+
     internal static IFeatureTransform LoadNested(Stream stream, int depth)
     {
         if (depth > MaxNesting) throw new InvalidDataException($"Transform pipelines are nested more than {MaxNesting} deep; the data is corrupt.");
@@ -57,11 +98,13 @@ public static class FeatureTransform
         long length = BinaryPrimitives.ReadInt64LittleEndian(header.Slice(12));
         if (length < 0 || length > MaxPayload)
             throw new InvalidDataException($"Feature transform payload length {length} is impossible; the data is corrupt.");
-        if (stream.CanSeek && stream.Length - stream.Position < length + 4)
+        bool checkedLength = stream.CanSeek;
+        if (checkedLength && stream.Length - stream.Position < length + 4)
             throw new InvalidDataException($"Truncated feature transform: the payload needs {length + 4} more bytes but the stream has {stream.Length - stream.Position}.");
 
-        var payload = new byte[length];
-        ReadExactly(stream, payload, "payload");
+        // On a stream of unknown length the payload grows with the bytes that arrive: a corrupt length cannot allocate 2 GiB.
+        byte[] payload = BoundedRead.ReadUpTo(stream, (int)length, trusted: checkedLength, out int got);
+        if (got < length) throw new InvalidDataException($"Truncated feature transform: the payload ends after {got} of {length} bytes.");
         Span<byte> crcBytes = stackalloc byte[4];
         ReadExactly(stream, crcBytes, "checksum");
         uint crc = Checkpoints.Crc32C.Append(Checkpoints.Crc32C.Compute(header.Slice(8)), payload);

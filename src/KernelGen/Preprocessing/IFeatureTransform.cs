@@ -33,7 +33,7 @@ public interface IFeatureTransform
 
     /// <summary>
     /// Writes the fitted transform to <paramref name="stream"/> (left open) in the little-endian format that
-    /// <see cref="FeatureTransform.Load"/> reads.
+    /// <see cref="FeatureTransform.Load(Stream)"/> reads.
     /// </summary>
     void Save(Stream stream);
 }

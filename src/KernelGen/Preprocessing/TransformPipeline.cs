@@ -98,7 +98,7 @@ public sealed class TransformPipeline : IFeatureTransform
     public void Apply(Span<float> rows, int count) => Apply(rows, rows, count);
 
     /// <inheritdoc/>
-    /// <remarks>Each stage is saved as a nested record; <see cref="FeatureTransform.Load"/> reads back only built-in transforms.</remarks>
+    /// <remarks>Each stage is saved as a nested record; <see cref="FeatureTransform.Load(Stream)"/> reads back only built-in transforms.</remarks>
     public void Save(Stream stream) => FeatureTransform.Write(stream, FeatureTransform.KindPipeline, writer =>
     {
         writer.Write(_stages.Length);

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
+using KernelGen.IO;
 
 namespace KernelGen.Reporting;
 
@@ -169,27 +170,11 @@ public sealed class HtmlReport
 
     /// <summary>
     /// Writes the page to <paramref name="path"/> (UTF-8, no byte-order mark) atomically: the text goes to a temporary
-    /// file in the same directory, which then replaces the target, so a reader never sees a half-written report.
-    /// Creates the directory if needed.
+    /// file in the same directory, flushed to disk, which then replaces the target, so a reader never sees a
+    /// half-written report (the rename is flushed too where the operating system allows, and stale temporary files of
+    /// killed saves are removed first). Creates the directory if needed.
     /// </summary>
     public void Save(string path) => WriteAllTextAtomic(path, ToString());
 
-    internal static void WriteAllTextAtomic(string path, string text)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        string fullPath = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(fullPath) ?? ".";
-        Directory.CreateDirectory(directory);
-        string temp = Path.Combine(directory, "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            File.WriteAllText(temp, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-            File.Move(temp, fullPath, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
-    }
+    internal static void WriteAllTextAtomic(string path, string text) => AtomicFile.WriteAllText(path, text, createDirectory: true);
 }

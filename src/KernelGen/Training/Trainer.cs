@@ -116,7 +116,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(network);
         _network = network;
         _options = options ?? new TrainerOptions();
-        _options.Validate(network.MaxBatchSize);
+        _options.Validate(network.MaxBatchSize, network.Layers);
         _before = new float[network.Parameters.Length];
         _activations = new ActivationStatistics?[network.Layers.Count];
     }
@@ -142,14 +142,14 @@ public sealed class Trainer
         ProgressMode mode = _options.Progress == ProgressMode.Auto
             ? (_options.Output is null && !Console.IsOutputRedirected ? ProgressMode.Interactive : ProgressMode.Plain)
             : _options.Progress;
-        var batches = new MiniBatches(training, _options.BatchSize, _options.Seed, _options.Batching);
+        var batches = new MiniBatches(training, _options.BatchSize, _options.Seed, _options.EffectiveBatching(training.Count, net.Layers));
         var history = new TrainingHistory();
         var snapshots = new List<NetworkSnapshot>();
-        NetworkSnapshot lastGood = NetworkSnapshot.Capture(net);
+        var lastGood = new TrainingState(net); // everything a step changes, so an explosion undoes the epoch entirely
         NetworkSnapshot? best = null;
         int bestEpoch = 0, sinceBest = 0, outputLayer = net.Layers.Count - 1, classes = net.OutputSize;
         Evaluation bestEvaluation = new(double.PositiveInfinity, double.NaN);
-        double initialLoss = double.NaN, epochSecondsSum = 0;
+        double initialLoss = double.NaN, explosionThreshold = double.PositiveInfinity, epochSecondsSum = 0;
         long iterations = 0;
         int epochsDone = 0;
         StopReason reason = StopReason.Completed;
@@ -169,7 +169,7 @@ public sealed class Trainer
             for (int epoch = 1; epoch <= _options.Epochs && reason == StopReason.Completed; epoch++)
             {
                 batches.StartEpoch();
-                lastGood.CopyFrom(net, epoch - 1);
+                lastGood.CopyFrom(net);
                 double lossSum = 0;
                 long seen = 0, correct = 0, lastReport = 0;
                 int batchIndex = 0;
@@ -195,16 +195,16 @@ public sealed class Trainer
                     {
                         lastGood.RestoreTo(net);
                         reason = StopReason.Exploded;
-                        message = $"The loss became NaN or infinite at epoch {epoch}, batch {batchIndex}: the learning rate is probably too high. The parameters from the start of epoch {epoch} were restored.";
+                        message = $"The loss became NaN or infinite at epoch {epoch}, batch {batchIndex}: the learning rate is probably too high. The training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
                         break;
                     }
                     iterations++;
-                    if (double.IsNaN(initialLoss)) initialLoss = loss;
-                    else if (loss > _options.ExplosionFactor * initialLoss)
+                    if (double.IsNaN(initialLoss)) explosionThreshold = _options.ExplosionThreshold(initialLoss = loss);
+                    else if (loss > explosionThreshold)
                     {
                         lastGood.RestoreTo(net);
                         reason = StopReason.Exploded;
-                        message = $"The loss exploded at epoch {epoch}, batch {batchIndex}: {loss:G4} > {_options.ExplosionFactor:G3} × the initial {initialLoss:G4}. The learning rate is probably too high; the parameters from the start of epoch {epoch} were restored.";
+                        message = $"The loss exploded at epoch {epoch}, batch {batchIndex}: {loss:G4} > {explosionThreshold:G4} (max of {_options.ExplosionFactor:G3} × and {_options.ExplosionMargin:G3} + the initial {initialLoss:G4}). The learning rate is probably too high; the training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
                         break;
                     }
                     lossSum += (double)loss * batch.Count;

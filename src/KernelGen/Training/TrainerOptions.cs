@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using KernelGen.Data;
 using KernelGen.Reporting;
@@ -36,14 +37,15 @@ public enum StopReason
     IterationLimit,
     /// <summary>The validation metric stopped improving for <see cref="TrainerOptions.Patience"/> epochs.</summary>
     EarlyStopping,
-    /// <summary>The loss became NaN/∞ or exceeded <see cref="TrainerOptions.ExplosionFactor"/> × the initial loss.</summary>
+    /// <summary>The loss became NaN/∞ or exceeded the explosion threshold (see <see cref="TrainerOptions.ExplosionFactor"/>).</summary>
     Exploded,
     /// <summary>Cancelled (Ctrl-C or the cancellation token), after the current batch.</summary>
     Cancelled,
 }
 
 /// <summary>Options of a <see cref="Trainer"/> run. Training length is given in epochs, optionally capped in iterations
-/// (an iteration is one mini-batch; iterations per epoch = N / batch size, rounded up unless the last partial batch is dropped).</summary>
+/// (an iteration is one mini-batch; iterations per epoch = N / batch size, rounded up unless the last partial batch is
+/// dropped: on request, or when it would be a single row reaching BatchNorm).</summary>
 public sealed record TrainerOptions
 {
     /// <summary>Epochs to train (passes over the training data).</summary>
@@ -54,7 +56,11 @@ public sealed record TrainerOptions
     public int BatchSize { get; init; } = 64;
     /// <summary>Seed of the per-epoch shuffling and of augmentation (the network's own seed initializes its weights).</summary>
     public ulong Seed { get; init; }
-    /// <summary>Shuffling, partial-batch and augmentation options.</summary>
+    /// <summary>Shuffling, partial-batch and augmentation options. When the network has a BatchNorm layer and the
+    /// training set leaves a last batch of exactly one row (N mod <see cref="BatchSize"/> = 1), that row is dropped each
+    /// epoch (as <see cref="MiniBatchOptions.DropLast"/> does): BatchNorm cannot normalize a single row in training mode.
+    /// With shuffling, a different row is left out each epoch; merging it into the previous batch instead could exceed
+    /// the network's MaxBatchSize.</summary>
     public MiniBatchOptions? Batching { get; init; }
     /// <summary>Early stopping: epochs without improvement of the monitored validation metric before stopping (0: off). Needs validation data.</summary>
     public int Patience { get; init; }
@@ -62,8 +68,22 @@ public sealed record TrainerOptions
     public ValidationMetric Monitor { get; init; } = ValidationMetric.Loss;
     /// <summary>With early stopping (or whenever validation data is given), restore the parameters of the best validation epoch at the end.</summary>
     public bool RestoreBestParameters { get; init; } = true;
-    /// <summary>Explosion detection: stop when a batch loss exceeds this multiple of the first batch's loss (the notes' 3×); ∞ = off.</summary>
+    /// <summary>
+    /// Explosion detection: stop when a batch loss exceeds max(<see cref="ExplosionFactor"/> × L₀, L₀ +
+    /// <see cref="ExplosionMargin"/>), where L₀ is the first batch's loss of the run (the notes' 3× rule, with a floor);
+    /// a NaN or infinite loss always counts. The trainer then restores the whole training state of the start of the
+    /// epoch (parameters, running statistics, optimizer state and step count, dropout state). ∞ turns detection off.
+    /// </summary>
+    /// <remarks>
+    /// The factor alone works for a fresh network (L₀ ≈ ln K for K classes, and an explosion heads for ∞ or NaN), but
+    /// not for one that starts out trained: with L₀ = 0.005, mini-batch noise alone crosses 3 × L₀ = 0.015, and a re-fit
+    /// "exploded" in most runs. The margin makes the threshold at least L₀ + 1 nat, which a trained network reaches only
+    /// by losing much of what it learned, while a fresh network (L₀ &gt; 0.5) keeps the pure 3× rule.
+    /// </remarks>
     public double ExplosionFactor { get; init; } = 3;
+    /// <summary>The absolute floor of the explosion threshold above the first batch's loss (see
+    /// <see cref="ExplosionFactor"/>): 1 by default (in the loss's units, nats for cross-entropy); 0 gives the pure factor rule.</summary>
+    public double ExplosionMargin { get; init; } = 1;
     /// <summary>Per-layer babysitting statistics each epoch: activation mean, standard deviation and histogram of the epoch's last
     /// training batch, weight-gradient norms and update-to-weight ratios.</summary>
     public bool CollectLayerStatistics { get; init; } = true;
@@ -80,6 +100,32 @@ public sealed record TrainerOptions
     /// <summary>Called after every epoch with its metrics (for custom logging or checkpoints).</summary>
     public Action<EpochMetrics>? EpochCompleted { get; init; }
 
+    /// <summary>The loss above which a batch counts as an explosion, given the run's first batch loss.</summary>
+    internal double ExplosionThreshold(double initialLoss) =>
+        double.IsPositiveInfinity(ExplosionFactor) ? double.PositiveInfinity : Math.Max(ExplosionFactor * initialLoss, initialLoss + ExplosionMargin);
+
+    /// <summary>The batching for <paramref name="sampleCount"/> training samples: <see cref="Batching"/>, with a last batch
+    /// of one row dropped when the network has BatchNorm (see <see cref="Batching"/>).</summary>
+    internal MiniBatchOptions EffectiveBatching(int sampleCount, IReadOnlyList<LayerInfo> layers)
+    {
+        MiniBatchOptions batching = Batching ?? new MiniBatchOptions();
+        if (!batching.DropLast && sampleCount % BatchSize == 1 && sampleCount > 1 && HasBatchNorm(layers)) batching = batching with { DropLast = true };
+        return batching;
+    }
+
+    internal static bool HasBatchNorm(IReadOnlyList<LayerInfo> layers)
+    {
+        foreach (LayerInfo layer in layers) if (layer.Kind == LayerKind.BatchNorm) return true;
+        return false;
+    }
+
+    internal void Validate(int maxBatchSize, IReadOnlyList<LayerInfo> layers)
+    {
+        if (BatchSize == 1 && HasBatchNorm(layers))
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(BatchSize), BatchSize, "The network has BatchNorm, which needs batches of at least 2 rows in training mode.");
+        Validate(maxBatchSize);
+    }
+
     internal void Validate(int maxBatchSize)
     {
         if (Epochs < 1) ThrowHelper.ThrowArgumentOutOfRange(nameof(Epochs), Epochs, "Train for at least one epoch.");
@@ -88,6 +134,7 @@ public sealed record TrainerOptions
             ThrowHelper.ThrowArgumentOutOfRange(nameof(BatchSize), BatchSize, $"The batch size must lie in [1, {maxBatchSize}] (the network's MaxBatchSize).");
         if (Patience < 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(Patience), Patience, "Must be 0 (off) or positive.");
         if (!(ExplosionFactor > 1)) ThrowHelper.ThrowArgumentOutOfRange(nameof(ExplosionFactor), ExplosionFactor, "Must exceed 1 (∞ turns detection off).");
+        if (!(ExplosionMargin >= 0)) ThrowHelper.ThrowArgumentOutOfRange(nameof(ExplosionMargin), ExplosionMargin, "Must be 0 or positive.");
         if (HistogramBins < 1) ThrowHelper.ThrowArgumentOutOfRange(nameof(HistogramBins), HistogramBins, "Must be positive.");
         if (SnapshotEveryEpochs < 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(SnapshotEveryEpochs), SnapshotEveryEpochs, "Must be 0 (none) or positive.");
     }
