@@ -57,8 +57,9 @@ public static class OnnxExporter
 
     /// <summary>
     /// Writes <paramref name="network"/>'s inference graph to the file <paramref name="path"/>, atomically: the model goes
-    /// to a temporary file in the same directory, which then replaces <paramref name="path"/>; on failure the temporary
-    /// file is deleted and an existing file at <paramref name="path"/> is left as it was.
+    /// to a temporary file in the same directory, which then replaces <paramref name="path"/> (the rename made durable where
+    /// the OS allows); on failure the temporary file is deleted and an existing file at <paramref name="path"/> is left as
+    /// it was.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or as for <see cref="Export{T}(INeuralNetwork{T}, Stream, OnnxExportOptions?)"/>.</exception>
@@ -68,23 +69,11 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
         ModelProto model = BuildModel(network, options ?? OnnxExportOptions.Default);
-        string fullPath = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(fullPath) ?? ".",
-            "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                Write(model, file);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-            throw;
-        }
+        // The runtime's atomic save: a temporary file beside the target (stale ones of dead writers cleaned up), flushed,
+        // renamed over the target, and the rename made durable where the OS allows.
+        using KernelGen.IO.AtomicFile file = KernelGen.IO.AtomicFile.Create(path);
+        Write(model, file.Stream);
+        file.Commit();
     }
 
     /// <summary>The model as bytes (what <see cref="Export{T}(INeuralNetwork{T}, Stream, OnnxExportOptions?)"/> writes).</summary>
