@@ -2,7 +2,7 @@ using KernelGen;
 
 namespace KernelGen.Demo;
 
-/// <summary>The spiral network: 2 inputs → 100 ReLU units → 3 class logits, softmax cross-entropy, SGD (the notes' toy example).</summary>
+/// <summary>The spiral network: 2 inputs → 100 ReLU units → 3 class logits, softmax cross-entropy, SGD (CS231n's toy example).</summary>
 [Network(2)]
 [Dense(100, Activation.ReLU)]
 [Dense(3)]
@@ -11,10 +11,12 @@ namespace KernelGen.Demo;
 public partial class SpiralNet;
 
 /// <summary>
-/// The Fashion-MNIST MLP of the benchmarks: 784 → 256 ReLU → 128 ReLU → 10, softmax cross-entropy, Adam (η = 10⁻³), the
-/// learning rate annealed by a cosine over 20 epochs of 860 batches of 64 (55,000 training images).
+/// The Fashion-MNIST MLP of the benchmarks, declared on the images' shape (one 28 × 28 grey plane, flattened to 784
+/// features): 784 → 256 ReLU → 128 ReLU → 10, softmax cross-entropy, Adam (η = 10⁻³), the learning rate annealed by a
+/// cosine over 20 epochs of 860 batches of 64 (55,000 training images).
 /// </summary>
-[Network(784)]
+[Network(1, 28, 28)]
+[Flatten]
 [Dense(256, Activation.ReLU)]
 [Dense(128, Activation.ReLU)]
 [Dense(10)]
