@@ -47,7 +47,7 @@ public sealed partial class KernelGenerator
             {
                 generic |= outer.TypeParameters.Length > 0;
                 var outerSyntax = outer.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().FirstOrDefault();
-                if (outerSyntax is null || !outerSyntax.Modifiers.Any(SyntaxKind.PartialKeyword))
+                if (outerSyntax is null || !outerSyntax.Modifiers.Any(SyntaxKind.PartialKeyword) || outer.IsFileLocal)
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeMustBePartial, identifier, outer.Name, type.Name));
                 containing.Insert(0, new ContainingTypeSpec(Keyword(outerSyntax), outer.Name));
             }
@@ -61,14 +61,54 @@ public sealed partial class KernelGenerator
             if (node is ClassDeclarationSyntax && type.BaseType is { SpecialType: not SpecialType.System_Object } baseType && baseType.TypeKind == TypeKind.Class)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTypeHasBaseClass, identifier, type.Name, baseType.ToDisplayString()));
 
+            // Constructors of the user's must chain to the generated one, which allocates the buffers (else CS7036 or CS0111).
+            foreach (IMethodSymbol constructor in type.InstanceConstructors)
+            {
+                if (constructor.IsImplicitlyDeclared) continue;
+                bool generatedSignature = constructor.Parameters.Length == 2
+                    && constructor.Parameters[0].Type.SpecialType == SpecialType.System_Int32
+                    && constructor.Parameters[1].Type.SpecialType == SpecialType.System_UInt64;
+                foreach (SyntaxReference reference in constructor.DeclaringSyntaxReferences)
+                    if (reference.GetSyntax(cancellationToken) is ConstructorDeclarationSyntax declaration
+                        && (generatedSignature || declaration.Initializer is not { RawKind: (int)SyntaxKind.ThisConstructorInitializer }))
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConstructorMustChain, LocationInfo.From(declaration.Identifier.GetLocation()), type.Name));
+            }
+
+            // The members the user declared (the generated half is not part of this compilation), for the name check.
+            var members = new List<MemberSpec>();
+            foreach (ISymbol member in type.GetMembers())
+            {
+                if (member.IsImplicitlyDeclared || member is IMethodSymbol { MethodKind: not MethodKind.Ordinary }) continue;
+                foreach (Location location in member.Locations)
+                    if (location.IsInSource) members.Add(new MemberSpec(member.Name, LocationInfo.From(location)));
+            }
+
             // The [Network] attribute: one size, or channels, height and width.
             AttributeData network = context.Attributes[0];
+            LocationInfo? networkLocation = Locate(network, cancellationToken) ?? identifier;
+
+            // [Network] on more than one declaration (the compiler reports CS0579): the first one reports, no code at all.
+            var networkAttributes = type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == NetworkName).ToList();
+            if (networkAttributes.Count > 1)
+            {
+                SyntaxReference? first = networkAttributes[0].ApplicationSyntaxReference;
+                if (first is null || first.SyntaxTree != node.SyntaxTree || !node.Span.Contains(first.Span))
+                    return new Result<NetworkSpec>(null, EquatableArray<DiagnosticInfo>.Empty);
+                for (int i = 1; i < networkAttributes.Count; i++)
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayersSplitAcrossDeclarations, Locate(networkAttributes[i], cancellationToken) ?? identifier,
+                        type.Name, "[Network] is declared more than once; keep one, on the declaration with the layers"));
+                return new Result<NetworkSpec>(null, diagnostics.ToEquatableArray());
+            }
+
+            // The generated code implements static abstract interface members: C# 11.
+            if (node.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: var version } && version < LanguageVersion.CSharp11)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LanguageVersionTooLow, networkLocation, version.ToDisplayString()));
+
             var shape = new List<int>();
             bool unreadable = network.AttributeConstructor is null;
             foreach (TypedConstant argument in network.ConstructorArguments)
                 if (argument.Value is int dimension) shape.Add(dimension); else unreadable = true;
             // (An unreadable [Network] argument is the compiler's error to report; no KG diagnostic on top of it.)
-            LocationInfo? networkLocation = Locate(network, cancellationToken) ?? identifier;
 
             // Every other KernelGen attribute, on any part of the type: the op catalog says what each one is.
             var layers = new List<(SyntaxReference Ref, LayerSpec Spec)>();
@@ -127,7 +167,8 @@ public sealed partial class KernelGenerator
             }
 
             if (split)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayersSplitAcrossDeclarations, networkLocation, type.Name));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayersSplitAcrossDeclarations, networkLocation, type.Name,
+                    "layer order would be ambiguous; declare every layer, loss and optimizer attribute on the declaration that carries [Network]"));
 
             var ordered = layers
                 .OrderBy(l => l.Ref.SyntaxTree.FilePath, System.StringComparer.Ordinal)
@@ -136,8 +177,22 @@ public sealed partial class KernelGenerator
                 .ToEquatableArray();
 
             var spec = new NetworkSpec(typeSpec, identifier, shape.ToEquatableArray(), networkLocation, ordered, losses.ToEquatableArray(),
-                optimizers.ToEquatableArray(), options.ToEquatableArray(), penalties.ToEquatableArray());
+                optimizers.ToEquatableArray(), options.ToEquatableArray(), penalties.ToEquatableArray()) { Members = members.ToEquatableArray() };
             return new Result<NetworkSpec>(unreadable ? null : spec, diagnostics.ToEquatableArray());
+        }
+
+        /// <summary>The namespaces the generated code names from the global namespace, which a global type of the same name
+        /// would capture (<c>global::System</c> would bind to the type).</summary>
+        private static readonly string[] GeneratedCodeNamespaces = { "System", "KernelGen" };
+
+        /// <summary>The global types of <paramref name="compilation"/> (in source or referenced) named like a namespace the
+        /// generated code uses.</summary>
+        public static EquatableArray<string> ShadowingTypes(Compilation compilation)
+        {
+            var found = new List<string>();
+            foreach (string name in GeneratedCodeNamespaces)
+                if (!compilation.GlobalNamespace.GetTypeMembers(name).IsEmpty) found.Add(name);
+            return found.ToEquatableArray();
         }
 
         private static string? LayerName(AttributeData attribute)

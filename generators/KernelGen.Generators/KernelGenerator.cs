@@ -21,13 +21,19 @@ public sealed partial class KernelGenerator : IIncrementalGenerator
     {
         // The predicate and transform do the minimum and return equatable data free of compilation objects, so the
         // driver can cache every later step. Only one FAWMN query: the [Network] marker attribute.
+        // A global type named System or KernelGen would capture the generated code's global::System / global::KernelGen
+        // names; it is looked up once per compilation (an equal answer leaves every later step cached).
+        IncrementalValueProvider<EquatableArray<string>> shadowing = context.CompilationProvider
+            .Select(static (compilation, _) => Parser.ShadowingTypes(compilation))
+            .WithTrackingName(TrackingNames.Shadowing);
         IncrementalValuesProvider<Result<NetworkSpec>> validated = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 Parser.NetworkAttributeName,
                 static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
                 Parser.Parse)
             .WithTrackingName(TrackingNames.Parse)
-            .Select(static (parsed, _) => Validator.Validate(parsed))
+            .Combine(shadowing)
+            .Select(static (pair, _) => Validator.Validate(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.Validate);
 
         // Diagnostics come from their own branch, so a change of position re-reports them without re-emitting code.

@@ -108,7 +108,7 @@ public sealed class DiagnosticTests
             public partial class [|Net|];
         }
         """, "KG0004",
-        "The type 'Outer' contains the network type 'Net' and must be declared partial");
+        "The type 'Outer' contains the network type 'Net' and must be declared partial (and not file-local)");
 
     [Fact]
     public void KG0005_ZeroInputSize_AtNetworkAttribute() => AssertError("""
@@ -230,6 +230,11 @@ public sealed class DiagnosticTests
     [InlineData("Adam(0)", "The learning rate must be positive and finite in both float and double, but is 0")]
     [InlineData("RmsProp(double.NaN)", "The learning rate must be positive and finite in both float and double, but is NaN")]
     [InlineData("AdaDelta(1e300)", "The learning rate must be positive and finite in both float and double, but is 1E+300")]
+    // Finite in double but not usable in float: beyond float's range, or a positive-only value that rounds to 0.
+    [InlineData("Adam(0.001, Epsilon = 1e-50)", "The Epsilon must be greater than 0 and finite (also as a float, which the float network uses), but is 1E-50")]
+    [InlineData("AdaGrad(0.01, Epsilon = double.Epsilon)", "The Epsilon must be greater than 0 and finite (also as a float, which the float network uses), but is 5E-324")]
+    [InlineData("AdaGrad(0.01, WeightDecay = 1e300)", "The WeightDecay must be at least 0 and finite (also as a float, which the float network uses), but is 1E+300")]
+    [InlineData("RmsProp(0.01, Epsilon = 1e39)", "The Epsilon must be greater than 0 and finite (also as a float, which the float network uses), but is 1E+39")]
     public void KG0010_InvalidOptimizerHyperparameter_AtOptimizer(string optimizer, string message) => AssertError($"""
         using KernelGen;
         [Network(4)]
@@ -256,6 +261,8 @@ public sealed class DiagnosticTests
     [InlineData("ClipGradientNorm(double.PositiveInfinity)", "The MaxNorm must be greater than 0 and finite, but is Infinity")]
     [InlineData("ClipGradientValue(double.NaN)", "The MaxValue must be greater than 0 and finite, but is NaN")]
     [InlineData("ClipGradientValue(-1)", "The MaxValue must be greater than 0 and finite, but is -1")]
+    [InlineData("ClipGradientNorm(1e-50)", "The MaxNorm must be greater than 0 and finite (also as a float, which the float network uses), but is 1E-50")]
+    [InlineData("CosineAnnealing(100, MinLearningRate = 1e39)", "The MinLearningRate must be at least 0 and finite (also as a float, which the float network uses), but is 1E+39")]
     public void KG0010_InvalidScheduleWarmupOrClipping_AtItsAttribute(string option, string message) => AssertError($"""
         using KernelGen;
         [Network(4)]
@@ -292,6 +299,22 @@ public sealed class DiagnosticTests
         Assert.All(run.KgDiagnostics, d => Assert.Equal(("KG0010", DiagnosticSeverity.Error), (d.Id, d.Severity)));
         Assert.Empty(run.Sources);
     }
+
+    [Theory]
+    [InlineData("ClipGradientNorm(1)", "ClipGradientNorm(2)", "[ClipGradientNorm]")]
+    [InlineData("ClipGradientValue(1)", "ClipGradientValue(1)", "[ClipGradientValue]")]
+    [InlineData("L2Regularization(0.1)", "L2Regularization(0.2)", "network-wide L2 penalty")]
+    public void KG0011_RepeatedClippingOrPenalty_AtTheSecond(string first, string second, string what) => AssertError($"""
+        using KernelGen;
+        [Network(4)]
+        [Dense(2)]
+        [L2Loss]
+        [Sgd(0.1)]
+        [{first}]
+        [[|{second}|]]
+        public partial class Net;
+        """, "KG0011",
+        $"The network 'Net' declares more than one {what}");
 
     [Fact]
     public void KG0011_SecondLoss_AtSecondLoss() => AssertError("""
@@ -393,7 +416,7 @@ public sealed class DiagnosticTests
         [{attribute}]
         public partial class Net;
         """, "KG0012",
-        "The layers, loss or optimizer of 'Net' are spread over several partial declarations, so their order is ambiguous; declare all KernelGen attributes on the declaration that carries [Network]");
+        "The KernelGen attributes of 'Net' are spread over several partial declarations: layer order would be ambiguous; declare every layer, loss and optimizer attribute on the declaration that carries [Network]");
 
     [Fact]
     public void KG0012_LayersOnAnotherPartialDeclaration_AtNetworkAttribute() => AssertError("""
@@ -405,7 +428,7 @@ public sealed class DiagnosticTests
         [Dense(2)]
         public partial class Net;
         """, "KG0012",
-        "The layers, loss or optimizer of 'Net' are spread over several partial declarations, so their order is ambiguous; declare all KernelGen attributes on the declaration that carries [Network]");
+        "The KernelGen attributes of 'Net' are spread over several partial declarations: layer order would be ambiguous; declare every layer, loss and optimizer attribute on the declaration that carries [Network]");
 
     [Fact]
     public void KG0012_LossOnAnotherPartialDeclaration_AtNetworkAttribute() => AssertError("""
@@ -417,7 +440,7 @@ public sealed class DiagnosticTests
         [L2Loss]
         public partial class Net;
         """, "KG0012",
-        "The layers, loss or optimizer of 'Net' are spread over several partial declarations, so their order is ambiguous; declare all KernelGen attributes on the declaration that carries [Network]");
+        "The KernelGen attributes of 'Net' are spread over several partial declarations: layer order would be ambiguous; declare every layer, loss and optimizer attribute on the declaration that carries [Network]");
 
     [Theory]
     [InlineData("not valid")]
@@ -655,22 +678,22 @@ public sealed class DiagnosticTests
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1, Momentum = 0, Dampening = 1, WeightDecay = 0)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1, Momentum = 0.999, Dampening = 0, Nesterov = true)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1, Nesterov = false, NotesMomentum = false)]")]
-    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[AdaGrad(0.1, Epsilon = double.Epsilon, LearningRateDecay = 0, InitialAccumulator = 0)]")]
-    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[RmsProp(0.1, Alpha = 0, Momentum = 0, Epsilon = 1e300)]")]
-    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Adam(0.1, Beta1 = 0, Beta2 = 0, WeightDecay = 1e300)]")]
+    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[AdaGrad(0.1, Epsilon = 1.4e-45, LearningRateDecay = 0, InitialAccumulator = 0)]")]
+    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[RmsProp(0.1, Alpha = 0, Momentum = 0, Epsilon = 3.4e38)]")]
+    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Adam(0.1, Beta1 = 0, Beta2 = 0, WeightDecay = 3.4e38)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[AdamW(0.1, Beta1 = 0.9999999, WeightDecay = 0)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[NAdam(0.1, MomentumDecay = 0)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[AdaDelta(0.1, Rho = 0)]")]
     // … and of every schedule, warm-up and clipping value.
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1)]\n[StepDecay(1, Gamma = 1)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1)]\n[ExponentialDecay(1)]")]
-    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1)]\n[ExponentialDecay(double.Epsilon)]")]
+    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1)]\n[ExponentialDecay(1.4e-45)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1)]\n[InverseTimeDecay(0)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1)]\n[CosineAnnealing(int.MaxValue, MinLearningRate = 0)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1)]\n[WarmRestarts(1, PeriodMultiplier = 1, MinLearningRate = 0)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1)]\n[LinearWarmup(1, StartFactor = 1)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1)]\n[LinearWarmup(int.MaxValue, StartFactor = 0)]\n[StepDecay(int.MaxValue)]")]
-    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1)]\n[ClipGradientNorm(double.Epsilon)]\n[ClipGradientValue(double.MaxValue)]")]
+    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1)]\n[ClipGradientNorm(1.4e-45)]\n[ClipGradientValue(3.4e38)]")]
     public void Boundaries_AreAccepted(string attributes)
     {
         GeneratorRun run = TestHelper.Run($"""

@@ -35,8 +35,8 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ContainingTypeMustBePartial = Error("KG0004",
         "Containing type must be partial",
-        "The type '{0}' contains the network type '{1}' and must be declared partial",
-        "A nested network's containing types are re-declared by the generated code, so each must be partial.");
+        "The type '{0}' contains the network type '{1}' and must be declared partial (and not file-local)",
+        "A nested network's containing types are re-declared by the generated code, so each must be partial; a file-local type cannot be re-declared in another file.");
 
     public static readonly DiagnosticDescriptor SizeMustBePositive = Error("KG0005",
         "Size must be positive",
@@ -74,9 +74,9 @@ internal static class DiagnosticDescriptors
         "A network has at most one loss and at most one optimizer.");
 
     public static readonly DiagnosticDescriptor LayersSplitAcrossDeclarations = Error("KG0012",
-        "Layers are split across declarations",
-        "The layers, loss or optimizer of '{0}' are spread over several partial declarations, so their order is ambiguous; declare all KernelGen attributes on the declaration that carries [Network]",
-        "Layer order is source order, which is only well defined within one declaration.");
+        "KernelGen attributes are split across declarations",
+        "The KernelGen attributes of '{0}' are spread over several partial declarations: {1}",
+        "Layer order is source order, which is only well defined within one declaration: declare [Network] once, with every layer, loss and optimizer attribute on the same declaration.");
 
     public static readonly DiagnosticDescriptor InvalidLayerName = Error("KG0013",
         "Invalid layer name",
@@ -112,6 +112,26 @@ internal static class DiagnosticDescriptors
         "Network type must not declare a base class",
         "The network type '{0}' derives from '{1}'; generated networks derive from KernelGen's runtime base class, so the type must not declare one",
         "Remove the base class (interfaces are fine); keep shared behaviour in a separate type the network uses.");
+
+    public static readonly DiagnosticDescriptor MemberNameClash = Error("KG0021",
+        "Member has the name of a generated member",
+        "The member '{0}' of '{1}' has the name of a member every generated network has (generated or inherited from KernelGen's runtime base class); rename it",
+        "The generated half of the class declares constants, per-layer views and nested types, and inherits Predict, TrainStep and the rest from the runtime base class; a user member of the same name would clash with or hide them.");
+
+    public static readonly DiagnosticDescriptor ConstructorMustChain = Error("KG0022",
+        "Constructor must call the generated constructor",
+        "A constructor of the network type '{0}' must call the generated constructor, ': this(maxBatchSize, seed)', which allocates the network's buffers; it cannot have the generated constructor's parameters (int, ulong)",
+        "The generated constructor (int maxBatchSize, ulong seed = 0) allocates every buffer and initializes the parameters; other constructors chain to it.");
+
+    public static readonly DiagnosticDescriptor LanguageVersionTooLow = Error("KG0023",
+        "C# 11 or later required",
+        "KernelGen's generated code needs C# 11 or later (static abstract interface members), but this project compiles C# {0}; set <LangVersion> to 11 or later, or remove it (.NET 10 projects default to C# 14)",
+        "The generated code shares one generic body between float and double through static abstract interface members, a C# 11 feature.");
+
+    public static readonly DiagnosticDescriptor NamespaceHiddenByType = Error("KG0024",
+        "A global type hides a namespace the generated code uses",
+        "A type named '{0}' in the global namespace hides the namespace {0}, which the generated code names as global::{0}; move that type into a namespace or rename it",
+        "C# binds global::System and global::KernelGen to a global type of that name before the namespace, so no generated code could name the framework or the runtime.");
 
     public static readonly DiagnosticDescriptor LossExpectsRawOutputs = Warning("KG0014",
         "Loss expects raw outputs",

@@ -27,7 +27,14 @@ internal sealed record NetworkSpec(
     EquatableArray<LossSpec> Losses,
     EquatableArray<OptimizerSpec> Optimizers,
     EquatableArray<TrainingOptionSpec> TrainingOptions,
-    EquatableArray<PenaltySpec> Penalties);
+    EquatableArray<PenaltySpec> Penalties)
+{
+    /// <summary>The members the user declared on the type (any part), by name and identifier location.</summary>
+    public EquatableArray<MemberSpec> Members { get; init; }
+}
+
+/// <summary>A member of the user's half of the network type: its name and where its identifier is.</summary>
+internal sealed record MemberSpec(string Name, LocationInfo? Location);
 
 /// <summary>The target type: namespace, name and the chain of containing types (outermost first).</summary>
 internal sealed record TypeSpec(string? Namespace, string Name, EquatableArray<ContainingTypeSpec> ContainingTypes)

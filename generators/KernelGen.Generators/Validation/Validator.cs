@@ -20,10 +20,16 @@ internal static class Validator
     /// <summary>The largest arena the generated code can hold: arrays top out at 0x7FFFFFC7 elements.</summary>
     public const long MaxArena = 0x7FFFFFC7 - 64;
 
-    public static Result<NetworkSpec> Validate(Result<NetworkSpec> parsed)
+    public static Result<NetworkSpec> Validate(Result<NetworkSpec> parsed) => Validate(parsed, EquatableArray<string>.Empty);
+
+    /// <param name="parsed">The parser's result.</param>
+    /// <param name="shadowing">Global types of the compilation named like a namespace the generated code uses.</param>
+    public static Result<NetworkSpec> Validate(Result<NetworkSpec> parsed, EquatableArray<string> shadowing)
     {
         if (parsed.Spec is not { } spec) return parsed;
         var diagnostics = new List<DiagnosticInfo>(parsed.Diagnostics);
+        foreach (string name in shadowing)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NamespaceHiddenByType, spec.Location, name));
 
         if (LayerResolver.InputShape(spec) is null)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SizeMustBePositive, spec.Location,
@@ -81,10 +87,15 @@ internal static class Validator
                 if (descriptor.Parameter is { } parameter && parameter.Name == option.Name)
                     CheckOption(diagnostics, loss.Location, parameter, option.Value, null);
         }
+        var penaltyKinds = new HashSet<string>(StringComparer.Ordinal);
         foreach (PenaltySpec penalty in spec.Penalties)
-            if (!ValueRange.NonNegative.Contains(penalty.Lambda))
+        {
+            if (!ValueRange.NonNegative.Contains(penalty.Lambda) || float.IsInfinity((float)penalty.Lambda))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, penalty.Location, "regularization strength",
-                    ValueRange.NonNegative.Describe(), Number(penalty.Lambda)));
+                    ValueRange.NonNegative.Describe() + (ValueRange.NonNegative.Contains(penalty.Lambda) ? " (also as a float, which the float network uses)" : ""), Number(penalty.Lambda)));
+            if (!penaltyKinds.Add(penalty.Option))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateLossOrOptimizer, penalty.Location, spec.Type.Name, $"network-wide {penalty.Option} penalty"));
+        }
 
         foreach (OptimizerSpec optimizer in spec.Optimizers)
         {
@@ -111,9 +122,12 @@ internal static class Validator
         }
 
         int schedules = 0, warmups = 0;
+        var trainingOptions = new HashSet<string>(StringComparer.Ordinal);
         foreach (TrainingOptionSpec option in spec.TrainingOptions)
         {
             if (!OpCatalog.TryFindAttribute(option.Attribute, out object? entry) || entry is not TrainingOptionDescriptor descriptor) continue;
+            if (descriptor.Role is TrainingOptionRole.ClipNorm or TrainingOptionRole.ClipValue && !trainingOptions.Add(option.Attribute))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateLossOrOptimizer, option.Location, spec.Type.Name, $"[{option.AttributeName}]"));
             if (spec.Optimizers.Count == 0)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TrainingOptionRequiresOptimizer, option.Location, option.AttributeName));
             if (descriptor.Role == TrainingOptionRole.Schedule && ++schedules > 1)
@@ -126,9 +140,13 @@ internal static class Validator
 
         CheckSizes(diagnostics, spec, layers);
 
-        // The generated members may not take the type's own name (CS0542).
-        if (ReservedNames.IsReserved(spec.Type.Name, layers))
+        // The generated members may not take the type's own name (CS0542), nor the names of the user's own members.
+        HashSet<string> reserved = ReservedNames.For(spec, layers);
+        if (reserved.Contains(spec.Type.Name))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedTypeName, spec.TypeLocation, spec.Type.Name));
+        foreach (MemberSpec member in spec.Members)
+            if (reserved.Contains(member.Name))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberNameClash, member.Location, member.Name, spec.Type.Name));
 
         bool hasError = false;
         foreach (DiagnosticInfo d in diagnostics) hasError |= d.Descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error;
@@ -174,11 +192,14 @@ internal static class Validator
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, location, option.Name, range.Describe(), Number(value)));
             return;
         }
-        if (option.ElementConstant)
+        if (option.Type == OptionType.Real)
         {
-            // The float variant bakes the value in as a float: it must stay finite there, and not round to 0 when it is not 0.
+            // The float network computes with the value as a float (element constants are baked in as floats, optimizer and
+            // schedule settings are converted every step): it must stay finite there, and must not round to 0 where 0 is
+            // outside the range (an ε of 1e-50 would divide by zero) or where the value is baked in as a constant.
             float single = (float)value;
-            if (float.IsInfinity(single) || (value != 0 && single == 0))
+            bool lost = value != 0 && single == 0 && (option.ElementConstant || !range.Contains(0));
+            if (float.IsInfinity(single) || lost)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, location, option.Name,
                     range.Describe() + " (also as a float, which the float network uses)", Number(value)));
         }
@@ -201,26 +222,47 @@ internal static class Validator
     private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
-/// <summary>Names the generated network declares or inherits, which the network type itself cannot take (CS0542) and
-/// layer names must not produce.</summary>
+/// <summary>Names the generated network declares or inherits, which the network type itself cannot take (CS0542), layer
+/// names must not produce, and the user's members must not use (KG0021). The inherited lists equal the runtime base
+/// classes' non-private members, level by level (a test compares them by reflection).</summary>
 internal static class ReservedNames
 {
-    /// <summary>Members of every generated network (generated or inherited from the runtime base classes).</summary>
-    public static readonly HashSet<string> Members = new HashSet<string>(StringComparer.Ordinal)
+    /// <summary>Declared by <c>KernelGen.Runtime.NetworkBase&lt;T&gt;</c>: every network.</summary>
+    public static readonly string[] Network =
     {
-        "Float64", "Inference", "CreateInference", "KernelGenCode", "InputFeatures", "OutputFeatures", "ParameterCount", "ArenaLength",
-        "SpecFingerprint", "InputSize", "InputShape", "OutputSize", "OutputShape", "MaxBatchSize", "Parameters", "Gradients",
-        "ParameterTensors", "Layers", "RunningStatistics", "Fingerprint", "DropoutSeed", "DropoutStep", "LayerOutput", "Initialize",
-        "Predict", "Forward", "Backward", "Loss", "ComputeGradients", "LastDataLoss", "TrainStep", "ApplyGradients", "LearningRate",
-        "Optimizer", "Model", "State", "Infer", "Train", "Propagate", "EvaluateLoss", "OnInitialize",
+        "Backward", "DropoutSeed", "DropoutStep", "Fingerprint", "Forward", "Gradients", "Infer", "Initialize", "InputShape", "InputSize",
+        "LayerOutput", "Layers", "MaxBatchSize", "Model", "OnInitialize", "OutputShape", "OutputSize", "Parameters", "ParameterTensors",
+        "Predict", "Propagate", "RunningStatistics", "State", "Train",
     };
 
-    public static bool IsReserved(string name, List<ResolvedLayer> layers)
+    /// <summary>Added by <c>LossNetworkBase&lt;T, TLabel&gt;</c>: networks with a loss.</summary>
+    public static readonly string[] Loss = { "ComputeGradients", "EvaluateLoss", "LastDataLoss", "Loss" };
+
+    /// <summary>Added by <c>TrainableNetworkBase&lt;T, TLabel&gt;</c>: networks with a loss and an optimizer.</summary>
+    public static readonly string[] Trainable = { "ApplyGradients", "LearningRate", "OnInitialize", "Optimizer", "TrainStep" };
+
+    /// <summary>Declared by the generated half itself (besides the per-layer tensor views).</summary>
+    public static readonly string[] Generated =
     {
-        if (Members.Contains(name)) return true;
+        "Float64", "Inference", "CreateInference", "KernelGenCode", "InputFeatures", "OutputFeatures", "ParameterCount", "ArenaLength", "SpecFingerprint",
+    };
+
+    /// <summary>Every name the network described by <paramref name="spec"/> declares or inherits.</summary>
+    public static HashSet<string> For(NetworkSpec spec, List<ResolvedLayer> layers)
+    {
+        var names = new HashSet<string>(Generated, StringComparer.Ordinal);
+        names.UnionWith(Network);
+        if (spec.Losses.Count > 0)
+        {
+            names.UnionWith(Loss);
+            if (spec.Optimizers.Count > 0) names.UnionWith(Trainable);
+        }
         foreach (ResolvedLayer layer in layers)
             foreach (TensorDescriptor tensor in layer.Descriptor.Tensors)
-                if (name == layer.Name + tensor.Suffix || (!tensor.IsState && name == layer.Name + tensor.Suffix + "Gradient")) return true;
-        return false;
+            {
+                names.Add(layer.Name + tensor.Suffix);
+                if (!tensor.IsState) names.Add(layer.Name + tensor.Suffix + "Gradient");
+            }
+        return names;
     }
 }
