@@ -198,6 +198,11 @@ public class OptimizerBenchmarks
     [Benchmark, BytesPerElement(20)]
     public void SgdMomentum() => _momentum.Step(_p.Span, _g.Span);
 
+    /// <summary>The check TrainStep and ApplyGradients make before every update: the gradients' sum of squares (finite
+    /// proves every gradient finite with a finite square). Reads g only (4 B).</summary>
+    [Benchmark, BytesPerElement(4)]
+    public float GradientCheck() => KernelGen.Operators.Elementwise.SumOfSquares<float>(_g.Span);
+
     /// <summary>RMSProp.</summary>
     [Benchmark, BytesPerElement(20)]
     public void RmsProp() => _rmsProp.Step(_p.Span, _g.Span);

@@ -70,6 +70,31 @@ public static class ThrowHelper
     public static void ThrowNonFiniteLoss(double loss) =>
         throw new ArithmeticException($"The loss is {loss}: training diverged (try a smaller learning rate). The parameters were not updated.");
 
+    /// <summary>Throws when a training pass would leave a BatchNorm running statistic non-finite; it was undone.</summary>
+    [DoesNotReturn]
+    public static void ThrowNonFiniteStatistics(string statistic) =>
+        throw new ArithmeticException($"The running statistic {statistic} would become NaN or infinite: the inputs are finite but so large that the batch statistics overflow. The statistics and the dropout step were restored; nothing was updated.");
+
+    /// <summary>Throws when the gradients of a step are not finite or too large to update with; nothing was updated.</summary>
+    [DoesNotReturn]
+    public static void ThrowGradientOverflow(string coordinate, double value, double bound) =>
+        throw new ArithmeticException($"The gradient {coordinate} is {value}; every gradient must be finite with a finite square (below {bound:G3} in magnitude) for the optimizer's state. The inputs or the parameters overflow the arithmetic; the statistics and the dropout step were restored and nothing was updated.");
+
+    /// <summary>Throws when the gradients' sum of squares overflows although each is finite and moderate.</summary>
+    [DoesNotReturn]
+    public static void ThrowGradientNormOverflow() =>
+        throw new ArithmeticException("The gradients' sum of squares overflows: training diverged or the inputs overflow the arithmetic. The statistics and the dropout step were restored and nothing was updated.");
+
+    /// <summary>Throws when an output is not finite although every input is.</summary>
+    [DoesNotReturn]
+    public static void ThrowOverflowed(string call, int row, int column, double value, string type) =>
+        throw new ArithmeticException($"{call}: output [{row}, {column}] is {value} although every input is finite: the inputs are so large that the network's {type} arithmetic overflowed. Scale the inputs (standardize them).");
+
+    /// <summary>Throws when a second thread calls into a network while another is inside a call.</summary>
+    [DoesNotReturn]
+    public static void ThrowConcurrentUse(string network, int owner, int caller) =>
+        throw new InvalidOperationException($"The network {network} is in use by thread {owner}, and thread {caller} called it at the same time. A network serves one thread at a time (its buffers hold every call's intermediates): give each thread its own network or inference form (CreateInference), or serialize the calls. Nothing was changed.");
+
     /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> for a non-positive or too-large argument.</summary>
     [DoesNotReturn]
     public static void ThrowArgumentOutOfRange(string paramName, object? value, string message) =>

@@ -121,6 +121,68 @@ public static class Elementwise
         return -1;
     }
 
+    /// <summary>
+    /// Σ x² accumulated in <typeparamref name="T"/> with four independent fused multiply-add chains: one load and one FMA
+    /// per vector. NaN when any element is NaN, +∞ when any is infinite or the sum overflows, so a finite result proves
+    /// every element finite with a finite square.
+    /// </summary>
+    public static T SumOfSquares<T>(ReadOnlySpan<T> data) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ref T x = ref MemoryMarshal.GetReference(data);
+        nuint n = (nuint)data.Length;
+        if (Vector512.IsHardwareAccelerated) return SumOfSquaresCore<T, Simd512<T>>(ref x, n);
+        if (Vector256.IsHardwareAccelerated) return SumOfSquaresCore<T, Simd256<T>>(ref x, n);
+        return SumOfSquaresCore<T, SimdScalar<T>>(ref x, n);
+    }
+
+    private static T SumOfSquaresCore<T, TV>(ref T x, nuint n)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
+    {
+        nuint w = (nuint)TV.Count, i = 0;
+        TV a0 = TV.Zero, a1 = a0, a2 = a0, a3 = a0;
+        for (; i + 4 * w <= n; i += 4 * w)
+        {
+            TV v0 = TV.Load(ref x, i), v1 = TV.Load(ref x, i + w), v2 = TV.Load(ref x, i + 2 * w), v3 = TV.Load(ref x, i + 3 * w);
+            a0 = TV.MultiplyAdd(v0, v0, a0); a1 = TV.MultiplyAdd(v1, v1, a1);
+            a2 = TV.MultiplyAdd(v2, v2, a2); a3 = TV.MultiplyAdd(v3, v3, a3);
+        }
+        for (; i + w <= n; i += w) { TV v = TV.Load(ref x, i); a0 = TV.MultiplyAdd(v, v, a0); }
+        T sum = TV.Sum((a0 + a1) + (a2 + a3));
+        for (; i < n; i++) { T v = Unsafe.Add(ref x, i); sum = T.FusedMultiplyAdd(v, v, sum); }
+        return sum;
+    }
+
+    /// <summary>Returns the index of the first element whose magnitude is not below <paramref name="bound"/> (NaN and
+    /// infinities included), or −1 when every element is finite and below it.</summary>
+    public static int IndexOfNotBelow<T>(ReadOnlySpan<T> data, T bound) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ref T x = ref MemoryMarshal.GetReference(data);
+        nuint n = (nuint)data.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            nuint w = (nuint)Vector512<T>.Count;
+            Vector512<T> b = Vector512.Create(bound);
+            for (; i + 4 * w <= n; i += 4 * w)
+            {
+                // Four vectors per test, so the common all-good case costs one branch per 64 floats; a NaN compares false.
+                Vector512<T> ok = Vector512.LessThan(Vector512.Abs(Vector512.LoadUnsafe(ref x, i)), b)
+                    & Vector512.LessThan(Vector512.Abs(Vector512.LoadUnsafe(ref x, i + w)), b)
+                    & Vector512.LessThan(Vector512.Abs(Vector512.LoadUnsafe(ref x, i + 2 * w)), b)
+                    & Vector512.LessThan(Vector512.Abs(Vector512.LoadUnsafe(ref x, i + 3 * w)), b);
+                if (!Vector512.EqualsAll(ok.AsByte(), Vector512<byte>.AllBitsSet)) break;
+            }
+            for (; i + w <= n; i += w) if (!Vector512.LessThanAll(Vector512.Abs(Vector512.LoadUnsafe(ref x, i)), b)) break;
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            nuint w = (nuint)Vector256<T>.Count;
+            Vector256<T> b = Vector256.Create(bound);
+            for (; i + w <= n; i += w) if (!Vector256.LessThanAll(Vector256.Abs(Vector256.LoadUnsafe(ref x, i)), b)) break;
+        }
+        for (; i < n; i++) if (!(T.Abs(Unsafe.Add(ref x, i)) < bound)) return (int)i;
+        return -1;
+    }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first NaN or infinite element.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ThrowIfNotFinite<T>(ReadOnlySpan<T> data, string paramName) where T : unmanaged, IBinaryFloatingPointIeee754<T>

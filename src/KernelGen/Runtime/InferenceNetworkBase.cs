@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Collections.Generic;
 using System.Numerics;
 using KernelGen.Kernels;
@@ -51,13 +52,28 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
     /// <summary>Writes the outputs for <paramref name="inputs"/>.</summary>
     /// <param name="inputs">[batch × InputSize] finite values, 1 ≤ batch ≤ <see cref="MaxBatchSize"/>.</param>
     /// <param name="outputs">[batch × OutputSize].</param>
+    /// <exception cref="ArgumentException">A span has the wrong length, or an input is NaN or infinite.</exception>
+    /// <exception cref="ArithmeticException">An output is not finite although the inputs are (the inputs overflow the
+    /// arithmetic).</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using this inference form (each thread needs its own).</exception>
     public void Predict(ReadOnlySpan<T> inputs, Span<T> outputs)
     {
-        int batch = ThrowHelper.GetBatchSize(inputs.Length, _inputSize, _state.MaxBatchSize, nameof(inputs));
-        ThrowHelper.ThrowIfLengthNotEqual(outputs.Length, batch * _outputSize, nameof(outputs));
-        Elementwise.ThrowIfNotFinite(inputs, nameof(inputs));
-        Infer(inputs, outputs, batch);
+        int me = Environment.CurrentManagedThreadId, owner = Interlocked.CompareExchange(ref _busyThread, me, 0);
+        if (owner != 0) ThrowHelper.ThrowConcurrentUse(GetType().Name, owner, me);
+        try
+        {
+            int batch = ThrowHelper.GetBatchSize(inputs.Length, _inputSize, _state.MaxBatchSize, nameof(inputs));
+            ThrowHelper.ThrowIfLengthNotEqual(outputs.Length, batch * _outputSize, nameof(outputs));
+            Elementwise.ThrowIfNotFinite(inputs, nameof(inputs));
+            Infer(inputs, outputs, batch);
+            int bad = Elementwise.IndexOfNonFinite<T>(outputs);
+            if (bad >= 0) ThrowHelper.ThrowOverflowed("Predict", bad / _outputSize, bad % _outputSize, double.CreateTruncating(outputs[bad]), typeof(T).Name);
+        }
+        finally { Volatile.Write(ref _busyThread, 0); }
     }
+
+    // The managed id of the thread inside Predict or Update, 0 when none is.
+    private int _busyThread;
 
     /// <summary>The fused evaluation chain. Generated.</summary>
     protected abstract void Infer(ReadOnlySpan<T> inputs, Span<T> outputs, int batch);
@@ -68,6 +84,14 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
     protected void UpdateFrom(NetworkBase<T> network)
     {
         ArgumentNullException.ThrowIfNull(network);
+        int me = Environment.CurrentManagedThreadId, owner = Interlocked.CompareExchange(ref _busyThread, me, 0);
+        if (owner != 0) ThrowHelper.ThrowConcurrentUse(GetType().Name, owner, me);
+        try { Fold(network); }
+        finally { Volatile.Write(ref _busyThread, 0); }
+    }
+
+    private void Fold(NetworkBase<T> network)
+    {
         if (network.Fingerprint != _model.SourceFingerprint)
             throw new ArgumentException("The network is not the one this inference form was generated for (fingerprints differ).", nameof(network));
         ReadOnlySpan<T> parameters = network.Parameters, statistics = network.RunningStatistics;

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Threading;
 using KernelGen.Catalog;
 using KernelGen.Kernels;
 using KernelGen.Operators;
@@ -15,7 +17,17 @@ namespace KernelGen.Runtime;
 /// (<see cref="Infer"/>, <see cref="Train"/>, <see cref="Propagate"/>).
 /// </summary>
 /// <remarks>
-/// Not thread-safe: one instance serves one thread at a time (its work buffers hold every call's intermediates).
+/// <para><b>Threads.</b> A network serves one thread at a time: its work buffers hold every call's intermediates, so two
+/// overlapping calls would overwrite each other's values. Overlapping use is detected, not silently wrong: a public call
+/// (Predict, Forward, Backward, Loss, ComputeGradients, TrainStep, ApplyGradients, Initialize) that starts while another
+/// thread is inside one throws <see cref="InvalidOperationException"/> before touching anything. For parallel
+/// inference give each thread its own network or its own inference form (<c>CreateInference</c>; refresh it with
+/// <c>Update</c>); <see cref="Kernels.KernelParallelism"/> spreads one call over two cores.</para>
+/// <para><b>Overflow.</b> Inputs must be finite. Finite inputs so large that the arithmetic overflows (±1e19 squared by
+/// a normalization, 3e38 through a dense layer) never leave non-finite state behind: a training pass whose BatchNorm
+/// running statistics, loss or gradients would be non-finite throws <see cref="ArithmeticException"/> after restoring
+/// the statistics and the dropout step, before any parameter or optimizer state changes; <see cref="Predict"/> throws
+/// <see cref="ArithmeticException"/> when an output is not finite.</para>
 /// </remarks>
 public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
@@ -26,6 +38,11 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
     private int _cachedBatch;
     // Rows of the last training forward pass (what LayerOutput shows; 0: none yet).
     private int _observedBatch;
+    // The managed id of the thread inside a public call, 0 when none is.
+    private int _busyThread;
+    // What the last training pass changed besides the caches, so it can be undone: the running statistics and the dropout step.
+    private readonly T[] _statisticsBefore;
+    private ulong _dropoutStepBefore;
 
     /// <summary>Allocates every buffer of <paramref name="model"/> for batches of up to <paramref name="maxBatchSize"/>.
     /// The generated constructor then calls <see cref="Initialize"/>.</summary>
@@ -38,6 +55,7 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
         _inputSize = model.InputShape.Size;
         _outputSize = model.OutputShape.Size;
         _state = new NetworkState<T>(model.ArenaLength, model.StatisticsLength, model.Regions, maxBatchSize);
+        _statisticsBefore = new T[model.StatisticsLength];
     }
 
     /// <summary>The network's static description (layers, layout, regions).</summary>
@@ -78,27 +96,50 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
     /// <param name="inputs">[batch × InputSize] finite values, 1 ≤ batch ≤ <see cref="MaxBatchSize"/>.</param>
     /// <param name="outputs">[batch × OutputSize] values.</param>
     /// <exception cref="ArgumentException">A span has the wrong length, or an input is NaN or infinite.</exception>
+    /// <exception cref="ArithmeticException">An output is not finite although the inputs are: they are so large that the
+    /// network's arithmetic overflowed. The outputs hold what was computed; the network is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using this network.</exception>
     public void Predict(ReadOnlySpan<T> inputs, Span<T> outputs)
     {
-        int batch = ThrowHelper.GetBatchSize(inputs.Length, _inputSize, _state.MaxBatchSize, nameof(inputs));
-        ThrowHelper.ThrowIfLengthNotEqual(outputs.Length, batch * _outputSize, nameof(outputs));
-        Elementwise.ThrowIfNotFinite(inputs, nameof(inputs));
-        Infer(inputs, outputs, batch);
+        bool entered = Enter();
+        try
+        {
+            int batch = ThrowHelper.GetBatchSize(inputs.Length, _inputSize, _state.MaxBatchSize, nameof(inputs));
+            ThrowHelper.ThrowIfLengthNotEqual(outputs.Length, batch * _outputSize, nameof(outputs));
+            Elementwise.ThrowIfNotFinite(inputs, nameof(inputs));
+            Infer(inputs, outputs, batch);
+            ThrowIfOverflowed(outputs, _outputSize, "Predict");
+        }
+        finally { Exit(entered); }
     }
 
     /// <summary>
     /// Forward pass in training mode: copies <paramref name="inputs"/> and caches every layer's output for <see cref="Backward"/>.
     /// Returns the outputs, [batch × OutputSize], valid until the next call that runs forward.
     /// </summary>
+    /// <exception cref="ArithmeticException">An output or a BatchNorm running statistic would not be finite (the inputs overflow
+    /// the arithmetic); the statistics and the dropout step are restored.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using this network.</exception>
     public ReadOnlySpan<T> Forward(ReadOnlySpan<T> inputs)
     {
-        int batch = ThrowHelper.GetBatchSize(inputs.Length, _inputSize, _state.MaxBatchSize, nameof(inputs));
-        Elementwise.ThrowIfNotFinite(inputs, nameof(inputs));
-        Span<T> input = _state.Work(_model.InputRegion, batch * _inputSize);
-        inputs.CopyTo(input);
-        RunTraining(input, batch);
-        _cachedBatch = batch;
-        return TrainingOutputs(input, batch);
+        bool entered = Enter();
+        try
+        {
+            int batch = ThrowHelper.GetBatchSize(inputs.Length, _inputSize, _state.MaxBatchSize, nameof(inputs));
+            Elementwise.ThrowIfNotFinite(inputs, nameof(inputs));
+            Span<T> input = _state.Work(_model.InputRegion, batch * _inputSize);
+            inputs.CopyTo(input);
+            RunTraining(input, batch);
+            ReadOnlySpan<T> outputs = TrainingOutputs(input, batch);
+            if (Elementwise.IndexOfNonFinite(outputs) >= 0)
+            {
+                UndoTrainingPass();
+                ThrowIfOverflowed(outputs, _outputSize, "Forward");
+            }
+            _cachedBatch = batch;
+            return outputs;
+        }
+        finally { Exit(entered); }
     }
 
     /// <summary>
@@ -108,6 +149,13 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
     /// </summary>
     /// <exception cref="InvalidOperationException">No <see cref="Forward"/> preceded this call.</exception>
     public void Backward(ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+    {
+        bool entered = Enter();
+        try { BackwardCore(outputGradient, inputGradient); }
+        finally { Exit(entered); }
+    }
+
+    private void BackwardCore(ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
     {
         int batch = _cachedBatch;
         if (batch == 0) throw new InvalidOperationException("Backward needs the caches of a preceding Forward call.");
@@ -135,6 +183,13 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
     /// biases at their BiasInit, γ at 1, β at 0, running means 0 and variances 1) and clears the gradients, caches and
     /// (for trainable networks) the optimizer's state. The same seed gives bit-identical parameters.</summary>
     public void Initialize(ulong seed)
+    {
+        bool entered = Enter();
+        try { InitializeCore(seed); }
+        finally { Exit(entered); }
+    }
+
+    private void InitializeCore(ulong seed)
     {
         _state.AllParameters.Clear();
         _state.AllGradients.Clear();
@@ -187,7 +242,70 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
             ThrowHelper.ThrowArgumentOutOfRange(nameof(inputs), batch, $"Training needs batches of at least {_model.MinimumTrainingBatch} rows (BatchNorm's batch statistics).");
         _cachedBatch = 0;
         _observedBatch = batch;
+        if (_statisticsBefore.Length > 0) _state.AllStatistics.CopyTo(_statisticsBefore);
+        _dropoutStepBefore = _state.DropoutStep;
         Train(inputs, batch);
+        if (_statisticsBefore.Length > 0 && Elementwise.IndexOfNonFinite<T>(_state.AllStatistics) is var bad and >= 0)
+        {
+            UndoTrainingPass();
+            ThrowHelper.ThrowNonFiniteStatistics(StatisticName(bad));
+        }
+    }
+
+    /// <summary>Undoes what the last training pass changed besides the caches (BatchNorm's running statistics and the
+    /// dropout step), for a pass whose results are not finite.</summary>
+    private protected void UndoTrainingPass()
+    {
+        _statisticsBefore.CopyTo(_state.AllStatistics);
+        _state.DropoutStep = _dropoutStepBefore;
+        _cachedBatch = 0;
+        _observedBatch = 0;
+    }
+
+    /// <summary>Marks the calling thread as inside a public call; false when it already was (a nested call). Throws when
+    /// another thread is inside one.</summary>
+    /// <exception cref="InvalidOperationException">Another thread is inside a public call of this network.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected bool Enter()
+    {
+        int me = Environment.CurrentManagedThreadId;
+        int owner = Interlocked.CompareExchange(ref _busyThread, me, 0);
+        if (owner == 0) return true;
+        if (owner != me) ThrowHelper.ThrowConcurrentUse(GetType().Name, owner, me);
+        return false;
+    }
+
+    /// <summary>Ends the public call <see cref="Enter"/> began (when it began one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected void Exit(bool entered)
+    {
+        if (entered) Volatile.Write(ref _busyThread, 0);
+    }
+
+    /// <summary>Throws <see cref="ArithmeticException"/> naming the first non-finite value of <paramref name="outputs"/>.</summary>
+    private static void ThrowIfOverflowed(ReadOnlySpan<T> outputs, int width, string call)
+    {
+        int bad = Elementwise.IndexOfNonFinite(outputs);
+        if (bad >= 0) ThrowHelper.ThrowOverflowed(call, bad / width, bad % width, double.CreateTruncating(outputs[bad]), typeof(T).Name);
+    }
+
+    /// <summary>The BatchNorm layer and statistic an index of the statistics buffer belongs to.</summary>
+    private string StatisticName(int index)
+    {
+        foreach (LayerInfo layer in _model.Layers)
+            foreach (LayerTensor tensor in layer.Tensors)
+                if (tensor.IsState && index >= tensor.Offset && index < tensor.Offset + tensor.Length)
+                    return $"{layer.Name}.{tensor.Name}[{index - tensor.Offset}]";
+        return $"[{index}]";
+    }
+
+    /// <summary>The parameter tensor and index an index of the arena belongs to.</summary>
+    private protected string ParameterName(int index)
+    {
+        foreach (ParameterTensor tensor in _model.Tensors)
+            if (index >= tensor.Offset && index < tensor.Offset + tensor.Length)
+                return $"{tensor.Name}[{index - tensor.Offset}]";
+        return $"[{index}]";
     }
 
     /// <summary>The outputs of the last training forward pass.</summary>

@@ -36,7 +36,15 @@ public abstract class LossNetworkBase<T, TLabel> : NetworkBase<T>, ILossNetwork<
     /// <summary>The mean loss over the batch (plus the weight and activity penalties), computed in evaluation mode; no
     /// caches or gradients change.</summary>
     /// <exception cref="ArgumentException">A span has the wrong length, or an input, label or target is invalid.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using this network.</exception>
     public T Loss(ReadOnlySpan<T> inputs, ReadOnlySpan<TLabel> labels)
+    {
+        bool entered = Enter();
+        try { return LossCore(inputs, labels); }
+        finally { Exit(entered); }
+    }
+
+    private T LossCore(ReadOnlySpan<T> inputs, ReadOnlySpan<TLabel> labels)
     {
         int batch = ValidateBatch(inputs, labels);
         Span<T> outputs = State.Work(Model.OutputGradientRegion, batch * OutputSize);
@@ -53,7 +61,17 @@ public abstract class LossNetworkBase<T, TLabel> : NetworkBase<T>, ILossNetwork<
     public T ComputeGradients(ReadOnlySpan<T> inputs, ReadOnlySpan<TLabel> labels) => ComputeGradients(inputs, labels, LossTerms.All);
 
     /// <inheritdoc/>
+    /// <exception cref="ArithmeticException">A BatchNorm running statistic would become non-finite; the statistics and the
+    /// dropout step are restored.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using this network.</exception>
     public T ComputeGradients(ReadOnlySpan<T> inputs, ReadOnlySpan<TLabel> labels, LossTerms terms)
+    {
+        bool entered = Enter();
+        try { return ComputeGradientsCore(inputs, labels, terms); }
+        finally { Exit(entered); }
+    }
+
+    private protected T ComputeGradientsCore(ReadOnlySpan<T> inputs, ReadOnlySpan<TLabel> labels, LossTerms terms)
     {
         if ((terms & ~LossTerms.All) != 0 || terms == 0)
             ThrowHelper.ThrowArgumentOutOfRange(nameof(terms), terms, "Choose Data, Penalties or All.");
@@ -144,18 +162,57 @@ public abstract class TrainableNetworkBase<T, TLabel> : LossNetworkBase<T, TLabe
 
     /// <summary>One update over the whole parameter arena from the current <see cref="NetworkBase{T}.Gradients"/> (one
     /// fused pass per tensor).</summary>
-    public void ApplyGradients() => _optimizer.Step(Parameters, Gradients);
+    /// <exception cref="ArithmeticException">A gradient is NaN or infinite, or the gradients' sum of squares overflows;
+    /// nothing was updated.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using this network.</exception>
+    public void ApplyGradients()
+    {
+        bool entered = Enter();
+        try
+        {
+            ThrowIfGradientsOverflow(undoPass: false);
+            _optimizer.Step(Parameters, Gradients);
+        }
+        finally { Exit(entered); }
+    }
 
     /// <summary>
-    /// One training step: forward, loss, backward and update. Returns the mean loss before the update. Throws
-    /// <see cref="ArithmeticException"/> without updating anything when the loss is not finite.
+    /// One training step: forward, loss, backward and update. Returns the mean loss before the update.
     /// </summary>
+    /// <exception cref="ArithmeticException">The loss, a BatchNorm running statistic or a gradient is not finite (or the
+    /// gradients' sum of squares overflows): training diverged or the inputs overflow the arithmetic. The
+    /// running statistics and the dropout step are restored and nothing is updated: the network is as before the call.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using this network.</exception>
     public T TrainStep(ReadOnlySpan<T> inputs, ReadOnlySpan<TLabel> labels)
     {
-        T loss = ComputeGradients(inputs, labels);
-        if (!T.IsFinite(loss)) ThrowHelper.ThrowNonFiniteLoss(double.CreateTruncating(loss));
-        ApplyGradients();
-        return loss;
+        bool entered = Enter();
+        try
+        {
+            T loss = ComputeGradientsCore(inputs, labels, LossTerms.All);
+            if (!T.IsFinite(loss))
+            {
+                UndoTrainingPass();
+                ThrowHelper.ThrowNonFiniteLoss(double.CreateTruncating(loss));
+            }
+            ThrowIfGradientsOverflow(undoPass: true);
+            _optimizer.Step(Parameters, Gradients);
+            return loss;
+        }
+        finally { Exit(entered); }
+    }
+
+    /// <summary>The largest gradient magnitude an update accepts: its square must stay finite in the optimizer's state.</summary>
+    private static readonly T GradientBound = T.CreateTruncating(typeof(T) == typeof(float) ? MathF.Sqrt(float.MaxValue) : Math.Sqrt(double.MaxValue));
+
+    /// <summary>Throws (after undoing the training pass when asked) unless the gradients' sum of squares is finite, which
+    /// proves every gradient finite with a finite square: one load and one FMA per vector over the gradient arena.</summary>
+    private void ThrowIfGradientsOverflow(bool undoPass)
+    {
+        if (T.IsFinite(Elementwise.SumOfSquares<T>(Gradients))) return;
+        if (undoPass) UndoTrainingPass();
+        int bad = Elementwise.IndexOfNotBelow<T>(Gradients, GradientBound);
+        if (bad < 0) ThrowHelper.ThrowGradientNormOverflow();
+        ThrowHelper.ThrowGradientOverflow(ParameterName(bad), double.CreateTruncating(Gradients[bad]), double.CreateTruncating(GradientBound));
     }
 
     /// <inheritdoc/>
