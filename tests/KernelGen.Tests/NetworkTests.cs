@@ -4,6 +4,8 @@ using CsCheck;
 using KernelGen.Data;
 using Xunit;
 
+using KernelGen.Demo;
+
 namespace KernelGen.Tests;
 
 /// <summary>Forward results against the independent reference, float against double, determinism and training.</summary>

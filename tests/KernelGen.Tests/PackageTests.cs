@@ -66,9 +66,17 @@ public class PackageTests
                 """);
             File.WriteAllText(Path.Combine(app, "Program.cs"), """
                 using KernelGen;
-                using KernelGen.Data;
 
-                var (x, y) = Spiral.Generate(60, 3, seed: 1);
+                // Three classes of points around three centres.
+                var random = new Random(1);
+                float[] x = new float[180 * 2];
+                int[] y = new int[180];
+                for (int i = 0; i < 180; i++)
+                {
+                    y[i] = i % 3;
+                    x[2 * i] = (float)(Math.Cos(2 * Math.PI * y[i] / 3) + 0.3 * random.NextDouble());
+                    x[2 * i + 1] = (float)(Math.Sin(2 * Math.PI * y[i] / 3) + 0.3 * random.NextDouble());
+                }
                 var net = new App.SpiralClassifier(maxBatchSize: y.Length, seed: 3);
                 float first = net.Loss(x, y);
                 for (int i = 0; i < 200; i++) net.TrainStep(x, y);

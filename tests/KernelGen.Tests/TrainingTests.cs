@@ -4,6 +4,8 @@ using KernelGen.Data;
 using KernelGen.Optimization;
 using Xunit;
 
+using KernelGen.Demo;
+
 namespace KernelGen.Tests;
 
 // The demo's network (2 → 100 ReLU → 3, softmax cross-entropy) with each update rule of the spec.

@@ -179,7 +179,7 @@ public sealed class AtomicFileTests : IDisposable
             case "transform save": FeatureTransform.Save(Transform(), target); break;
             case "transform load": FeatureTransform.Load(target); break;
             case "report save": new HtmlReport("t").Save(target); break;
-            case "history csv save": new TrainingHistory().WriteCsv(target); break;
+            case "history csv save": new KernelGen.Training.TrainingHistory().WriteCsv(target); break;
             default: throw new ArgumentException(site, nameof(site));
         }
     }

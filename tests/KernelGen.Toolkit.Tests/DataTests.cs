@@ -5,6 +5,8 @@ using System.IO.Compression;
 using KernelGen.Data;
 using Xunit;
 
+using KernelGen.Demo;
+
 namespace KernelGen.Toolkit.Tests;
 
 public class IdxTests

@@ -5,6 +5,8 @@ using KernelGen.Data;
 using KernelGen.Preprocessing;
 using Xunit;
 
+using KernelGen.Demo;
+
 namespace KernelGen.Toolkit.Tests;
 
 public class PreprocessingTests

@@ -7,7 +7,10 @@ using System.Xml.Linq;
 using CsCheck;
 using KernelGen.Data;
 using KernelGen.Reporting;
+using KernelGen.Training;
 using Xunit;
+
+using KernelGen.Demo;
 
 namespace KernelGen.Toolkit.Tests;
 

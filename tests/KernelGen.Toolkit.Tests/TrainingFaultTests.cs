@@ -6,6 +6,8 @@ using KernelGen.Training;
 using Xunit;
 using Xunit.Abstractions;
 
+using KernelGen.Demo;
+
 namespace KernelGen.Toolkit.Tests;
 
 /// <summary>

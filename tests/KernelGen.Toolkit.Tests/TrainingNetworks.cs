@@ -1,4 +1,5 @@
 using KernelGen;
+using KernelGen.Demo;
 
 namespace KernelGen.Toolkit.Tests;
 

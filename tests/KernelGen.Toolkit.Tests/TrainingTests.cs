@@ -7,6 +7,8 @@ using KernelGen.Reporting;
 using KernelGen.Training;
 using Xunit;
 
+using KernelGen.Demo;
+
 namespace KernelGen.Toolkit.Tests;
 
 /// <summary>The training loop, LSUV, ensembles and random search. Expected values come from independent computations

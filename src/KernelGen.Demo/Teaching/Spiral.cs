@@ -1,6 +1,8 @@
 using System;
 
-namespace KernelGen.Data;
+using KernelGen.Data;
+
+namespace KernelGen.Demo;
 
 /// <summary>
 /// The classic spiral dataset of the cs231n notes: <c>classes</c> interleaved arms in the plane, <c>pointsPerClass</c>

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using KernelGen.Data;
-using KernelGen.Reporting;
 
 namespace KernelGen.Training;
 

@@ -5,7 +5,10 @@ using System.Text;
 using KernelGen.Kernels;
 using KernelGen.Operators;
 
-namespace KernelGen.Reporting;
+using KernelGen.Reporting;
+using KernelGen.Training;
+
+namespace KernelGen.Demo;
 
 /// <summary>The nonlinearity of an <see cref="InitializationStudy"/> network.</summary>
 public enum StudyActivation

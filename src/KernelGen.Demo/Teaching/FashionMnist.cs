@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 
-namespace KernelGen.Data;
+using KernelGen.Data;
+
+namespace KernelGen.Demo;
 
 /// <summary>The Fashion-MNIST dataset as loaded by <see cref="FashionMnist.Load"/>.</summary>
 /// <param name="Train">The 60 000 training images: 784 features in [0, 1] (pixel / 255), shape [1 × 28 × 28], labels 0…9.</param>

@@ -5,7 +5,6 @@ using System.Diagnostics;
 using System.IO;
 using System.Threading;
 using KernelGen.Data;
-using KernelGen.Reporting;
 
 namespace KernelGen.Training;
 
