@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Threading;
 using KernelGen;
 using KernelGen.Checkpoints;
 using KernelGen.Data;
@@ -16,6 +17,11 @@ using KernelGen.Training;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var options = Options.Parse(args);
 if (options is null) return 2;
+// Ctrl-C stops training cleanly after the current batch (the trainer takes a cancellation token; the library itself
+// never touches the process's Ctrl-C handling).
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+options = options with { Stop = stop.Token };
 Directory.CreateDirectory(options.ReportDirectory);
 Console.WriteLine($"KernelGen main job. Reports go to {Path.GetFullPath(options.ReportDirectory)}");
 
@@ -39,8 +45,8 @@ static void RunSpiral(Options options)
     var train = new Dataset(x, y, 2, 3);
     var validation = new Dataset(vx, vy, 2, 3);
     var net = new SpiralNet(maxBatchSize: 300, seed: 42);
-    var trainer = new Trainer(net, new TrainerOptions { Epochs = options.SpiralEpochs, BatchSize = 30, Seed = 1, Progress = ProgressMode.Silent });
-    TrainingResult result = trainer.Fit(train, validation);
+    var trainer = new Trainer(net, new TrainerOptions { Epochs = options.SpiralEpochs, BatchSize = 30, Seed = 1 });
+    TrainingResult result = trainer.Fit(train, validation, options.Stop);
     Evaluation final = Trainer.Evaluate(net, train);
     Console.WriteLine($"{result.Message} {result.MeanEpochSeconds * 1e3:F2} ms per epoch");
     Console.WriteLine($"training accuracy: {final.Accuracy:F4}");
@@ -72,7 +78,7 @@ static void RunSpiral(Options options)
 static void RunInitializationStudy(Options options)
 {
     Console.WriteLine();
-    Console.WriteLine("== Weight-initialization study (the notes' experiment): 10 layers × 500 units, unit-Gaussian input, activation mean / std per layer");
+    Console.WriteLine("== Weight-initialization study (CS231n's experiment): 10 layers × 500 units, unit-Gaussian input, activation mean / std per layer");
     InitializationStudyResult study = InitializationStudy.Run(seed: 0);
     Console.Write(study.ToTable());
     string path = Path.Combine(options.ReportDirectory, "initialization-study.html");
@@ -108,8 +114,10 @@ static bool RunFashionMnist(Options options)
     Console.WriteLine($"{train.Count} training, {validation.Count} validation, {test.Count} test images; standardized with mean {standardize.Mean[0]:F4}, std {standardize.StdDev[0]:F4}");
 
     var net = new FashionMlp(maxBatchSize: 1000, seed: 1);
-    var trainer = new Trainer(net, new TrainerOptions { Epochs = options.Epochs, BatchSize = 64, Seed = 2, Patience = 6, Monitor = ValidationMetric.Accuracy });
-    TrainingResult result = trainer.Fit(train, validation);
+    var display = new TrainingDisplay("Fashion-MNIST", options.LogEvery);
+    var trainer = new Trainer(net, new TrainerOptions { Epochs = options.Epochs, BatchSize = 64, Seed = 2, Patience = 6, Monitor = ValidationMetric.Accuracy, Progress = display });
+    TrainingResult result = display.Run(() => trainer.Fit(train, validation, options.Stop));
+    Console.WriteLine(result.Message);
     Evaluation evaluation = Trainer.Evaluate(net, test);
     Console.WriteLine($"time per epoch: {result.MeanEpochSeconds:F3} s (training loop incl. shuffling and batching, {train.Count / 64} steps); total {result.TotalSeconds:F1} s incl. evaluation");
     Console.WriteLine($"test accuracy: {evaluation.Accuracy:F4}");
@@ -137,11 +145,14 @@ static bool RunFashionMnist(Options options)
 }
 
 /// <summary>Command-line options of the main job.</summary>
-internal sealed record Options(bool SpiralOnly, int Epochs, int SpiralEpochs, string ReportDirectory, string? DataDirectory)
+internal sealed record Options(bool SpiralOnly, int Epochs, int SpiralEpochs, string ReportDirectory, string? DataDirectory, int LogEvery)
 {
+    /// <summary>Cancelled by Ctrl-C.</summary>
+    public CancellationToken Stop { get; init; }
+
     public static Options? Parse(string[] args)
     {
-        var o = new Options(false, 20, 300, "kernelgen-report", null);
+        var o = new Options(false, 20, 300, "kernelgen-report", null, 1);
         for (int i = 0; i < args.Length; i++)
         {
             string? Next() => i + 1 < args.Length ? args[++i] : null;
@@ -151,9 +162,10 @@ internal sealed record Options(bool SpiralOnly, int Epochs, int SpiralEpochs, st
                 case "--epochs" when int.TryParse(Next(), out int e) && e > 0: o = o with { Epochs = e }; break;
                 case "--report" when Next() is { } r: o = o with { ReportDirectory = r }; break;
                 case "--data" when Next() is { } d: o = o with { DataDirectory = d }; break;
+                case "--log-every" when int.TryParse(Next(), out int n) && n > 0: o = o with { LogEvery = n }; break;
                 default:
                     Console.Error.WriteLine($"Unknown or incomplete option '{args[i]}'.");
-                    Console.Error.WriteLine("Options: --spiral-only | --epochs N (Fashion-MNIST, default 20) | --report DIR (default kernelgen-report) | --data DIR (Fashion-MNIST files)");
+                    Console.Error.WriteLine("Options: --spiral-only | --epochs N (Fashion-MNIST, default 20) | --log-every N (epochs between printed lines, default 1) | --report DIR (default kernelgen-report) | --data DIR (Fashion-MNIST files)");
                     return null;
             }
         }

@@ -24,7 +24,7 @@ public sealed class TrainingFaultTests(ITestOutputHelper output)
     }
 
     private static TrainerOptions Quiet(int epochs, int batch) =>
-        new() { Epochs = epochs, BatchSize = batch, Progress = ProgressMode.Silent, StopOnCancelKey = false };
+        new() { Epochs = epochs, BatchSize = batch, };
 
     /// <summary>Everything a step changes, as bytes and numbers.</summary>
     private sealed record Snapshot(byte[] Parameters, byte[] Statistics, byte[] Slots, long StepCount, double MomentumProduct, ulong DropoutStep);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading;
@@ -21,7 +22,7 @@ public class TrainingTests
         return new Dataset(x, y, 2, 3);
     }
 
-    private static TrainerOptions Quiet(int epochs, int batch) => new() { Epochs = epochs, BatchSize = batch, Progress = ProgressMode.Silent, StopOnCancelKey = false };
+    private static TrainerOptions Quiet(int epochs, int batch) => new() { Epochs = epochs, BatchSize = batch, };
 
     [Fact]
     public void Trains_the_spiral_to_high_accuracy_and_records_every_epoch()
@@ -172,16 +173,51 @@ public class TrainingTests
         Assert.Throws<ArgumentException>(() => new Trainer(net, Quiet(1, 10) with { Patience = 2 }).Fit(SpiralData(10, 1)));
     }
 
-    [Fact]
-    public void Plain_progress_writes_one_line_per_epoch()
+    /// <summary>Records reports synchronously (Progress&lt;T&gt; would post them to a thread pool).</summary>
+    private sealed class Recorder : IProgress<TrainingProgress>
     {
-        var writer = new StringWriter();
-        new Trainer(new SpiralClassifier(30, 1), Quiet(3, 30) with { Progress = ProgressMode.Plain, Output = writer }).Fit(SpiralData(100, 1), SpiralData(20, 2));
-        string[] lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(4, lines.Length);                        // three epochs and the closing message
-        Assert.StartsWith("epoch 1/3  loss ", lines[0]);
-        Assert.Contains("validation loss", lines[2]);
-        Assert.Contains("Trained 3 epochs.", lines[3]);
+        public readonly List<TrainingProgress> Reports = [];
+        public Action<TrainingProgress>? OnReport;
+        public void Report(TrainingProgress value) { Reports.Add(value); OnReport?.Invoke(value); }
+    }
+
+    [Fact]
+    public void Progress_is_reported_through_IProgress_and_nothing_reaches_the_console()
+    {
+        var recorder = new Recorder();
+        TextWriter console = Console.Out;
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        try
+        {
+            new Trainer(new SpiralClassifier(30, 1), Quiet(3, 30) with { Progress = recorder, ProgressInterval = TimeSpan.Zero })
+                .Fit(SpiralData(100, 1), SpiralData(20, 2));
+        }
+        finally { Console.SetOut(console); }
+        Assert.Equal("", captured.ToString());
+
+        // 300 samples in batches of 30: ten per epoch, each reported (interval 0), then the epoch's end.
+        TrainingProgress[] during = [.. recorder.Reports.Where(r => r.EpochEnd is null)];
+        TrainingProgress[] ends = [.. recorder.Reports.Where(r => r.EpochEnd is not null)];
+        Assert.Equal(30, during.Length);
+        Assert.Equal([1, 2, 3], ends.Select(r => r.Epoch));
+        Assert.All(ends, r => Assert.Equal(r.Epoch, r.EpochEnd!.Value.Epoch));
+        Assert.All(ends, r => Assert.False(double.IsNaN(r.EpochEnd!.Value.ValidationLoss)));
+        Assert.Equal(Enumerable.Range(1, 10), during.Where(r => r.Epoch == 2).Select(r => r.Batch));
+        Assert.All(during, r => Assert.True(r.BatchesPerEpoch == 10 && r.Epochs == 3 && double.IsFinite(r.Loss) && r.Loss > 0));
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), during.Select(r => r.Iterations));
+    }
+
+    [Fact]
+    public void Cancelling_the_token_stops_after_the_current_batch()
+    {
+        using var stop = new CancellationTokenSource();
+        var recorder = new Recorder { OnReport = r => { if (r.EpochEnd is { Epoch: 2 }) stop.Cancel(); } };
+        var net = new SpiralClassifier(30, 1);
+        TrainingResult result = new Trainer(net, Quiet(10, 30) with { Progress = recorder }).Fit(SpiralData(100, 1), null, stop.Token);
+        Assert.Equal(StopReason.Cancelled, result.Reason);
+        Assert.Equal(2, result.EpochsCompleted);
+        Assert.Equal(20, result.Iterations);
     }
 
     [Fact]
@@ -287,7 +323,7 @@ public class TrainingTests
         var again = new SpiralClassifier(30, 1);
         again.Optimizer.Settings = again.Optimizer.Settings with { WeightDecay = best.WeightDecay, Beta1 = 1 - best.OneMinusBeta };
         again.LearningRate = (float)best.LearningRate;
-        new Trainer(again, options.Training with { Progress = ProgressMode.Silent, StopOnCancelKey = false }).Fit(SpiralData(60, 1), SpiralData(30, 2));
+        new Trainer(again, options.Training).Fit(SpiralData(60, 1), SpiralData(30, 2));
         Assert.Equal(best.ValidationAccuracy, Trainer.Evaluate(again, SpiralData(30, 2)).Accuracy);
         Assert.Contains("learning rate", result.ToTable());
     }

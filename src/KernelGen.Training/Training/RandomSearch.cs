@@ -97,7 +97,7 @@ public static class RandomSearch
         LogRange rate = options.LearningRate;
         LogRange? decay = options.WeightDecay, beta = options.OneMinusBeta;
         var all = new List<SearchTrial>();
-        TrainerOptions training0 = options.Training with { Progress = ProgressMode.Silent, StopOnCancelKey = false, Patience = 0 };
+        TrainerOptions training0 = options.Training with { Progress = null, Patience = 0 };
         for (int round = 1; round <= options.Rounds; round++)
         {
             var trials = new List<SearchTrial>();

@@ -1,9 +1,8 @@
 using System;
-using KernelGen.Catalog;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.IO;
 using System.Threading;
+using KernelGen.Catalog;
 using KernelGen.Data;
 
 namespace KernelGen.Training;
@@ -95,10 +94,11 @@ public sealed class TrainingResult
 }
 
 /// <summary>
-/// The training loop of the notes around any generated classifier (<see cref="ITrainableNetwork{T, TLabel}"/> on float
-/// with class labels): epochs of shuffled mini-batches, validation every epoch, early stopping that restores the best
-/// parameters, explosion detection, babysitting statistics, a progress display and clean Ctrl-C. Inside an epoch nothing
-/// is allocated (batches, steps and the progress line reuse buffers); epoch ends allocate their history records.
+/// A training loop around any generated classifier (<see cref="ITrainableNetwork{T, TLabel}"/> on float with class
+/// labels): epochs of shuffled mini-batches, validation every epoch, early stopping that restores the best parameters,
+/// explosion detection, per-layer statistics, progress reports through <see cref="TrainerOptions.Progress"/> and
+/// cancellation through a <see cref="CancellationToken"/>. It writes nothing to the console. Inside an epoch nothing is
+/// allocated (batches, steps and progress reports reuse buffers or are values); epoch ends allocate their history records.
 /// </summary>
 public sealed class Trainer
 {
@@ -106,7 +106,6 @@ public sealed class Trainer
     private readonly TrainerOptions _options;
     private readonly float[] _before;
     private readonly ActivationStatistics?[] _activations;
-    private readonly char[] _line = new char[200];
     private volatile bool _stopRequested;
 
     /// <summary>Prepares a trainer for <paramref name="network"/>; allocates its buffers once.</summary>
@@ -123,7 +122,7 @@ public sealed class Trainer
     /// <summary>The network being trained.</summary>
     public ITrainableNetwork<float, int> Network => _network;
 
-    /// <summary>Asks a running <see cref="Fit"/> to stop after the current batch (thread-safe; what Ctrl-C does).</summary>
+    /// <summary>Asks a running <see cref="Fit"/> to stop after the current batch (thread-safe; like cancelling its token).</summary>
     public void RequestStop() => _stopRequested = true;
 
     /// <summary>
@@ -137,10 +136,8 @@ public sealed class Trainer
         if (_options.Patience > 0 && validation is null) throw new ArgumentException("Early stopping (Patience > 0) needs validation data.", nameof(validation));
 
         ITrainableNetwork<float, int> net = _network;
-        TextWriter output = _options.Output ?? Console.Out;
-        ProgressMode mode = _options.Progress == ProgressMode.Auto
-            ? (_options.Output is null && !Console.IsOutputRedirected ? ProgressMode.Interactive : ProgressMode.Plain)
-            : _options.Progress;
+        IProgress<TrainingProgress>? progress = _options.Progress;
+        long reportTicks = (long)(_options.ProgressInterval.TotalSeconds * Stopwatch.Frequency);
         var batches = new MiniBatches(training, _options.BatchSize, _options.Seed, _options.EffectiveBatching(training.Count, net.Layers));
         var history = new TrainingHistory();
         var snapshots = new List<NetworkSnapshot>();
@@ -157,108 +154,97 @@ public sealed class Trainer
         var clock = new Stopwatch();
         _stopRequested = false;
 
-        ConsoleCancelEventHandler? handler = null;
-        if (_options.StopOnCancelKey)
+        for (int epoch = 1; epoch <= _options.Epochs && reason == StopReason.Completed; epoch++)
         {
-            handler = (_, e) => { e.Cancel = true; _stopRequested = true; };
-            Console.CancelKeyPress += handler;
-        }
-        try
-        {
-            for (int epoch = 1; epoch <= _options.Epochs && reason == StopReason.Completed; epoch++)
+            batches.StartEpoch();
+            lastGood.CopyFrom(net);
+            double lossSum = 0;
+            long seen = 0, correct = 0, lastReport = 0;
+            int batchIndex = 0;
+            bool statisticsReady = false;
+            clock.Restart();
+            while (batches.Next(out MiniBatch batch))
             {
-                batches.StartEpoch();
-                lastGood.CopyFrom(net);
-                double lossSum = 0;
-                long seen = 0, correct = 0, lastReport = 0;
-                int batchIndex = 0;
-                bool statisticsReady = false;
-                clock.Restart();
-                while (batches.Next(out MiniBatch batch))
+                if (_stopRequested || cancellation.IsCancellationRequested)
                 {
-                    if (_stopRequested || cancellation.IsCancellationRequested)
-                    {
-                        reason = StopReason.Cancelled;
-                        message = $"Stopped on request during epoch {epoch} after {iterations} iterations.";
-                        break;
-                    }
-                    batchIndex++;
-                    bool lastOfEpoch = batchIndex == batches.BatchesPerEpoch || (_options.MaxIterations > 0 && iterations + 1 == _options.MaxIterations);
-                    if (lastOfEpoch && _options.CollectLayerStatistics) net.Parameters.CopyTo(_before);
-                    float loss;
-                    try
-                    {
-                        loss = net.TrainStep(batch.Features, batch.Labels);
-                    }
-                    catch (ArithmeticException)
-                    {
-                        lastGood.RestoreTo(net);
-                        reason = StopReason.Exploded;
-                        message = $"The loss became NaN or infinite at epoch {epoch}, batch {batchIndex}: the learning rate is probably too high. The training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
-                        break;
-                    }
-                    iterations++;
-                    if (double.IsNaN(initialLoss)) explosionThreshold = _options.ExplosionThreshold(initialLoss = loss);
-                    else if (loss > explosionThreshold)
-                    {
-                        lastGood.RestoreTo(net);
-                        reason = StopReason.Exploded;
-                        message = $"The loss exploded at epoch {epoch}, batch {batchIndex}: {loss:G4} > {explosionThreshold:G4} (max of {_options.ExplosionFactor:G3} × and {_options.ExplosionMargin:G3} + the initial {initialLoss:G4}). The learning rate is probably too high; the training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
-                        break;
-                    }
-                    lossSum += (double)loss * batch.Count;
-                    seen += batch.Count;
-                    correct += CountCorrect(net.LayerOutput(outputLayer), batch.Labels, classes);
-                    statisticsReady = lastOfEpoch && _options.CollectLayerStatistics;
-                    if (mode == ProgressMode.Interactive && clock.ElapsedMilliseconds - lastReport >= 250)
-                    {
-                        lastReport = clock.ElapsedMilliseconds;
-                        WriteStatus(output, epoch, batchIndex, batches.BatchesPerEpoch, lossSum / seen, seen / clock.Elapsed.TotalSeconds,
-                            (batches.BatchesPerEpoch - batchIndex) * clock.Elapsed.TotalSeconds / batchIndex);
-                    }
-                    if (_options.MaxIterations > 0 && iterations >= _options.MaxIterations)
-                    {
-                        reason = StopReason.IterationLimit;
-                        message = $"Stopped at the iteration limit ({_options.MaxIterations}).";
-                        break;
-                    }
+                    reason = StopReason.Cancelled;
+                    message = $"Stopped on request during epoch {epoch} after {iterations} iterations.";
+                    break;
                 }
-                clock.Stop();
-                if (reason is StopReason.Exploded || seen == 0) break;
-                epochsDone = epoch;
-                epochSecondsSum += clock.Elapsed.TotalSeconds;
-
-                if (statisticsReady) CollectLayerStatistics(history, epoch);
-                Evaluation validationResult = validation is null ? new(double.NaN, double.NaN) : Evaluate(net, validation);
-                var metrics = new EpochMetrics(epoch, lossSum / seen, validationResult.Loss, (double)correct / seen, validationResult.Accuracy,
-                    net.Optimizer.CurrentLearningRate, clock.Elapsed.TotalSeconds);
-                history.AddEpoch(metrics);
-                if (mode is ProgressMode.Interactive or ProgressMode.Plain) WriteEpoch(output, mode, metrics);
-                _options.EpochCompleted?.Invoke(metrics);
-                if (_options.SnapshotEveryEpochs > 0 && epoch % _options.SnapshotEveryEpochs == 0) snapshots.Add(NetworkSnapshot.Capture(net, epoch));
-
-                if (validation is not null)
+                batchIndex++;
+                bool lastOfEpoch = batchIndex == batches.BatchesPerEpoch || (_options.MaxIterations > 0 && iterations + 1 == _options.MaxIterations);
+                if (lastOfEpoch && _options.CollectLayerStatistics) net.Parameters.CopyTo(_before);
+                float loss;
+                try
                 {
-                    if (Improves(validationResult, bestEvaluation, bestEpoch == 0))
-                    {
-                        bestEvaluation = validationResult;
-                        bestEpoch = epoch;
-                        sinceBest = 0;
-                        if (best is null) best = NetworkSnapshot.Capture(net, epoch); else best.CopyFrom(net, epoch);
-                    }
-                    else if (_options.Patience > 0 && ++sinceBest >= _options.Patience && reason == StopReason.Completed)
-                    {
-                        reason = StopReason.EarlyStopping;
-                        message = _options.Monitor == ValidationMetric.Loss
-                            ? $"Early stopping after epoch {epoch}: the validation loss has not improved for {_options.Patience} epochs (best {bestEvaluation.Loss:F4} at epoch {bestEpoch})."
-                            : $"Early stopping after epoch {epoch}: the validation accuracy has not improved for {_options.Patience} epochs (best {bestEvaluation.Accuracy:F4} at epoch {bestEpoch}).";
-                    }
+                    loss = net.TrainStep(batch.Features, batch.Labels);
+                }
+                catch (ArithmeticException)
+                {
+                    lastGood.RestoreTo(net);
+                    reason = StopReason.Exploded;
+                    message = $"The loss became NaN or infinite at epoch {epoch}, batch {batchIndex}: the learning rate is probably too high. The training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
+                    break;
+                }
+                iterations++;
+                if (double.IsNaN(initialLoss)) explosionThreshold = _options.ExplosionThreshold(initialLoss = loss);
+                else if (loss > explosionThreshold)
+                {
+                    lastGood.RestoreTo(net);
+                    reason = StopReason.Exploded;
+                    message = $"The loss exploded at epoch {epoch}, batch {batchIndex}: {loss:G4} > {explosionThreshold:G4} (max of {_options.ExplosionFactor:G3} × and {_options.ExplosionMargin:G3} + the initial {initialLoss:G4}). The learning rate is probably too high; the training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
+                    break;
+                }
+                lossSum += (double)loss * batch.Count;
+                seen += batch.Count;
+                correct += CountCorrect(net.LayerOutput(outputLayer), batch.Labels, classes);
+                statisticsReady = lastOfEpoch && _options.CollectLayerStatistics;
+                if (progress is not null && clock.ElapsedTicks - lastReport >= reportTicks)
+                {
+                    lastReport = clock.ElapsedTicks;
+                    double elapsed = clock.Elapsed.TotalSeconds;
+                    progress.Report(new TrainingProgress(epoch, _options.Epochs, batchIndex, batches.BatchesPerEpoch, iterations, lossSum / seen,
+                        seen / elapsed, TimeSpan.FromSeconds((batches.BatchesPerEpoch - batchIndex) * elapsed / batchIndex), null));
+                }
+                if (_options.MaxIterations > 0 && iterations >= _options.MaxIterations)
+                {
+                    reason = StopReason.IterationLimit;
+                    message = $"Stopped at the iteration limit ({_options.MaxIterations}).";
+                    break;
                 }
             }
-        }
-        finally
-        {
-            if (handler is not null) Console.CancelKeyPress -= handler;
+            clock.Stop();
+            if (reason is StopReason.Exploded || seen == 0) break;
+            epochsDone = epoch;
+            epochSecondsSum += clock.Elapsed.TotalSeconds;
+
+            if (statisticsReady) CollectLayerStatistics(history, epoch);
+            Evaluation validationResult = validation is null ? new(double.NaN, double.NaN) : Evaluate(net, validation);
+            var metrics = new EpochMetrics(epoch, lossSum / seen, validationResult.Loss, (double)correct / seen, validationResult.Accuracy,
+                net.Optimizer.CurrentLearningRate, clock.Elapsed.TotalSeconds);
+            history.AddEpoch(metrics);
+            progress?.Report(new TrainingProgress(epoch, _options.Epochs, batchIndex, batches.BatchesPerEpoch, iterations, metrics.TrainingLoss,
+                seen / clock.Elapsed.TotalSeconds, TimeSpan.Zero, metrics));
+            _options.EpochCompleted?.Invoke(metrics);
+            if (_options.SnapshotEveryEpochs > 0 && epoch % _options.SnapshotEveryEpochs == 0) snapshots.Add(NetworkSnapshot.Capture(net, epoch));
+
+            if (validation is not null)
+            {
+                if (Improves(validationResult, bestEvaluation, bestEpoch == 0))
+                {
+                    bestEvaluation = validationResult;
+                    bestEpoch = epoch;
+                    sinceBest = 0;
+                    if (best is null) best = NetworkSnapshot.Capture(net, epoch); else best.CopyFrom(net, epoch);
+                }
+                else if (_options.Patience > 0 && ++sinceBest >= _options.Patience && reason == StopReason.Completed)
+                {
+                    reason = StopReason.EarlyStopping;
+                    message = _options.Monitor == ValidationMetric.Loss
+                        ? $"Early stopping after epoch {epoch}: the validation loss has not improved for {_options.Patience} epochs (best {bestEvaluation.Loss:F4} at epoch {bestEpoch})."
+                        : $"Early stopping after epoch {epoch}: the validation accuracy has not improved for {_options.Patience} epochs (best {bestEvaluation.Accuracy:F4} at epoch {bestEpoch}).";
+                }
+            }
         }
 
         if (reason != StopReason.Exploded && best is not null && _options.RestoreBestParameters && bestEpoch != epochsDone)
@@ -267,7 +253,6 @@ public sealed class Trainer
             message += (message.Length > 0 ? " " : "") + $"Restored the parameters of epoch {bestEpoch} ({(_options.Monitor == ValidationMetric.Loss ? "lowest validation loss" : "highest validation accuracy")}).";
         }
         if (reason == StopReason.Completed) message = $"Trained {epochsDone} epochs." + (message.Length > 0 ? " " + message : "");
-        if (mode is ProgressMode.Interactive or ProgressMode.Plain) output.WriteLine(message);
         total.Stop();
         return new TrainingResult(reason, message, history, epochsDone, iterations, bestEpoch, bestEvaluation,
             epochsDone > 0 ? epochSecondsSum / epochsDone : double.NaN, total.Elapsed.TotalSeconds, snapshots);
@@ -372,41 +357,5 @@ public sealed class Trainer
         foreach (float v in values) { if (v < lo) lo = v; if (v > hi) hi = v; }
         double bound = Math.Max(Math.Max(-lo, hi), 1e-3) * 1.25;
         return (double.IsFinite(range[0]) ? range[0] : -bound, double.IsFinite(range[1]) ? range[1] : bound);
-    }
-
-    private void WriteStatus(TextWriter output, int epoch, int batch, int batches, double loss, double samplesPerSecond, double etaSeconds)
-    {
-        var line = new LineBuilder(_line);
-        line.Append("\repoch "); line.Append(epoch); line.Append('/'); line.Append(_options.Epochs);
-        line.Append("  batch "); line.Append(batch); line.Append('/'); line.Append(batches);
-        line.Append("  loss "); line.Append(loss, "F4");
-        line.Append("  "); line.Append(samplesPerSecond, "N0"); line.Append(" samples/s  ETA ");
-        line.Append((int)etaSeconds / 60); line.Append(':'); line.Append((int)etaSeconds % 60, "D2"); line.Append("   ");
-        output.Write(line.Written);
-        output.Flush();
-    }
-
-    private void WriteEpoch(TextWriter output, ProgressMode mode, EpochMetrics m)
-    {
-        string start = mode == ProgressMode.Interactive ? "\r" : "";
-        string validation = double.IsNaN(m.ValidationLoss) ? "" : FormattableString.Invariant($"  validation loss {m.ValidationLoss:F4} accuracy {m.ValidationAccuracy:F4}");
-        output.WriteLine(FormattableString.Invariant($"{start}epoch {m.Epoch}/{_options.Epochs}  loss {m.TrainingLoss:F4} accuracy {m.TrainingAccuracy:F4}{validation}  lr {m.LearningRate:G3}  {m.Seconds:F3} s/epoch          "));
-    }
-
-    /// <summary>Formats into a preallocated char buffer (no allocation), truncating at its end.</summary>
-    private ref struct LineBuilder(char[] buffer)
-    {
-        private int _length;
-        public readonly ReadOnlySpan<char> Written => buffer.AsSpan(0, _length);
-        public void Append(string text) { foreach (char c in text) Append(c); }
-        public void Append(char c) { if (_length < buffer.Length) buffer[_length++] = c; }
-        public void Append(int value, string format = "")
-        {
-            if (value.TryFormat(buffer.AsSpan(_length), out int n, format, System.Globalization.CultureInfo.InvariantCulture)) _length += n;
-        }
-        public void Append(double value, string format)
-        {
-            if (value.TryFormat(buffer.AsSpan(_length), out int n, format, System.Globalization.CultureInfo.InvariantCulture)) _length += n;
-        }
     }
 }

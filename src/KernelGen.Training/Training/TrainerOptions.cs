@@ -1,22 +1,25 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using KernelGen.Data;
 
 namespace KernelGen.Training;
 
-/// <summary>How the trainer reports progress.</summary>
-public enum ProgressMode
-{
-    /// <summary>A live status line when the console is interactive, plain lines otherwise.</summary>
-    Auto,
-    /// <summary>A status line rewritten in place (epoch, batch, loss, throughput, ETA), then one line per epoch.</summary>
-    Interactive,
-    /// <summary>One line per epoch.</summary>
-    Plain,
-    /// <summary>Nothing.</summary>
-    Silent,
-}
+/// <summary>
+/// A progress report of <see cref="Trainer.Fit"/>: sent during an epoch at most every
+/// <see cref="TrainerOptions.ProgressInterval"/> (with <see cref="EpochEnd"/> null), and once when an epoch ends (with its
+/// metrics). Reports are made on the training thread; a value type, so reporting allocates nothing on the trainer's side.
+/// </summary>
+/// <param name="Epoch">The current epoch, from 1.</param>
+/// <param name="Epochs">The epochs of the run (<see cref="TrainerOptions.Epochs"/>).</param>
+/// <param name="Batch">Mini-batches done in this epoch.</param>
+/// <param name="BatchesPerEpoch">Mini-batches per epoch.</param>
+/// <param name="Iterations">Mini-batches done in the run.</param>
+/// <param name="Loss">The mean training loss of this epoch's batches so far.</param>
+/// <param name="SamplesPerSecond">Training throughput of this epoch so far.</param>
+/// <param name="Remaining">The estimated time to the end of this epoch.</param>
+/// <param name="EpochEnd">The epoch's metrics when it has ended (validation included); null during the epoch.</param>
+public readonly record struct TrainingProgress(int Epoch, int Epochs, int Batch, int BatchesPerEpoch, long Iterations, double Loss,
+    double SamplesPerSecond, TimeSpan Remaining, EpochMetrics? EpochEnd);
 
 /// <summary>The validation metric that decides the best epoch (early stopping and the restored parameters).</summary>
 public enum ValidationMetric
@@ -38,7 +41,7 @@ public enum StopReason
     EarlyStopping,
     /// <summary>The loss became NaN/∞ or exceeded the explosion threshold (see <see cref="TrainerOptions.ExplosionFactor"/>).</summary>
     Exploded,
-    /// <summary>Cancelled (Ctrl-C or the cancellation token), after the current batch.</summary>
+    /// <summary>Cancelled (the cancellation token, or <see cref="Trainer.RequestStop"/>), after the current batch.</summary>
     Cancelled,
 }
 
@@ -88,12 +91,11 @@ public sealed record TrainerOptions
     public bool CollectLayerStatistics { get; init; } = true;
     /// <summary>Histogram bins of the activation statistics.</summary>
     public int HistogramBins { get; init; } = 40;
-    /// <summary>Progress display.</summary>
-    public ProgressMode Progress { get; init; } = ProgressMode.Auto;
-    /// <summary>Where progress goes (default: the console).</summary>
-    public TextWriter? Output { get; init; }
-    /// <summary>Ctrl-C stops training cleanly after the current batch (the handler is installed only during <see cref="Trainer.Fit"/>).</summary>
-    public bool StopOnCancelKey { get; init; } = true;
+    /// <summary>Where progress goes (null: nowhere). The trainer never writes to the console: render the reports as you
+    /// like (the main job draws a live progress bar).</summary>
+    public IProgress<TrainingProgress>? Progress { get; init; }
+    /// <summary>The least time between two reports during an epoch (epoch ends are always reported).</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
     /// <summary>Keep a copy of the parameters every this many epochs (snapshot ensembles with a cyclic schedule; 0: none).</summary>
     public int SnapshotEveryEpochs { get; init; }
     /// <summary>Called after every epoch with its metrics (for custom logging or checkpoints).</summary>
