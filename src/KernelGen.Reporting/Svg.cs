@@ -573,7 +573,7 @@ public static class Svg
     }
 
     /// <summary>
-    /// A grid of small histograms (by default one row, like the notes' per-layer activation figures). Each panel has
+    /// A grid of small histograms (by default one row, like CS231n's per-layer activation figures). Each panel has
     /// its own y scale (the shape matters, not the height) and the x range of its histogram. A panel label may hold
     /// several lines separated by '\n' (e.g. "layer 3\nμ 0.01 σ 0.21"); the share of values outside the bin range
     /// is printed under the panel when nonzero.

@@ -7,14 +7,14 @@ using KernelGen.Training;
 namespace KernelGen.Reporting;
 
 /// <summary>
-/// Turns a <see cref="TrainingHistory"/> into an HTML page with the checks the notes' "babysitting the learning
+/// Turns a <see cref="TrainingHistory"/> into an HTML page with the checks CS231n's "babysitting the learning
 /// process" asks for: a summary, warnings, loss and accuracy curves (training against validation), the learning rate,
 /// per-layer activation histograms of the first and last epochs, activation spread per layer, update-to-weight
 /// ratios on a log scale against the 1e-3 rule of thumb, and gradient norms.
 /// </summary>
 public static class TrainingReport
 {
-    /// <summary>The update-to-weight ratio the notes recommend aiming for.</summary>
+    /// <summary>The update-to-weight ratio CS231n recommends aiming for.</summary>
     public const double TargetUpdateRatio = 1e-3;
 
     /// <summary>Builds the report (add further sections to the result before saving, if you like).</summary>
@@ -122,7 +122,7 @@ public static class TrainingReport
         if (xMin <= xMax)
             ratio.Add(new Series("target 1e-3", [xMin, xMax], [TargetUpdateRatio, TargetUpdateRatio]) { Dashed = true, Color = "#444444" });
         report.AddSvg(Svg.LineChart("Update-to-weight ratio ‖ΔW‖/‖W‖", "epoch", "ratio", ratio, logY: true),
-            "The notes' rule of thumb: about 1e-3. Far above, the learning rate is probably too high; far below, too low.");
+            "CS231n's rule of thumb: about 1e-3. Far above, the learning rate is probably too high; far below, too low.");
         report.AddSvg(Svg.LineChart("Weight-gradient norm ‖∂L/∂W‖", "epoch", "L2 norm", gradient, logY: true),
             "Norms that shrink toward the first layers by orders of magnitude mean vanishing gradients; sudden jumps, exploding ones.");
     }

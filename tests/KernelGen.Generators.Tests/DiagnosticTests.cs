@@ -677,7 +677,7 @@ public sealed class DiagnosticTests
     // KG0010 on hyperparameters: the closed ends of every range.
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1, Momentum = 0, Dampening = 1, WeightDecay = 0)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1, Momentum = 0.999, Dampening = 0, Nesterov = true)]")]
-    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1, Nesterov = false, NotesMomentum = false)]")]
+    [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Sgd(0.1, Nesterov = false, VelocityForm = false)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[AdaGrad(0.1, Epsilon = 1.4e-45, LearningRateDecay = 0, InitialAccumulator = 0)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[RmsProp(0.1, Alpha = 0, Momentum = 0, Epsilon = 3.4e38)]")]
     [InlineData("[Network(3)]\n[Dense(2)]\n[L2Loss]\n[Adam(0.1, Beta1 = 0, Beta2 = 0, WeightDecay = 3.4e38)]")]

@@ -40,8 +40,8 @@ public sealed class TrainingSpecTests
     /// <summary>Each optimizer with every hyperparameter set away from its default, and the settings that must result.</summary>
     private static readonly Dictionary<string, Opt.OptimizerSettings> OptimizerCases = new()
     {
-        ["Sgd(0.05, Momentum = 0.8, Dampening = 0.1, NotesMomentum = true, WeightDecay = 0.001)"] =
-            new() { Kind = Opt.OptimizerKind.Sgd, LearningRate = 0.05, Momentum = 0.8, Dampening = 0.1, NotesMomentum = true, WeightDecay = 0.001 },
+        ["Sgd(0.05, Momentum = 0.8, Dampening = 0.1, VelocityForm = true, WeightDecay = 0.001)"] =
+            new() { Kind = Opt.OptimizerKind.Sgd, LearningRate = 0.05, Momentum = 0.8, Dampening = 0.1, VelocityForm = true, WeightDecay = 0.001 },
         ["Sgd(0.1, Momentum = 0.9, Nesterov = true)"] =
             new() { Kind = Opt.OptimizerKind.Sgd, LearningRate = 0.1, Momentum = 0.9, Nesterov = true },
         ["AdaGrad(0.02, Epsilon = 1e-9, LearningRateDecay = 0.01, InitialAccumulator = 0.1, WeightDecay = 0.001)"] =

@@ -53,7 +53,7 @@ public class OptimizerTests
                     case OptimizerKind.Sgd when s.Momentum == 0:
                         p[i] -= lr * g;
                         break;
-                    case OptimizerKind.Sgd when s.NotesMomentum:
+                    case OptimizerKind.Sgd when s.VelocityForm:
                     {
                         double vPrev = _a[i];
                         _a[i] = s.Momentum * _a[i] - lr * g;
@@ -120,8 +120,8 @@ public class OptimizerTests
         yield return new object[] { "sgd", OptimizerSettings.Create(OptimizerKind.Sgd, 0.1) with { WeightDecay = 0.01 } };
         yield return new object[] { "momentum", OptimizerSettings.Create(OptimizerKind.Sgd, 0.05) with { Momentum = 0.9, Dampening = 0.1 } };
         yield return new object[] { "nesterov", OptimizerSettings.Create(OptimizerKind.Sgd, 0.05) with { Momentum = 0.9, Nesterov = true, WeightDecay = 0.001 } };
-        yield return new object[] { "notes-momentum", OptimizerSettings.Create(OptimizerKind.Sgd, 0.05) with { Momentum = 0.8, NotesMomentum = true } };
-        yield return new object[] { "notes-nesterov", OptimizerSettings.Create(OptimizerKind.Sgd, 0.05) with { Momentum = 0.8, NotesMomentum = true, Nesterov = true } };
+        yield return new object[] { "notes-momentum", OptimizerSettings.Create(OptimizerKind.Sgd, 0.05) with { Momentum = 0.8, VelocityForm = true } };
+        yield return new object[] { "notes-nesterov", OptimizerSettings.Create(OptimizerKind.Sgd, 0.05) with { Momentum = 0.8, VelocityForm = true, Nesterov = true } };
         yield return new object[] { "adagrad", OptimizerSettings.Create(OptimizerKind.AdaGrad, 0.1) with { LearningRateDecay = 0.01, InitialAccumulator = 0.1 } };
         yield return new object[] { "rmsprop", OptimizerSettings.Create(OptimizerKind.RmsProp, 0.01) };
         yield return new object[] { "rmsprop-notes-eps", OptimizerSettings.Create(OptimizerKind.RmsProp, 0.01) with { EpsilonInsideSqrt = true, Epsilon = 1e-6 } };
@@ -292,7 +292,7 @@ public class OptimizerTests
             return p;
         }
         var pytorch = OptimizerSettings.Create(OptimizerKind.Sgd, 0.05) with { Momentum = 0.9 };
-        var notes = pytorch with { NotesMomentum = true };
+        var notes = pytorch with { VelocityForm = true };
         double[] a = Run(pytorch, LearningRateSchedule.Constant), b = Run(notes, LearningRateSchedule.Constant);
         for (int i = 0; i < 3; i++) Assert.Equal(a[i], b[i], 12);
         double[] c = Run(pytorch, LearningRateSchedule.Exponential(0.8)), d = Run(notes, LearningRateSchedule.Exponential(0.8));

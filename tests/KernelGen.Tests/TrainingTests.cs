@@ -11,7 +11,7 @@ namespace KernelGen.Tests;
 // The demo's network (2 → 100 ReLU → 3, softmax cross-entropy) with each update rule of the spec.
 [Network(2)] [Dense(100, Activation.ReLU)] [Dense(3)] [SoftmaxCrossEntropyLoss] [Sgd(0.5, Momentum = 0.9)] public partial class SpiralMomentum;
 [Network(2)] [Dense(100, Activation.ReLU)] [Dense(3)] [SoftmaxCrossEntropyLoss] [Sgd(0.5, Momentum = 0.9, Nesterov = true)] public partial class SpiralNesterov;
-[Network(2)] [Dense(100, Activation.ReLU)] [Dense(3)] [SoftmaxCrossEntropyLoss] [Sgd(0.5, Momentum = 0.9, NotesMomentum = true)] public partial class SpiralNotesMomentum;
+[Network(2)] [Dense(100, Activation.ReLU)] [Dense(3)] [SoftmaxCrossEntropyLoss] [Sgd(0.5, Momentum = 0.9, VelocityForm = true)] public partial class SpiralVelocityForm;
 [Network(2)] [Dense(100, Activation.ReLU)] [Dense(3)] [SoftmaxCrossEntropyLoss] [AdaGrad(0.5)] public partial class SpiralAdaGrad;
 [Network(2)] [Dense(100, Activation.ReLU)] [Dense(3)] [SoftmaxCrossEntropyLoss] [RmsProp(0.01, Centered = true)] public partial class SpiralRmsProp;
 [Network(2)] [Dense(100, Activation.ReLU)] [Dense(3)] [SoftmaxCrossEntropyLoss] [Adam(0.02)] public partial class SpiralAdam;
@@ -45,7 +45,7 @@ public class TrainingTests
         {
             "momentum" => Train(new SpiralMomentum(300, 1), 300),
             "nesterov" => Train(new SpiralNesterov(300, 1), 300),
-            "notes" => Train(new SpiralNotesMomentum(300, 1), 300),
+            "notes" => Train(new SpiralVelocityForm(300, 1), 300),
             "adagrad" => Train(new SpiralAdaGrad(300, 1), 300),
             "rmsprop" => Train(new SpiralRmsProp(300, 1), 300),
             "adam" => Train(new SpiralAdam(300, 1), 300),

@@ -50,9 +50,9 @@ public sealed record LayerActivationSummary(int Layer, double Mean, double Stand
 public sealed record InitializationConfigurationResult(InitializationConfiguration Configuration, IReadOnlyList<LayerActivationSummary> Layers);
 
 /// <summary>
-/// The weight-initialization experiment of the cs231n-style lecture notes, built in: push unit-Gaussian data through a
+/// CS231n's weight-initialization experiment, built in: push unit-Gaussian data through a
 /// deep MLP (no biases) and watch the distribution of each layer's activations. With the defaults (10 layers of 500
-/// units, 1000 samples of 500-d data) it reproduces the notes' findings: small weights make tanh activations collapse
+/// units, 1000 samples of 500-d data) it reproduces CS231n's findings: small weights make tanh activations collapse
 /// to zero; large weights saturate tanh at ±1; Xavier (Var W = 1/fan_in) keeps tanh activations in a healthy range;
 /// Xavier with ReLU halves the variance at every layer; He (Var W = 2/fan_in) keeps ReLU activations steady.
 /// </summary>
@@ -92,7 +92,7 @@ public static class InitializationStudy
     /// <summary>(e) ReLU with He, W ~ N(0,1)·√(2/fan_in): a steady spread at every depth.</summary>
     public static InitializationConfiguration ReluHe { get; } = new("e", "ReLU, He N(0,1)·√(2/fan_in)", StudyActivation.Relu, Math.Sqrt(2.0), true);
 
-    /// <summary>The notes' five configurations (a)–(e), in order.</summary>
+    /// <summary>CS231n's five configurations (a)–(e), in order.</summary>
     public static IReadOnlyList<InitializationConfiguration> Configurations { get; } = [TanhSmall, TanhLarge, TanhXavier, ReluXavier, ReluHe];
 
     /// <summary>Runs the study.</summary>
@@ -129,7 +129,7 @@ public static class InitializationStudy
         var next = new float[samples * units];
         var baseWeights = new double[units * units];
         var weights = new float[units * units];
-        var bias = new float[units]; // the notes' networks have no biases
+        var bias = new float[units]; // the experiment's layers have no biases
         for (int layer = 1; layer <= layers; layer++)
         {
             var weightRandom = new KernelRandom(seed, FirstLayerStream + (ulong)(layer - 1));
@@ -322,7 +322,7 @@ public sealed class InitializationStudyResult
     /// <summary>
     /// Appends the study to <paramref name="report"/>: the setup, a table of mean and standard deviation per layer, the
     /// standard deviation per layer of every configuration on a log scale, and one row of per-layer activation
-    /// histograms per configuration, each with the finding the notes draw from it.
+    /// histograms per configuration, each with the finding CS231n draws from it.
     /// </summary>
     public void AddTo(HtmlReport report) => AddSections(report, heading: true);
 

@@ -5,7 +5,7 @@ using KernelGen.Data;
 namespace KernelGen.Demo;
 
 /// <summary>
-/// The classic spiral dataset of the cs231n notes: <c>classes</c> interleaved arms in the plane, <c>pointsPerClass</c>
+/// CS231n's spiral dataset: <c>classes</c> interleaved arms in the plane, <c>pointsPerClass</c>
 /// points each, with radius r = i/(n−1) and angle θ = 4k + 4r + 0.2·N(0,1) for arm k. Needs no files; deterministic for a seed.
 /// </summary>
 public static class Spiral

@@ -5,7 +5,7 @@ namespace KernelGen.Preprocessing;
 
 /// <summary>
 /// A preprocessing transform fitted on training data and then applied, unchanged, to training, validation and test
-/// data alike (fitting on anything but the training set leaks information; see the cs231n notes on preprocessing).
+/// data alike (fitting on anything but the training set leaks information, as CS231n stresses: compute preprocessing statistics on the training data only).
 /// Rows are row-major [count × <see cref="InputFeatures"/>] in, [count × <see cref="OutputFeatures"/>] out.
 /// </summary>
 public interface IFeatureTransform

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace KernelGen.Training;
 
 /// <summary>
-/// Model ensembles (the notes: "train multiple independent models, and at test time average their predictions"): each
+/// Model ensembles (CS231n: "train multiple independent models, and at test time average their predictions"): each
 /// member predicts, and the ensemble averages the members' softmax probabilities (classifiers) or raw outputs. Works with
 /// independently trained networks, with one run's snapshots (<see cref="FromSnapshots"/>, the snapshot ensemble of a cyclic
 /// SGDR schedule), and with generated inference forms. Buffers are allocated once; Predict allocates nothing.

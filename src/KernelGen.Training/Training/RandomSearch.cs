@@ -7,7 +7,7 @@ using KernelGen.Optimization;
 
 namespace KernelGen.Training;
 
-/// <summary>A range sampled log-uniformly: exp(U(ln Min, ln Max)) (the notes: search learning rates and strengths on a log scale).</summary>
+/// <summary>A range sampled log-uniformly: exp(U(ln Min, ln Max)) (CS231n: search learning rates and strengths on a log scale).</summary>
 /// <param name="Min">Smallest value, positive.</param>
 /// <param name="Max">Largest value, at least <paramref name="Min"/>.</param>
 public readonly record struct LogRange(double Min, double Max)
@@ -28,7 +28,7 @@ public sealed record SearchOptions
     public LogRange LearningRate { get; init; } = new(1e-4, 1e-1);
     /// <summary>Regularization strength: the optimizer's weight decay (L2 for SGD/Adam, decoupled for AdamW); null: leave it.</summary>
     public LogRange? WeightDecay { get; init; } = new(1e-6, 1e-2);
-    /// <summary>1 − β₁ for the Adam family, 1 − μ for SGD with momentum (the notes sample 1 − β, not β); null: leave it.</summary>
+    /// <summary>1 − β₁ for the Adam family, 1 − μ for SGD with momentum (sampled instead of β so that 0.9, 0.99 and 0.999 are equally likely); null: leave it.</summary>
     public LogRange? OneMinusBeta { get; init; } = new(0.02, 0.5);
     /// <summary>Coarse-to-fine rounds: each round after the first samples within the log-span of the previous round's best trials.</summary>
     public int Rounds { get; init; } = 2;
@@ -72,7 +72,7 @@ public sealed class SearchResult
 }
 
 /// <summary>
-/// Hyperparameter random search (Bergstra and Bengio; the notes prefer it to grid search): sample learning rate,
+/// Hyperparameter random search (Bergstra and Bengio, 2012: it finds good settings in fewer trials than a grid): sample learning rate,
 /// regularization strength and 1 − β log-uniformly, train each candidate briefly, judge it on held-out validation data,
 /// and refine coarse to fine.
 /// </summary>

@@ -72,7 +72,7 @@ public sealed record TrainerOptions
     public bool RestoreBestParameters { get; init; } = true;
     /// <summary>
     /// Explosion detection: stop when a batch loss exceeds max(<see cref="ExplosionFactor"/> × L₀, L₀ +
-    /// <see cref="ExplosionMargin"/>), where L₀ is the first batch's loss of the run (the notes' 3× rule, with a floor);
+    /// <see cref="ExplosionMargin"/>), where L₀ is the first batch's loss of the run (CS231n's rule of thumb that a loss above 3× the first one has exploded, with a floor);
     /// a NaN or infinite loss always counts. The trainer then restores the whole training state of the start of the
     /// epoch (parameters, running statistics, optimizer state and step count, dropout state). ∞ turns detection off.
     /// </summary>

@@ -228,14 +228,14 @@ public sealed class ActivationStatistics
 /// <param name="Seconds">Wall-clock seconds the epoch took.</param>
 public readonly record struct EpochMetrics(int Epoch, double TrainingLoss, double ValidationLoss, double TrainingAccuracy, double ValidationAccuracy, double LearningRate, double Seconds);
 
-/// <summary>One layer's diagnostics in one epoch (the notes' "babysitting" quantities).</summary>
+/// <summary>One layer's diagnostics in one epoch (the quantities CS231n's "babysitting the learning process" watches).</summary>
 /// <param name="Epoch">The epoch number.</param>
 /// <param name="Layer">The layer name.</param>
 /// <param name="ActivationMean">Mean of the layer's output activations.</param>
 /// <param name="ActivationStandardDeviation">Standard deviation of the layer's output activations.</param>
 /// <param name="ActivationHistogram">Histogram of the activations, or <see langword="null"/> when not collected.</param>
 /// <param name="GradientNorm">L2 norm of the weight gradient ‖∂L/∂W‖.</param>
-/// <param name="UpdateRatio">‖ΔW‖/‖W‖ of the last update; the notes want about 1e-3.</param>
+/// <param name="UpdateRatio">‖ΔW‖/‖W‖ of the last update; CS231n's rule of thumb is about 1e-3.</param>
 public sealed record LayerEpochMetrics(int Epoch, string Layer, double ActivationMean, double ActivationStandardDeviation, Histogram? ActivationHistogram,
     double GradientNorm, double UpdateRatio);
 
@@ -302,8 +302,8 @@ public sealed class TrainingHistory
     }
 
     /// <summary>
-    /// The update-to-weight ratio ‖after − before‖/‖before‖ of one optimizer step, accumulated in double (the notes
-    /// want about 1e-3; much larger means the learning rate is too high, much smaller too low). Allocation-free.
+    /// The update-to-weight ratio ‖after − before‖/‖before‖ of one optimizer step, accumulated in double (CS231n's
+    /// rule of thumb is about 1e-3; much larger means the learning rate is too high, much smaller too low). Allocation-free.
     /// </summary>
     public static double UpdateRatio(ReadOnlySpan<float> weightsBefore, ReadOnlySpan<float> weightsAfter)
     {

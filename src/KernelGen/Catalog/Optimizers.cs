@@ -24,11 +24,11 @@ namespace KernelGen
         /// <summary>Nesterov momentum (needs momentum &gt; 0 and zero dampening); default false.</summary>
         public bool Nesterov { get; set; }
         /// <summary>
-        /// Use the notes' velocity form v ← μ·v − η·g, θ ← θ + v (Nesterov: θ ← θ − μ·v_prev + (1 + μ)·v). It equals
+        /// Use the velocity form of CS231n v ← μ·v − η·g, θ ← θ + v (Nesterov: θ ← θ − μ·v_prev + (1 + μ)·v). It equals
         /// PyTorch's form while η is constant and differs under a schedule, where η is folded into the velocity.
         /// Default false.
         /// </summary>
-        public bool NotesMomentum { get; set; }
+        public bool VelocityForm { get; set; }
     }
 
     /// <summary>AdaGrad: s ← s + g², θ ← θ − η_t·g/(√s + ε) with η_t = η/(1 + (t − 1)·decay).</summary>
@@ -54,7 +54,7 @@ namespace KernelGen
     {
         /// <summary>RMSProp with learning rate <paramref name="learningRate"/> (PyTorch's default is 0.01).</summary>
         public RmsPropAttribute(double learningRate) : base(learningRate) { }
-        /// <summary>Smoothing α (the notes' decay rate) in [0, 1); default 0.99.</summary>
+        /// <summary>Smoothing α (CS231n's decay rate) in [0, 1); default 0.99.</summary>
         public double Alpha { get; set; } = 0.99;
         /// <summary>ε; default 1e-8.</summary>
         public double Epsilon { get; set; } = 1e-8;
@@ -62,7 +62,7 @@ namespace KernelGen
         public double Momentum { get; set; }
         /// <summary>Centered RMSProp; default false.</summary>
         public bool Centered { get; set; }
-        /// <summary>The notes' √(v + ε) instead of PyTorch's √v + ε; default false.</summary>
+        /// <summary>CS231n's √(v + ε) instead of PyTorch's √v + ε; default false.</summary>
         public bool EpsilonInsideSqrt { get; set; }
     }
 
@@ -238,7 +238,7 @@ namespace KernelGen.Catalog
         {
             new OptimizerDescriptor(OptimizerKind.Sgd, typeof(SgdAttribute),
                 Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Momentum", 0, ValueRange.UnitOpen, "momentum μ"),
-                Real("Dampening", 0, ValueRange.UnitClosed, "dampening"), Flag("Nesterov", "Nesterov momentum"), Flag("NotesMomentum", "velocity form v ← μv − ηg"))
+                Real("Dampening", 0, ValueRange.UnitClosed, "dampening"), Flag("Nesterov", "Nesterov momentum"), Flag("VelocityForm", "velocity form v ← μv − ηg"))
             { Formula = "θ ← θ − η·b, b ← μ·b + (1 − dampening)·g (Nesterov: θ ← θ − η·(g + μ·b))" },
             new OptimizerDescriptor(OptimizerKind.AdaGrad, typeof(AdaGradAttribute),
                 Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Epsilon", 1e-10, ValueRange.Positive, "ε"),

@@ -109,8 +109,8 @@ public static class Normalization
     }
 
     /// <summary>
-    /// Backward pass of training-mode batch normalization, through the batch mean and variance (the lecture notes'
-    /// derivation, collapsed; see the remarks): computes dβ = Σ_b dy, dγ = Σ_b dy·x̂ (overwriting both) and
+    /// Backward pass of training-mode batch normalization, through the batch mean and variance (the staged derivation through μ and σ²,
+    /// collapsed; see the remarks): computes dβ = Σ_b dy, dγ = Σ_b dy·x̂ (overwriting both) and
     /// dx = γ·invStd/B · (B·dy − dβ − x̂·dγ), from the caches written by <see cref="BatchNormForwardTraining"/>.
     /// <paramref name="dx"/> may alias <paramref name="dy"/>. A NaN in a feature's dy or x̂ makes that feature's
     /// dγ, dβ and dx column NaN.

@@ -176,11 +176,11 @@ public static class Optimizers
     }
 
     /// <summary>
-    /// The notes' momentum: v ← μ·v − η·g′, then θ ← θ + v; with Nesterov (the notes' change of variables),
+    /// Momentum in velocity form (CS231n): v ← μ·v − η·g′, then θ ← θ + v; with Nesterov (CS231n's change of variables),
     /// θ ← θ − μ·v_prev + (1 + μ)·v. Equal to PyTorch's form while η is constant; they differ once η changes, because
     /// here η is folded into the velocity.
     /// </summary>
-    public static void NotesMomentumStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> velocity, T learningRate, T momentum, bool nesterov,
+    public static void VelocityMomentumStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> velocity, T learningRate, T momentum, bool nesterov,
         in GradientTransform<T> transform)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -190,25 +190,25 @@ public static class Optimizers
         ref T g = ref MemoryMarshal.GetReference(gradients);
         ref T v = ref MemoryMarshal.GetReference(velocity);
         nuint n = (nuint)parameters.Length;
-        var c = new NotesCoefficients<T>(momentum, -learningRate, nesterov);
-        if (Vector512.IsHardwareAccelerated) NotesCore<T, Simd512<T>>(ref p, ref g, ref v, n, c, t);
-        else if (Vector256.IsHardwareAccelerated) NotesCore<T, Simd256<T>>(ref p, ref g, ref v, n, c, t);
-        else NotesCore<T, SimdScalar<T>>(ref p, ref g, ref v, n, c, t);
+        var c = new VelocityCoefficients<T>(momentum, -learningRate, nesterov);
+        if (Vector512.IsHardwareAccelerated) VelocityCore<T, Simd512<T>>(ref p, ref g, ref v, n, c, t);
+        else if (Vector256.IsHardwareAccelerated) VelocityCore<T, Simd256<T>>(ref p, ref g, ref v, n, c, t);
+        else VelocityCore<T, SimdScalar<T>>(ref p, ref g, ref v, n, c, t);
     }
 
-    private readonly record struct NotesCoefficients<T>(T Momentum, T NegLr, bool Nesterov);
+    private readonly record struct VelocityCoefficients<T>(T Momentum, T NegLr, bool Nesterov);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NotesCore<T, TV>(ref T p, ref T g, ref T v, nuint n, in NotesCoefficients<T> c, in GradientTransform<T> t)
+    private static void VelocityCore<T, TV>(ref T p, ref T g, ref T v, nuint n, in VelocityCoefficients<T> c, in GradientTransform<T> t)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
     {
         nuint w = (nuint)TV.Count, i = 0;
-        for (; i + w <= n; i += w) NotesBody<T, TV>(ref p, ref g, ref v, i, c, t);
-        for (; i < n; i++) NotesBody<T, SimdScalar<T>>(ref p, ref g, ref v, i, c, t);
+        for (; i + w <= n; i += w) VelocityBody<T, TV>(ref p, ref g, ref v, i, c, t);
+        for (; i < n; i++) VelocityBody<T, SimdScalar<T>>(ref p, ref g, ref v, i, c, t);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NotesBody<T, TV>(ref T p, ref T g, ref T v, nuint i, in NotesCoefficients<T> c, in GradientTransform<T> t)
+    private static void VelocityBody<T, TV>(ref T p, ref T g, ref T v, nuint i, in VelocityCoefficients<T> c, in GradientTransform<T> t)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
     {
         TV pv = TV.Load(ref p, i);
@@ -262,7 +262,7 @@ public static class Optimizers
 
     /// <summary>
     /// RMSProp (PyTorch): v ← α·v + (1 − α)·g′²; centered: ḡ ← α·ḡ + (1 − α)·g′ and d = √(v − ḡ²) + ε, else d = √v + ε
-    /// (the notes' variant puts ε inside: d = √(v + ε)); with momentum μ &gt; 0: b ← μ·b + g′/d, θ ← θ − η·b, else
+    /// (CS231n's variant puts ε inside: d = √(v + ε)); with momentum μ &gt; 0: b ← μ·b + g′/d, θ ← θ − η·b, else
     /// θ ← θ − η·g′/d. <paramref name="gradientAverage"/> and <paramref name="buffer"/> may be empty when unused.
     /// </summary>
     public static void RmsPropStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> squareAverage, Span<T> gradientAverage, Span<T> buffer,

@@ -9,9 +9,9 @@ using KernelGen.Operators;
 namespace KernelGen.Kernels;
 
 /// <summary>
-/// Parameter-norm penalties and their gradients (the notes' "parameter norm penalties", PyTorch's weight decay):
+/// Parameter-norm penalties and their gradients (parameter-norm penalties, PyTorch's weight decay):
 /// <list type="bullet">
-/// <item>L2: penalty ½λ‖w‖² = ½λ Σ w² (the ½ of the notes' L = Loss + ½λ Σ_k ‖W_k‖²), gradient λ·w — the term PyTorch's
+/// <item>L2: penalty ½λ‖w‖² = ½λ Σ w² (the ½ of CS231n's L = Loss + ½λ Σ_k ‖W_k‖²), gradient λ·w — the term PyTorch's
 /// <c>weight_decay=λ</c> adds to the gradient.</item>
 /// <item>L1: penalty λ‖w‖₁ = λ Σ |w|, subgradient λ·sign(w) with sign(0) = 0.</item>
 /// </list>

@@ -43,7 +43,7 @@ public readonly record struct LearningRateSchedule(ScheduleKind Kind, double Per
     /// <summary>η·γ^t (PyTorch ExponentialLR).</summary>
     public static LearningRateSchedule Exponential(double gamma) => new(ScheduleKind.Exponential, 0, gamma, 0, 0, 0);
 
-    /// <summary>η/(1 + k·t) (the notes' 1/t decay).</summary>
+    /// <summary>η/(1 + k·t) (1/t decay).</summary>
     public static LearningRateSchedule InverseTime(double k) => new(ScheduleKind.InverseTime, 0, k, 0, 0, 0);
 
     /// <summary>Cosine annealing from η to <paramref name="minimumRate"/> over <paramref name="period"/> steps and, past

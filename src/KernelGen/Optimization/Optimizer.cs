@@ -112,7 +112,7 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
     /// <summary>Number of state arenas.</summary>
     public int StateSlots => _state.Length;
 
-    /// <summary>State arena <paramref name="slot"/>: SGD momentum buffer or notes velocity; AdaGrad sum; RMSProp square average, then gradient average (centered), then momentum buffer; Adam/AdamW/NAdam m then v; AdaDelta square average then delta average.</summary>
+    /// <summary>State arena <paramref name="slot"/>: SGD momentum buffer or velocity; AdaGrad sum; RMSProp square average, then gradient average (centered), then momentum buffer; Adam/AdamW/NAdam m then v; AdaDelta square average then delta average.</summary>
     public Span<T> State(int slot) => _state[slot].Span;
 
     /// <summary>Clears the state and the step count (AdaGrad's accumulator starts at its initial value).</summary>
@@ -157,7 +157,7 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
             {
                 case OptimizerKind.Sgd:
                     if (s.Momentum == 0) Optimizers.SgdStep(p, g, T.CreateTruncating(lr), transform);
-                    else if (s.NotesMomentum) Optimizers.NotesMomentumStep(p, g, Slot(0, offset, length), T.CreateTruncating(lr), T.CreateTruncating(s.Momentum), s.Nesterov, transform);
+                    else if (s.VelocityForm) Optimizers.VelocityMomentumStep(p, g, Slot(0, offset, length), T.CreateTruncating(lr), T.CreateTruncating(s.Momentum), s.Nesterov, transform);
                     else Optimizers.MomentumStep(p, g, Slot(0, offset, length), T.CreateTruncating(lr), T.CreateTruncating(s.Momentum), T.CreateTruncating(s.Dampening), s.Nesterov, t == 1, transform);
                     break;
                 case OptimizerKind.AdaGrad:

@@ -7,7 +7,7 @@ namespace KernelGen.Optimization;
 /// <see cref="OptimizerKind"/> reads matter; <see cref="Validate"/> checks those.
 /// </summary>
 /// <remarks>
-/// Weight decay applies to weight tensors only (never biases), as the notes recommend; PyTorch applies it to every
+/// Weight decay applies to weight tensors only (never biases), as CS231n recommends; PyTorch applies it to every
 /// parameter unless parameter groups say otherwise.
 /// </remarks>
 public sealed record OptimizerSettings
@@ -22,8 +22,8 @@ public sealed record OptimizerSettings
     public double Dampening { get; init; }
     /// <summary>SGD: Nesterov momentum.</summary>
     public bool Nesterov { get; init; }
-    /// <summary>SGD: the notes' velocity form v ← μv − ηg, θ ← θ + v instead of PyTorch's buffer form.</summary>
-    public bool NotesMomentum { get; init; }
+    /// <summary>SGD: CS231n's velocity form v ← μv − ηg, θ ← θ + v instead of PyTorch's buffer form.</summary>
+    public bool VelocityForm { get; init; }
     /// <summary>Adam, AdamW, NAdam β1.</summary>
     public double Beta1 { get; init; } = 0.9;
     /// <summary>Adam, AdamW, NAdam β2.</summary>
@@ -36,7 +36,7 @@ public sealed record OptimizerSettings
     public double Alpha { get; init; } = 0.99;
     /// <summary>RMSProp: normalize by the centered variance estimate.</summary>
     public bool Centered { get; init; }
-    /// <summary>RMSProp: the notes' √(v + ε) instead of PyTorch's √v + ε.</summary>
+    /// <summary>RMSProp: CS231n's √(v + ε) instead of PyTorch's √v + ε.</summary>
     public bool EpsilonInsideSqrt { get; init; }
     /// <summary>AdaDelta ρ.</summary>
     public double Rho { get; init; } = 0.9;
