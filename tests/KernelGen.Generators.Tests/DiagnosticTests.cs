@@ -43,7 +43,9 @@ public sealed class DiagnosticTests
             Assert.Equal(tree.GetLineSpan(spans[i]).Span, lines.Span);
             Assert.Equal(messages[i], d.GetMessage(CultureInfo.InvariantCulture));
             Assert.Equal("KernelGen", d.Descriptor.Category);
-            Assert.EndsWith($"/generators/diagnostics/{id}.md", d.Descriptor.HelpLinkUri, StringComparison.Ordinal);
+            // The help link opens the diagnostic's page beside the generator assembly (the package ships it there).
+            Assert.EndsWith($"/diagnostics/{id}.md", d.Descriptor.HelpLinkUri, StringComparison.Ordinal);
+            Assert.True(System.IO.File.Exists(new Uri(d.Descriptor.HelpLinkUri).LocalPath), $"No page at {d.Descriptor.HelpLinkUri}");
         }
         if (severity == DiagnosticSeverity.Error)
             Assert.True(run.Sources.IsEmpty, "No source may be generated for a type with an error; got " + string.Join(", ", run.Sources.Select(s => s.HintName)));
@@ -962,5 +964,47 @@ public sealed class DiagnosticTests
         Assert.Contains(type!.AllInterfaces, i => i.ContainingNamespace.ToDisplayString() + "." + i.MetadataName == interfaceMetadataName);
         // …and they are the generated ones: the overrides of the forward and backward bodies.
         Assert.Contains(type.GetMembers(), m => m.Name == "Infer" && m.IsOverride);
+    }
+}
+
+/// <summary>The diagnostic pages (shipped in the package, opened by the help links) agree with the descriptors.</summary>
+public sealed class DiagnosticPageTests
+{
+    public static TheoryData<string> Ids => [.. Descriptors().Select(d => d.Id)];
+
+    private static Microsoft.CodeAnalysis.DiagnosticDescriptor[] Descriptors() =>
+        [.. typeof(KernelGen.Generators.Diagnostics.DiagnosticDescriptors)
+            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.FieldType == typeof(Microsoft.CodeAnalysis.DiagnosticDescriptor))
+            .Select(f => (Microsoft.CodeAnalysis.DiagnosticDescriptor)f.GetValue(null)!)
+            .OrderBy(d => d.Id, StringComparer.Ordinal)];
+
+    private static string Directory()
+    {
+        for (var d = new System.IO.DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (System.IO.File.Exists(System.IO.Path.Combine(d.FullName, "KernelGen.sln"))) return System.IO.Path.Combine(d.FullName, "generators", "diagnostics");
+        throw new InvalidOperationException("KernelGen.sln not found");
+    }
+
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public void Each_page_states_the_title_severity_and_message_of_its_descriptor(string id)
+    {
+        var d = Descriptors().Single(x => x.Id == id);
+        string page = System.IO.File.ReadAllText(System.IO.Path.Combine(Directory(), id + ".md"));
+        Assert.StartsWith($"# {id}: {d.Title}\n", page, StringComparison.Ordinal);
+        Assert.Contains($"| Severity | {d.DefaultSeverity}", page, StringComparison.Ordinal);
+        Assert.Contains($"**Message:** `{d.MessageFormat}`", page, StringComparison.Ordinal);
+        foreach (string section in new[] { "## Example", "## Fix" })
+            Assert.Contains(section, page, StringComparison.Ordinal);
+        string overview = System.IO.File.ReadAllText(System.IO.Path.Combine(Directory(), "README.md"));
+        Assert.Contains($"| [{id}]({id}.md) | {d.DefaultSeverity} | {d.Title} |", overview, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_page_belongs_to_a_descriptor()
+    {
+        string[] pages = [.. System.IO.Directory.GetFiles(Directory(), "KG*.md").Select(p => System.IO.Path.GetFileNameWithoutExtension(p)).Order(StringComparer.Ordinal)];
+        Assert.Equal(Descriptors().Select(d => d.Id), pages);
     }
 }

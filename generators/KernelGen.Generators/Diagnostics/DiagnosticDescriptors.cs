@@ -10,7 +10,21 @@ namespace KernelGen.Generators.Diagnostics;
 internal static class DiagnosticDescriptors
 {
     public const string Category = "KernelGen";
-    private const string HelpRoot = "https://github.com/kernelgen/kernelgen/blob/main/generators/diagnostics/";
+    /// <summary>
+    /// Where the help pages are: a <c>diagnostics</c> folder beside this assembly, which the KernelGen package ships next
+    /// to the generator (<c>analyzers/dotnet/cs/diagnostics/KG0001.md</c>, …) and in-repository builds copy to the
+    /// generator's output; a file URI, so a help link opens the page of the installed version.
+    /// </summary>
+    private static readonly string HelpRoot = FindHelpRoot();
+
+    private static string FindHelpRoot()
+    {
+        string location = typeof(DiagnosticDescriptors).Assembly.Location;
+        string? directory = string.IsNullOrEmpty(location) ? null : System.IO.Path.GetDirectoryName(location);
+        return directory is null
+            ? "file:///diagnostics/" // loaded from memory: no folder to point at
+            : new System.Uri(System.IO.Path.Combine(directory, "diagnostics") + System.IO.Path.DirectorySeparatorChar).AbsoluteUri;
+    }
 
     private static DiagnosticDescriptor Error(string id, string title, string message, string description) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, description, HelpRoot + id + ".md");
@@ -34,7 +48,7 @@ internal static class DiagnosticDescriptors
         "Declare the network as a plain 'partial class'; generated networks own buffers and are constructed with 'new'.");
 
     public static readonly DiagnosticDescriptor ContainingTypeMustBePartial = Error("KG0004",
-        "Containing type must be partial",
+        "Containing type must be partial (and not file-local)",
         "The type '{0}' contains the network type '{1}' and must be declared partial (and not file-local)",
         "A nested network's containing types are re-declared by the generated code, so each must be partial; a file-local type cannot be re-declared in another file.");
 
@@ -69,7 +83,7 @@ internal static class DiagnosticDescriptors
         "Hyperparameters must be finite and within their documented range.");
 
     public static readonly DiagnosticDescriptor DuplicateLossOrOptimizer = Error("KG0011",
-        "More than one loss or optimizer",
+        "More than one loss, optimizer, schedule, warm-up, clipping or penalty",
         "The network '{0}' declares more than one {1}",
         "A network has at most one loss and at most one optimizer.");
 

@@ -88,28 +88,10 @@ public static class FashionMnist
     {
         string imagesPath = RequireFile(dir, imagesName);
         string labelsPath = RequireFile(dir, labelsName);
-        (byte[] pixels, int count, int rows, int columns) = Idx.ReadImages(imagesPath);
-        if (rows != Side || columns != Side)
-            throw new InvalidDataException($"{imagesPath}: Fashion-MNIST images must be {Side}×{Side}, but these are {rows}×{columns}.");
-        byte[] labelBytes = Idx.ReadLabels(labelsPath);
-        if (labelBytes.Length != count)
-            throw new InvalidDataException($"{imagesPath} holds {count} images but {labelsPath} holds {labelBytes.Length} labels; the counts must match.");
-
-        var labels = new int[count];
-        for (int i = 0; i < labels.Length; i++)
-        {
-            int label = labelBytes[i];
-            if (label >= ClassCount)
-                throw new InvalidDataException($"{labelsPath}: label {i} is {label}; Fashion-MNIST labels must be in [0, {ClassCount}).");
-            labels[i] = label;
-        }
-
-        // A 256-entry table gives exactly pixel / 255f per byte without a division per pixel.
-        Span<float> table = stackalloc float[256];
-        for (int v = 0; v < table.Length; v++) table[v] = v / 255f;
-        var features = new float[pixels.Length];
-        for (int i = 0; i < features.Length; i++) features[i] = table[pixels[i]];
-        return new Dataset(features, labels, 1, Side, Side, ClassCount);
+        Dataset data = Idx.ReadDataset(imagesPath, labelsPath, ClassCount);
+        if (data.Height != Side || data.Width != Side)
+            throw new InvalidDataException($"{imagesPath}: Fashion-MNIST images must be {Side}×{Side}, but these are {data.Height}×{data.Width}.");
+        return data;
     }
 
     private static string RequireFile(string dir, string name) =>

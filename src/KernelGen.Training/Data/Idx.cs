@@ -59,6 +59,40 @@ public static class Idx
         return (data, dims[0], dims[1], dims[2]);
     }
 
+    /// <summary>
+    /// Reads an image file and its label file (MNIST and Fashion-MNIST style, plain or gzip) into a <see cref="Dataset"/>:
+    /// features are pixel / 255 in [0, 1] with image shape [1 × rows × columns], labels are the label bytes.
+    /// </summary>
+    /// <param name="imagesPath">The images (magic 0x00000803).</param>
+    /// <param name="labelsPath">The labels (magic 0x00000801), one per image.</param>
+    /// <param name="classCount">The number of classes (labels must be below it), or 0 to take the largest label + 1.</param>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A file is corrupt, the counts differ, or a label is not below <paramref name="classCount"/>.</exception>
+    public static Dataset ReadDataset(string imagesPath, string labelsPath, int classCount = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(classCount);
+        (byte[] pixels, int count, int rows, int columns) = ReadImages(imagesPath);
+        byte[] labelBytes = ReadLabels(labelsPath);
+        if (labelBytes.Length != count)
+            throw new InvalidDataException($"{imagesPath} holds {count} images but {labelsPath} holds {labelBytes.Length} labels; the counts must match.");
+        var labels = new int[count];
+        int classes = classCount;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            int label = labelBytes[i];
+            if (classCount > 0 && label >= classCount)
+                throw new InvalidDataException($"{labelsPath}: label {i} is {label}; labels must be in [0, {classCount}).");
+            labels[i] = label;
+            if (classCount == 0) classes = Math.Max(classes, label + 1);
+        }
+        // A 256-entry table gives exactly pixel / 255f per byte without a division per pixel.
+        Span<float> table = stackalloc float[256];
+        for (int v = 0; v < table.Length; v++) table[v] = v / 255f;
+        var features = new float[pixels.Length];
+        for (int i = 0; i < features.Length; i++) features[i] = table[pixels[i]];
+        return new Dataset(features, labels, 1, rows, columns, classes);
+    }
+
     /// <summary>Reads a label file (magic 0x00000801): one unsigned byte per sample.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a well-formed unsigned-byte 1-dimensional IDX file.</exception>
