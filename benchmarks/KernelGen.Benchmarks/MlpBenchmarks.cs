@@ -2,9 +2,13 @@ using System;
 using System.Collections.Generic;
 using BenchmarkDotNet.Attributes;
 using KernelGen.Kernels;
+using KernelGen.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace KernelGen.Benchmarks;
+
+/// <summary>One dense layer's parameters: W is [In × Out] row-major (as KernelGen stores it), B is [Out].</summary>
+public sealed record DenseLayer(float[] W, float[] B, int In, int Out);
 
 /// <summary>Shared setup of the 784-256-128-10 MLP benchmarks.</summary>
 /// <remarks>
@@ -114,7 +118,7 @@ public class MlpTrainStepBenchmarks
 /// <summary>
 /// Inference of the 784-256-128-10 network (float) at batch 1 and 64 with one or two threads: the generated network
 /// (<see cref="KernelParallelism"/> splits the batch-64 calls), the <see cref="TensorPrimitivesMlp"/> baseline
-/// (single-threaded) and ONNX Runtime on the same weights (a Gemm/Relu model written by <see cref="OnnxModel"/>;
+/// (single-threaded) and ONNX Runtime on the same weights (the model KernelGen.Onnx exports from the network;
 /// IntraOpNumThreads = <see cref="Threads"/>, sequential execution, all graph optimizations; input and output are
 /// pre-allocated OrtValues bound once with an IOBinding). Setup checks all three produce the same logits.
 /// </summary>
@@ -156,13 +160,14 @@ public class MlpPredictBenchmarks
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        _session = new InferenceSession(OnnxModel.DenseRelu(layers), _options);
+        // The same network, weights and all, through KernelGen.Onnx's exporter.
+        _session = new InferenceSession(OnnxExporter.ExportToBytes(_net), _options);
         _runOptions = new RunOptions();
         _ortInput = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_inputs), [Batch, Mlp.InputFeatures]);
         _ortOutput = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_ortOutputs), [Batch, Mlp.OutputFeatures]);
         _binding = _session.CreateIoBinding();
-        _binding.BindInput("x", _ortInput);
-        _binding.BindOutput("y", _ortOutput);
+        _binding.BindInput("input", _ortInput);
+        _binding.BindOutput("output", _ortOutput);
 
         KernelGen();
         var expected = (float[])_outputs.Clone();

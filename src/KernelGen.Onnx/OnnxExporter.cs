@@ -6,6 +6,9 @@ using System.Numerics;
 using Google.Protobuf;
 using KernelGen.Catalog;
 
+using KernelGen.Onnx.Proto;
+using TensorDataType = KernelGen.Onnx.Proto.TensorProto.Types.DataType;
+
 namespace KernelGen.Onnx;
 
 /// <summary>
@@ -82,12 +85,7 @@ public static class OnnxExporter
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(network);
-        ModelProto model = BuildModel(network, options ?? OnnxExportOptions.Default);
-        byte[] bytes = new byte[model.Size];
-        var output = new CodedOutputStream(bytes);
-        model.WriteTo(output);
-        output.CheckNoSpaceLeft();
-        return bytes;
+        return BuildModel(network, options ?? OnnxExportOptions.Default).ToByteArray();
     }
 
     // Protobuf messages are limited to 2 GB; leave room for the graph around the initializers.
@@ -98,6 +96,17 @@ public static class OnnxExporter
         using var output = new CodedOutputStream(destination, leaveOpen: true);
         model.WriteTo(output);
         output.Flush();
+    }
+
+    private static GraphProto Graph(string name, string docString, IEnumerable<NodeProto> nodes, IEnumerable<TensorProto> initializers,
+        IEnumerable<ValueInfoProto> inputs, IEnumerable<ValueInfoProto> outputs)
+    {
+        var graph = new GraphProto { Name = name, DocString = docString };
+        graph.Node.AddRange(nodes);
+        graph.Initializer.AddRange(initializers);
+        graph.Input.AddRange(inputs);
+        graph.Output.AddRange(outputs);
+        return graph;
     }
 
     // ---- lowering ----------------------------------------------------------------------------------------------------
@@ -147,22 +156,25 @@ public static class OnnxExporter
         }
         builder.MarkOutput(x);
 
-        var outputs = new List<ValueInfoProto> { new(OnnxGraphBuilder.OutputName, elementType, OnnxGraphBuilder.BatchParameter, [network.OutputSize]) };
+        var outputs = new List<ValueInfoProto> { OnnxMessages.TensorValue(OnnxGraphBuilder.OutputName, elementType, OnnxGraphBuilder.BatchParameter, [network.OutputSize]) };
         if (options.AppendSoftmax)
         {
-            builder.OutputNode("Softmax", "Probabilities", [OnnxGraphBuilder.OutputName], OnnxGraphBuilder.ProbabilitiesName, AttributeProto.Int("axis", -1));
-            outputs.Add(new ValueInfoProto(OnnxGraphBuilder.ProbabilitiesName, elementType, OnnxGraphBuilder.BatchParameter, [network.OutputSize]));
+            builder.OutputNode("Softmax", "Probabilities", [OnnxGraphBuilder.OutputName], OnnxGraphBuilder.ProbabilitiesName, OnnxMessages.Int("axis", -1));
+            outputs.Add(OnnxMessages.TensorValue(OnnxGraphBuilder.ProbabilitiesName, elementType, OnnxGraphBuilder.BatchParameter, [network.OutputSize]));
         }
 
         string typeName = network.GetType().FullName ?? network.GetType().Name;
         string fingerprint = "0x" + network.Fingerprint.ToString("X16", CultureInfo.InvariantCulture);
-        var graph = new GraphProto(options.GraphName ?? typeName,
+        GraphProto graph = Graph(options.GraphName ?? typeName,
             $"KernelGen network {typeName} in evaluation mode (BatchNorm running statistics, no dropout); fingerprint {fingerprint}.",
             builder.BuildNodes(), builder.Initializers,
-            [new ValueInfoProto(OnnxGraphBuilder.InputName, elementType, OnnxGraphBuilder.BatchParameter, network.InputShape.Dimensions)], outputs);
+            [OnnxMessages.TensorValue(OnnxGraphBuilder.InputName, elementType, OnnxGraphBuilder.BatchParameter, network.InputShape.Dimensions)], outputs);
         string producerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-        return new ModelProto(IrVersion, [new OperatorSetIdProto("", OpsetVersion)], "KernelGen", producerVersion, null, graph,
-            [new StringStringEntryProto("kernelgen.fingerprint", fingerprint), new StringStringEntryProto("kernelgen.network", typeName)]);
+        var model = new ModelProto { IrVersion = IrVersion, ProducerName = "KernelGen", ProducerVersion = producerVersion, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = "kernelgen.fingerprint", Value = fingerprint });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = "kernelgen.network", Value = typeName });
+        return model;
     }
 
     /// <summary>

@@ -2,6 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 
+using KernelGen.Onnx.Proto;
+using TensorDataType = KernelGen.Onnx.Proto.TensorProto.Types.DataType;
+
 namespace KernelGen.Onnx;
 
 /// <summary>
@@ -104,13 +107,13 @@ internal sealed class OnnxExpression
     private AttributeProto Attribute(string name)
     {
         SkipSpace();
-        if (Peek() == '[') return AttributeProto.Ints(name, List());
+        if (Peek() == '[') return OnnxMessages.Ints(name, List());
         if (IsNumberStart(Peek()))
         {
             double value = Number(out bool integer);
-            return integer ? AttributeProto.Int(name, (long)value) : AttributeProto.Float(name, (float)value);
+            return integer ? OnnxMessages.Int(name, (long)value) : OnnxMessages.Float(name, (float)value);
         }
-        if (TryName(out string? bound) && _numbers.TryGetValue(bound!, out double number)) return AttributeProto.Float(name, (float)number);
+        if (TryName(out string? bound) && _numbers.TryGetValue(bound!, out double number)) return OnnxMessages.Float(name, (float)number);
         throw Error($"attribute '{name}' needs a number, a bound number or a list");
     }
 

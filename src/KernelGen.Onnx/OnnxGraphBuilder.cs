@@ -3,6 +3,9 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
 
+using KernelGen.Onnx.Proto;
+using TensorDataType = KernelGen.Onnx.Proto.TensorProto.Types.DataType;
+
 namespace KernelGen.Onnx;
 
 /// <summary>
@@ -31,7 +34,7 @@ internal sealed class OnnxGraphBuilder
     public List<NodeProto> BuildNodes()
     {
         var nodes = new List<NodeProto>(_nodes.Count);
-        foreach (PendingNode node in _nodes) nodes.Add(new NodeProto(node.OpType, node.Name, node.Inputs, [node.Output], node.Attributes));
+        foreach (PendingNode node in _nodes) nodes.Add(OnnxMessages.Node(node.OpType, node.Name, node.Inputs, [node.Output], node.Attributes));
         return nodes;
     }
 
@@ -78,7 +81,7 @@ internal sealed class OnnxGraphBuilder
             raw = new byte[values.Length * sizeof(double)];
             for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(raw.AsSpan(i * sizeof(double)), values[i]);
         }
-        _initializers.Add(new TensorProto(name, _elementType, dims, raw));
+        _initializers.Add(OnnxMessages.Tensor(name, _elementType, dims, raw));
         return name;
     }
 
@@ -100,7 +103,7 @@ internal sealed class OnnxGraphBuilder
         name = UniqueName("Shape." + string.Join("x", dims).Replace("-1", "N", StringComparison.Ordinal));
         byte[] raw = new byte[dims.Length * sizeof(long)];
         for (int i = 0; i < dims.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(raw.AsSpan(i * sizeof(long)), dims[i]);
-        _initializers.Add(new TensorProto(name, TensorDataType.Int64, [dims.Length], raw));
+        _initializers.Add(OnnxMessages.Tensor(name, TensorDataType.Int64, [dims.Length], raw));
         _constants.Add(key, name);
         return name;
     }
