@@ -434,6 +434,9 @@ namespace KernelGen.Catalog
         public string Formula { get; set; } = "";
         /// <summary>Where the semantics come from.</summary>
         public string Source { get; set; } = "";
+        /// <summary>The loss in PyTorch, as a Python expression of the outputs <c>y</c> and the labels or targets <c>t</c>
+        /// (class indices as int64); <c>{p}</c> is the parameter's value.</summary>
+        public string PyTorch { get; set; } = "";
         /// <summary>
         /// The runtime kernel call, a format string over {0} = element type, {1} = outputs, {2} = labels, {3} = gradient,
         /// {4} = output count expression, {5} = the parameter literal; it returns the mean loss and writes ∂L/∂y when the
@@ -472,6 +475,11 @@ namespace KernelGen.Catalog
         public IReadOnlyList<OptionDescriptor> Options { get; }
         /// <summary>The update rule, for docs.</summary>
         public string Formula { get; set; } = "";
+        /// <summary>The optimizer in PyTorch, as a Python expression: <c>{groups}</c> is the parameter groups (weight decay on
+        /// weights only), <c>{lr}</c> the learning rate and <c>{Name}</c> each option's value (booleans as True/False).</summary>
+        public string PyTorch { get; set; } = "";
+        /// <summary>Options PyTorch's optimizer has no equivalent of (an export notes them when they are set).</summary>
+        public IReadOnlyList<string> PyTorchLacks { get; set; } = new string[0];
     }
 
     /// <summary>What a training option does.</summary>

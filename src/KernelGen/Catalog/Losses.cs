@@ -83,6 +83,7 @@ namespace KernelGen.Catalog
                 Title = "softmax cross-entropy",
                 Formula = "L = (1/B) Σ_b [log Σ_j e^(y_bj) − y_b,label_b]; with smoothing ε the targets are (1 − ε)·onehot + ε/K",
                 Source = "PyTorch nn.CrossEntropyLoss (reduction 'mean', label_smoothing)",
+                PyTorch = "F.cross_entropy(y, t, label_smoothing={p})",
                 Kernel = p => p > 0
                     ? Kernels + "LossFunctions.SoftmaxCrossEntropy<{0}>({1}, {2}, {3}, batch, OutputFeatures, {4})"
                     : Kernels + "Loss.SoftmaxCrossEntropy<{0}>({1}, {2}, {3}, batch, OutputFeatures)",
@@ -93,6 +94,7 @@ namespace KernelGen.Catalog
                 Title = "L2 divergence",
                 Formula = "L = (1/B) Σ_b ½ Σ_j (y_bj − d_bj)²",
                 Source = "½ × PyTorch nn.MSELoss(reduction='sum') / B",
+                PyTorch = "0.5 * F.mse_loss(y, t, reduction='sum') / y.shape[0]",
                 Kernel = p => Kernels + "Loss.L2<{0}>({1}, {2}, {3}, batch, OutputFeatures)",
             },
             new LossDescriptor(LossKind.KLDivergence, typeof(KLDivergenceLossAttribute), LabelKind.Distributions)
@@ -100,6 +102,7 @@ namespace KernelGen.Catalog
                 Title = "KL divergence",
                 Formula = "L = (1/B) Σ_b Σ_j t_j·(log t_j − log softmax(y_b)_j), 0·log 0 = 0",
                 Source = "PyTorch nn.KLDivLoss(reduction='batchmean') on log_softmax(y)",
+                PyTorch = "F.kl_div(F.log_softmax(y, dim=-1), t, reduction='batchmean')",
                 Kernel = p => Kernels + "LossFunctions.KLDivergence<{0}>({1}, {2}, {3}, batch, OutputFeatures)",
                 MinimumOutputs = 2, WantsRawOutputs = true,
             },
@@ -109,6 +112,7 @@ namespace KernelGen.Catalog
                 Title = "multiclass hinge",
                 Formula = "L = (1/B) Σ_b Σ_(j ≠ y_b) max(0, s_j − s_y + Δ)",
                 Source = "CS231n's multiclass SVM loss (PyTorch nn.MultiMarginLoss also divides by the class count)",
+                PyTorch = "F.multi_margin_loss(y, t, margin={p}, reduction='sum') * y.shape[1] / y.shape[0]",
                 Kernel = p => Kernels + "LossFunctions.MulticlassHinge<{0}>({1}, {2}, {3}, batch, OutputFeatures, {4})",
                 MinimumOutputs = 2,
                 Branch = (scores, label, margin) =>
@@ -123,6 +127,7 @@ namespace KernelGen.Catalog
                 Title = "binary cross-entropy",
                 Formula = "L = (1/B) Σ_b Σ_j [max(y, 0) − y·t + log(1 + e^(−|y|))], on logits y",
                 Source = "PyTorch nn.BCEWithLogitsLoss(reduction='sum') / B",
+                PyTorch = "F.binary_cross_entropy_with_logits(y, t, reduction='sum') / y.shape[0]",
                 Kernel = p => Kernels + "LossFunctions.BinaryCrossEntropyWithLogits<{0}>({1}, {2}, {3}, batch, OutputFeatures)",
                 WantsRawOutputs = true,
             },

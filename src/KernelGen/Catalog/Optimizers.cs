@@ -239,33 +239,58 @@ namespace KernelGen.Catalog
             new OptimizerDescriptor(OptimizerKind.Sgd, typeof(SgdAttribute),
                 Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Momentum", 0, ValueRange.UnitOpen, "momentum μ"),
                 Real("Dampening", 0, ValueRange.UnitClosed, "dampening"), Flag("Nesterov", "Nesterov momentum"), Flag("VelocityForm", "velocity form v ← μv − ηg"))
-            { Formula = "θ ← θ − η·b, b ← μ·b + (1 − dampening)·g (Nesterov: θ ← θ − η·(g + μ·b))" },
+            {
+                Formula = "θ ← θ − η·b, b ← μ·b + (1 − dampening)·g (Nesterov: θ ← θ − η·(g + μ·b))",
+                PyTorch = "torch.optim.SGD({groups}, lr={lr}, momentum={Momentum}, dampening={Dampening}, nesterov={Nesterov})",
+                PyTorchLacks = new[] { "VelocityForm" },
+            },
             new OptimizerDescriptor(OptimizerKind.AdaGrad, typeof(AdaGradAttribute),
                 Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Epsilon", 1e-10, ValueRange.Positive, "ε"),
                 Real("LearningRateDecay", 0, ValueRange.NonNegative, "learning-rate decay"), Real("InitialAccumulator", 0, ValueRange.NonNegative, "initial accumulator"))
-            { Formula = "s ← s + g², θ ← θ − η_t·g/(√s + ε)" },
+            {
+                Formula = "s ← s + g², θ ← θ − η_t·g/(√s + ε)",
+                PyTorch = "torch.optim.Adagrad({groups}, lr={lr}, lr_decay={LearningRateDecay}, initial_accumulator_value={InitialAccumulator}, eps={Epsilon})",
+            },
             new OptimizerDescriptor(OptimizerKind.RmsProp, typeof(RmsPropAttribute),
                 Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Alpha", 0.99, ValueRange.UnitOpen, "smoothing α"),
                 Real("Epsilon", 1e-8, ValueRange.Positive, "ε"), Real("Momentum", 0, ValueRange.UnitOpen, "momentum μ"),
                 Flag("Centered", "centered variance"), Flag("EpsilonInsideSqrt", "√(v + ε) instead of √v + ε"))
-            { Formula = "v ← α·v + (1 − α)·g², θ ← θ − η·g/(√v + ε)" },
+            {
+                Formula = "v ← α·v + (1 − α)·g², θ ← θ − η·g/(√v + ε)",
+                PyTorch = "torch.optim.RMSprop({groups}, lr={lr}, alpha={Alpha}, eps={Epsilon}, momentum={Momentum}, centered={Centered})",
+                PyTorchLacks = new[] { "EpsilonInsideSqrt" },
+            },
             new OptimizerDescriptor(OptimizerKind.Adam, typeof(AdamAttribute),
                 Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ (coupled)"), Real("Beta1", 0.9, ValueRange.UnitOpen, "β1"),
                 Real("Beta2", 0.999, ValueRange.UnitOpen, "β2"), Real("Epsilon", 1e-8, ValueRange.Positive, "ε"))
-            { Formula = "m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g², θ ← θ − η·m̂/(√v̂ + ε)" },
+            {
+                Formula = "m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g², θ ← θ − η·m̂/(√v̂ + ε)",
+                PyTorch = "torch.optim.Adam({groups}, lr={lr}, betas=({Beta1}, {Beta2}), eps={Epsilon})",
+            },
             new OptimizerDescriptor(OptimizerKind.AdamW, typeof(AdamWAttribute),
                 Real("WeightDecay", 0.01, ValueRange.NonNegative, "decoupled weight decay λ"), Real("Beta1", 0.9, ValueRange.UnitOpen, "β1"),
                 Real("Beta2", 0.999, ValueRange.UnitOpen, "β2"), Real("Epsilon", 1e-8, ValueRange.Positive, "ε"))
-            { Formula = "θ ← θ·(1 − η·λ), then Adam" },
+            {
+                Formula = "θ ← θ·(1 − η·λ), then Adam",
+                PyTorch = "torch.optim.AdamW({groups}, lr={lr}, betas=({Beta1}, {Beta2}), eps={Epsilon})",
+            },
             new OptimizerDescriptor(OptimizerKind.NAdam, typeof(NAdamAttribute),
                 Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Beta1", 0.9, ValueRange.UnitOpen, "β1"),
                 Real("Beta2", 0.999, ValueRange.UnitOpen, "β2"), Real("Epsilon", 1e-8, ValueRange.Positive, "ε"),
                 Real("MomentumDecay", 0.004, ValueRange.NonNegative, "momentum decay ψ"))
-            { Formula = "Adam with Nesterov momentum and μ_t = β1·(1 − ½·0.96^(t·ψ))" },
+            {
+                Formula = "Adam with Nesterov momentum and μ_t = β1·(1 − ½·0.96^(t·ψ))",
+                // foreach=True: PyTorch before 2.0 multiplies μ_t into the next product twice on its single-tensor path
+                // (pytorch/pytorch#92699); the multi-tensor path is right in every version.
+                PyTorch = "torch.optim.NAdam({groups}, lr={lr}, betas=({Beta1}, {Beta2}), eps={Epsilon}, momentum_decay={MomentumDecay}, foreach=True)",
+            },
             new OptimizerDescriptor(OptimizerKind.AdaDelta, typeof(AdaDeltaAttribute),
                 Real("WeightDecay", 0, ValueRange.NonNegative, "weight decay λ"), Real("Rho", 0.9, ValueRange.UnitOpen, "ρ"),
                 Real("Epsilon", 1e-6, ValueRange.Positive, "ε"))
-            { Formula = "v ← ρ·v + (1 − ρ)·g², Δ = √(u + ε)/√(v + ε)·g, u ← ρ·u + (1 − ρ)·Δ², θ ← θ − η·Δ" },
+            {
+                Formula = "v ← ρ·v + (1 − ρ)·g², Δ = √(u + ε)/√(v + ε)·g, u ← ρ·u + (1 − ρ)·Δ², θ ← θ − η·Δ",
+                PyTorch = "torch.optim.Adadelta({groups}, lr={lr}, rho={Rho}, eps={Epsilon})",
+            },
         };
 
         private const string Schedule = "global::KernelGen.Optimization.LearningRateSchedule.";
