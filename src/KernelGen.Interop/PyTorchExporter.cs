@@ -161,10 +161,18 @@ public static class PyTorchExporter
         LossDescriptor loss = OpCatalog.Get(kind);
         string expression = loss.PyTorch.Replace("{p}", Number(withLoss.Model.LossParameter), StringComparison.Ordinal);
         string labels = loss.Labels == LabelKind.ClassIndex ? "int64 class indices [batch]" : $"targets [batch, {network.OutputSize}]";
+        LossReduction reduction = withLoss.Model.LossReduction;
+        string reduced = OpCatalog.ReductionFactor(loss, reduction, "y.shape[1]") switch
+        {
+            "batch" => $"({expression}) * y.shape[0]",
+            { } divisor => $"({expression}) * ({divisor})",
+            null => expression,
+        };
+        string note = reduction == LossReduction.BatchMean ? "" : $", reduction {reduction}";
         py.Append(CultureInfo.InvariantCulture, $"""
             def loss_fn(y, t):
-                # KernelGen's {loss.Title} loss ({loss.Formula}); y: outputs, t: {labels}.
-                return {expression}
+                # KernelGen's {loss.Title} loss ({loss.Formula}{note}); y: outputs, t: {labels}.
+                return {reduced}
 
 
             """);

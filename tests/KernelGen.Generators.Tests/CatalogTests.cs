@@ -131,7 +131,7 @@ public sealed class CatalogTests
     public void EveryLossAndPenaltyAttribute_IsDescribed_WithAllItsOptions()
     {
         foreach (LossDescriptor loss in OpCatalog.Losses)
-            Assert.Equal(ReadableNames(loss.AttributeType), new SortedSet<string>(loss.Parameter is { } p ? [p.Name] : [], StringComparer.Ordinal));
+            Assert.Equal(ReadableNames(loss.AttributeType), new SortedSet<string>(loss.Options.Select(o => o.Name), StringComparer.Ordinal));
         Assert.Equal(Enum.GetValues<Runtime.LossKind>().Select(k => (int)k), OpCatalog.Losses.Select(l => (int)l.Kind));
         Assert.Equal(RuntimeAssembly.GetTypes().Count(t => t.IsSubclassOf(typeof(Runtime.LossAttribute))), OpCatalog.Losses.Count);
         foreach (PenaltyDescriptor penalty in OpCatalog.Penalties)

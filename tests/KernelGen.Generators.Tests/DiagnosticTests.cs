@@ -497,6 +497,77 @@ public sealed class DiagnosticTests
         run.AssertCompilesWithoutWarnings();
     }
 
+    /// <summary>Binary cross-entropy takes logits (PyTorch's BCEWithLogitsLoss): a sigmoid before it applies the sigmoid twice.</summary>
+    [Theory]
+    [InlineData("[Dense(1, Activation.Sigmoid)]", "Sigmoid", "BinaryCrossEntropyLoss", "sigmoid")]
+    [InlineData("[Dense(3)]\n[Sigmoid]", "Sigmoid", "BinaryCrossEntropyLoss", "sigmoid")]
+    [InlineData("[Dense(3)]\n[Softmax]", "Softmax", "KLDivergenceLoss", "softmax")]
+    [InlineData("[Dense(3)]\n[Softmax]", "Softmax", "SoftmaxCrossEntropyLoss", "softmax")]
+    public void KG0014_TransformBeforeALossThatAppliesIt_WarnsAtLoss(string layers, string transform, string loss, string applied)
+    {
+        GeneratorRun run = AssertDiagnostics($"""
+            using KernelGen;
+            namespace Demo;
+            [Network(4)]
+            {layers}
+            [[|{loss}|]]
+            [Adam(0.01)]
+            public partial class Net;
+            """, "KG0014", DiagnosticSeverity.Warning,
+            $"{loss} applies its own {applied} to the network outputs, but the last layer already applies {transform}; the outputs should be raw logits");
+        run.AssertCompilesWithoutWarnings();
+    }
+
+    [Theory]
+    [InlineData("[Dense(3)]", "layer 'Dense2'")]
+    [InlineData("[Dense(3)]\n[Softmax]", "layer 'Softmax1'")]
+    [InlineData("[Dense(3)]\n[LogSoftmax]\n[Dropout(0.1)]", "layer 'Dropout1'")]
+    public void KG0025_NegativeLogLikelihoodWithoutLogSoftmax_WarnsAtLoss(string layers, string source)
+    {
+        GeneratorRun run = AssertDiagnostics($"""
+            using KernelGen;
+            namespace Demo;
+            [Network(4)]
+            [Dense(8, Activation.ReLU)]
+            {layers}
+            [[|NegativeLogLikelihoodLoss|]]
+            [Sgd(0.1)]
+            public partial class Net;
+            """, "KG0025", DiagnosticSeverity.Warning,
+            $"NegativeLogLikelihoodLoss reads the network outputs as log-probabilities, but they come from {source}, not a [LogSoftmax] layer; add [LogSoftmax] last, or use [SoftmaxCrossEntropyLoss] on raw logits");
+        run.AssertCompilesWithoutWarnings();
+    }
+
+    [Theory]
+    [InlineData("[Dense(3)]\n[LogSoftmax]\n[NegativeLogLikelihoodLoss]")]
+    [InlineData("[Dense(3)]\n[LogSoftmax]\n[SoftmaxCrossEntropyLoss(Reduction = LossReduction.Sum)]")] // softmax of log-softmax is softmax: harmless
+    [InlineData("[Dense(3)]\n[BinaryCrossEntropyLoss(Reduction = LossReduction.Mean)]")]
+    [InlineData("[Dense(3)]\n[L2Loss(Reduction = LossReduction.BatchMean)]")]
+    public void LogSoftmax_NLL_and_reductions_generate_without_diagnostics(string layers)
+    {
+        GeneratorRun run = TestHelper.Run($"""
+            using KernelGen;
+            namespace Demo;
+            [Network(4)]
+            [Dense(8, Activation.ReLU)]
+            {layers}
+            [Adam(0.01)]
+            public partial class Net;
+            """);
+        Assert.Empty(run.KgDiagnostics);
+        run.AssertCompilesWithoutWarnings();
+    }
+
+    [Fact]
+    public void KG0007_UnknownReduction_AtLoss() => AssertError("""
+        using KernelGen;
+        [Network(4)]
+        [Dense(2)]
+        [[|L2Loss(Reduction = (LossReduction)3)|]]
+        public partial class Net;
+        """, "KG0007",
+        "3 is not a known value of LossReduction");
+
     [Fact]
     public void KG0014_CanBeSuppressedWithPragma()
     {

@@ -23,6 +23,11 @@ internal static class CatalogCompiler
     /// <summary>One network of the catalog's tests: its class name, what it exercises, its spec and how it is checked.</summary>
     public sealed record Entry(string ClassName, string Subject, string Attributes, LabelKind Labels, GradientTolerance Tolerance)
     {
+        /// <summary>For a loss's network: the loss.</summary>
+        public LossKind? Loss { get; init; }
+        /// <summary>For a loss's network: its reduction.</summary>
+        public LossReduction Reduction { get; init; }
+
         public override string ToString() => Subject;
     }
 
@@ -56,9 +61,15 @@ internal static class CatalogCompiler
             entries.Add(new Entry("Activation" + activation.Name, "activation " + activation.Name,
                 $"[Network(6)] [Dense(8, Activation.{activation.Name})] [Dense(7)] [{attribute}] [Dense(3)] [L2Loss]", LabelKind.Targets, activation.Tolerance));
         }
+        // Each loss with each reduction: the default batch mean, and PyTorch's mean over elements and sum.
         foreach (LossDescriptor loss in OpCatalog.Losses)
-            entries.Add(new Entry("Loss" + loss.Kind, "loss " + loss.Kind, $"[Network(4)] [Dense(6, Activation.Tanh)] [Dense(5)] [{Short(loss.AttributeType)}]",
-                loss.Labels, loss.Tolerance));
+            foreach (LossReduction reduction in Enum.GetValues<LossReduction>())
+            {
+                string suffix = reduction == LossReduction.BatchMean ? "" : reduction.ToString();
+                string options = reduction == LossReduction.BatchMean ? "" : $"(Reduction = LossReduction.{reduction})";
+                entries.Add(new Entry("Loss" + loss.Kind + suffix, ("loss " + loss.Kind + " " + suffix).TrimEnd(),
+                    $"[Network(4)] {loss.TestLayers} [{Short(loss.AttributeType)}{options}]", loss.Labels, loss.Tolerance) { Loss = loss.Kind, Reduction = reduction });
+            }
         entries.Add(new Entry("Penalties", "weight and activity penalties",
             "[Network(5)] [Dense(8, Activation.Tanh, L1 = 0.002, ActivityL1 = 0.01)] [Dense(3)] [L2Loss] [L2Regularization(0.03)]",
             LabelKind.Targets, GradientTolerance.Default));

@@ -123,10 +123,10 @@ public sealed class CatalogDocsTests
     private static string Losses()
     {
         var text = new StringBuilder();
-        text.Append("| Loss | Attribute | Labels | L | Option | Semantics |\n|---|---|---|---|---|---|\n");
+        text.Append("| Loss | Attribute | Labels | L (default reduction BatchMean) | Option | `Reduction = Mean` divides the sum by | Semantics |\n|---|---|---|---|---|---|---|\n");
         foreach (LossDescriptor l in OpCatalog.Losses)
             text.Append(CultureInfo.InvariantCulture,
-                $"| {l.Kind} | {Code("[" + Attribute(l.AttributeType) + "]")} | {l.Labels} | {Cell(l.Formula)} | {(l.Parameter is { } o ? Cell(Option(o)) : "—")} | {Cell(l.Source)} |\n");
+                $"| {l.Kind} | {Code("[" + Attribute(l.AttributeType) + "]")} | {l.Labels} | {Cell(l.Formula)} | {(l.Parameter is { } o ? Cell(Option(o)) : "—")} | {(l.ElementwiseTerms ? "B·K (every element)" : "B (one term per sample: as BatchMean)")} | {Cell(l.Source)} |\n");
         return text.ToString();
     }
 

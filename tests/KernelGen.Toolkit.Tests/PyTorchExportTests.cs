@@ -102,6 +102,110 @@ public sealed class PyTorchExportTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Each loss under each reduction against PyTorch's own functional loss with its own <c>reduction</c> argument, written
+    /// here from PyTorch's documentation (not from the catalog): KernelGen's data loss of the double network must be
+    /// PyTorch's on the same outputs within 1e-10.
+    /// </summary>
+    [Fact]
+    public void Every_loss_reduction_is_pytorchs()
+    {
+        // KernelGen (loss, reduction) → PyTorch, on outputs y and labels or targets t.
+        var torch = new Dictionary<(LossKind, LossReduction), string>
+        {
+            [(LossKind.SoftmaxCrossEntropy, LossReduction.BatchMean)] = "F.cross_entropy(y, t, reduction='mean')",
+            [(LossKind.SoftmaxCrossEntropy, LossReduction.Mean)] = "F.cross_entropy(y, t, reduction='mean')",
+            [(LossKind.SoftmaxCrossEntropy, LossReduction.Sum)] = "F.cross_entropy(y, t, reduction='sum')",
+            [(LossKind.L2, LossReduction.BatchMean)] = "0.5 * F.mse_loss(y, t, reduction='sum') / y.shape[0]",
+            [(LossKind.L2, LossReduction.Mean)] = "0.5 * F.mse_loss(y, t, reduction='mean')",
+            [(LossKind.L2, LossReduction.Sum)] = "0.5 * F.mse_loss(y, t, reduction='sum')",
+            [(LossKind.KLDivergence, LossReduction.BatchMean)] = "F.kl_div(F.log_softmax(y, dim=-1), t, reduction='batchmean')",
+            [(LossKind.KLDivergence, LossReduction.Mean)] = "F.kl_div(F.log_softmax(y, dim=-1), t, reduction='mean')",
+            [(LossKind.KLDivergence, LossReduction.Sum)] = "F.kl_div(F.log_softmax(y, dim=-1), t, reduction='sum')",
+            // PyTorch's multi-margin loss divides each sample's sum by the class count whatever the reduction.
+            [(LossKind.Hinge, LossReduction.BatchMean)] = "F.multi_margin_loss(y, t, margin=1.0, reduction='mean') * y.shape[1]",
+            [(LossKind.Hinge, LossReduction.Mean)] = "F.multi_margin_loss(y, t, margin=1.0, reduction='mean')",
+            [(LossKind.Hinge, LossReduction.Sum)] = "F.multi_margin_loss(y, t, margin=1.0, reduction='sum') * y.shape[1]",
+            [(LossKind.BinaryCrossEntropy, LossReduction.BatchMean)] = "F.binary_cross_entropy_with_logits(y, t, reduction='sum') / y.shape[0]",
+            [(LossKind.BinaryCrossEntropy, LossReduction.Mean)] = "F.binary_cross_entropy_with_logits(y, t, reduction='mean')",
+            [(LossKind.BinaryCrossEntropy, LossReduction.Sum)] = "F.binary_cross_entropy_with_logits(y, t, reduction='sum')",
+            [(LossKind.NegativeLogLikelihood, LossReduction.BatchMean)] = "F.nll_loss(y, t, reduction='mean')",
+            [(LossKind.NegativeLogLikelihood, LossReduction.Mean)] = "F.nll_loss(y, t, reduction='mean')",
+            [(LossKind.NegativeLogLikelihood, LossReduction.Sum)] = "F.nll_loss(y, t, reduction='sum')",
+        };
+        var cases = new List<Dictionary<string, object>>();
+        var expected = new Dictionary<string, double>();
+        foreach (CatalogCompiler.Entry entry in CatalogCompiler.Networks.Where(e => e.Loss is not null))
+        {
+            const int batch = 6;
+            INeuralNetwork<double> net = CatalogCompiler.CreateFloat64(entry, batch, seed: 11);
+            var random = new Random(23);
+            double[] x = [.. Enumerable.Range(0, batch * net.InputSize).Select(_ => random.NextDouble() * 3 - 1.5)];
+            var y = new double[batch * net.OutputSize];
+            net.Predict(x, y);
+            int k = net.OutputSize;
+            double[] t;
+            if (entry.Labels == LabelKind.ClassIndex) t = [.. Enumerable.Range(0, batch).Select(_ => (double)random.Next(k))];
+            else if (entry.Labels == LabelKind.Distributions)
+            {
+                t = new double[batch * k];
+                for (int b = 0; b < batch; b++)
+                {
+                    double sum = 0;
+                    for (int j = 0; j < k; j++) sum += t[b * k + j] = random.NextDouble() + 0.05;
+                    for (int j = 0; j < k; j++) t[b * k + j] /= sum;
+                }
+            }
+            else t = [.. Enumerable.Range(0, batch * k).Select(_ => random.NextDouble())];
+            // KernelGen's data loss (its gradient is the gradient engine's to check against this loss).
+            double loss;
+            if (entry.Labels == LabelKind.ClassIndex)
+            {
+                var c = (Runtime.LossNetworkBase<double, int>)net;
+                c.Loss(x, [.. t.Select(v => (int)v)]);
+                loss = c.LastDataLoss;
+            }
+            else
+            {
+                var c = (Runtime.LossNetworkBase<double, double>)net;
+                c.Loss(x, t);
+                loss = c.LastDataLoss;
+            }
+            expected[entry.ClassName] = loss;
+            cases.Add(new()
+            {
+                ["name"] = entry.ClassName, ["expr"] = torch[(entry.Loss!.Value, entry.Reduction)], ["k"] = k,
+                ["classes"] = entry.Labels == LabelKind.ClassIndex, ["y"] = y, ["t"] = t,
+            });
+        }
+        Assert.Equal(torch.Count, cases.Count);
+        string input = Path.Combine(_work, "reductions.json"), result = Path.Combine(_work, "reductions.out.json"), script = Path.Combine(_work, "reductions.py");
+        File.WriteAllText(input, JsonSerializer.Serialize(cases));
+        File.WriteAllText(script, """
+            import json, sys, torch
+            import torch.nn.functional as F
+            torch.set_default_dtype(torch.float64)
+            out = {}
+            for c in json.load(open(sys.argv[1])):
+                y = torch.tensor(c["y"]).reshape(-1, c["k"])
+                t = torch.tensor(c["t"])
+                t = t.long() if c["classes"] else t.reshape(-1, c["k"])
+                out[c["name"]] = {"loss": eval(c["expr"]).item()}
+            json.dump(out, open(sys.argv[2], "w"))
+            """);
+        var start = new ProcessStartInfo("/usr/bin/python3", [script, input, result]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using (Process process = Process.Start(start)!)
+        {
+            process.StandardOutput.ReadToEnd();
+            string stderr = process.StandardError.ReadToEnd();
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "python timed out");
+            Assert.True(process.ExitCode == 0, $"python exited {process.ExitCode}:\n{stderr}");
+        }
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(result));
+        foreach ((string name, double loss) in expected)
+            AssertClose([loss], [doc.RootElement.GetProperty(name).GetProperty("loss").GetDouble()], 1e-10, $"{name}: loss");
+    }
+
     public static TheoryData<string> Optimizers =>
         ["TorchSgdNet", "TorchNesterovNet", "TorchAdaGradNet", "TorchRmsPropNet", "TorchAdamNet", "TorchAdamWNet", "TorchNAdamNet", "TorchAdaDeltaNet"];
 

@@ -151,4 +151,9 @@ internal static class DiagnosticDescriptors
         "Loss expects raw outputs",
         "{0} applies its own {2} to the network outputs, but the last layer already applies {1}; the outputs should be raw logits",
         "Remove the activation of the last layer: the loss folds its softmax or sigmoid into a numerically stable gradient.");
+
+    public static readonly DiagnosticDescriptor LossExpectsLogProbabilities = Warning("KG0025",
+        "Loss expects log-probabilities",
+        "{0} reads the network outputs as log-probabilities, but they come from {1}, not a [LogSoftmax] layer; add [LogSoftmax] last, or use [SoftmaxCrossEntropyLoss] on raw logits",
+        "Negative log-likelihood on anything but log-probabilities is unbounded below: training drives the picked outputs to +∞ instead of learning.");
 }

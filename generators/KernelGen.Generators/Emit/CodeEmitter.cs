@@ -207,8 +207,22 @@ internal static class CodeEmitter
         LossDescriptor d = OpCatalog.Get(p.Loss!.Kind);
         string label = d.Labels == LabelKind.ClassIndex ? "int" : "T";
         string call = string.Format(CultureInfo.InvariantCulture, d.Kernel(p.Loss.Parameter), "T", "outputs", "labels", "gradient", c.Const(p.Loss.Parameter));
-        w.Line($"/// <summary>{d.Title}: {d.Formula}.</summary>");
+        string? factor = OpCatalog.ReductionFactor(d, p.Loss.Reduction, "OutputFeatures");
+        w.Line($"/// <summary>{d.Title}: {d.Formula}{ReductionNote(d, p.Loss.Reduction)}.</summary>");
         w.Line($"internal static T Loss<T>({EmitContext.ReadOnlySpan}<T> outputs, {EmitContext.ReadOnlySpan}<{label}> labels, {EmitContext.Span}<T> gradient, int batch) {EmitContext.Constraint}");
-        w.Line($"    => {call};");
+        if (factor is null)
+            w.Line($"    => {call};");
+        else
+        {
+            string scale = factor == "batch" ? "T.CreateTruncating(batch)" : "T.One / T.CreateTruncating(OutputFeatures)";
+            w.Line($"    => {EmitContext.Kernels}.LossFunctions.Rescale<T>({call}, gradient, batch * OutputFeatures, {scale});");
+        }
     }
+
+    private static string ReductionNote(LossDescriptor d, LossReduction reduction) => reduction switch
+    {
+        LossReduction.Sum => ", times B (reduction Sum)",
+        LossReduction.Mean when d.ElementwiseTerms => ", divided by the output count (reduction Mean)",
+        _ => "",
+    };
 }

@@ -46,6 +46,7 @@ internal static class ModelEmitter
             {
                 w.Line($"Loss = {Ns}.LossKind.{p.Loss.Kind},");
                 w.Line($"LossParameter = {CodeEmitter.Number(p.Loss.Parameter)},");
+                if (p.Loss.Reduction != LossReduction.BatchMean) w.Line($"LossReduction = global::KernelGen.LossReduction.{p.Loss.Reduction},");
             }
             w.Line($"HasPenalties = {Bool(p.HasPenalties)},");
             w.Line($"MinimumTrainingBatch = {Int(p.MinimumTrainingBatch)},");

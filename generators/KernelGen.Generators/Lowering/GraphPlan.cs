@@ -147,8 +147,8 @@ internal sealed record EvaluationLayout(EquatableArray<int> ValueRegions, Equata
     public const int External = -1;
 }
 
-/// <summary>The loss: kind and resolved parameter.</summary>
-internal sealed record LossPlan(LossKind Kind, double Parameter);
+/// <summary>The loss: kind, resolved parameter and reduction.</summary>
+internal sealed record LossPlan(LossKind Kind, double Parameter, LossReduction Reduction = LossReduction.BatchMean);
 
 /// <summary>The optimizer: rule, base learning rate and the hyperparameters the user set (the run time supplies the rest).</summary>
 internal sealed record OptimizerPlan(OptimizerKind Kind, double LearningRate, EquatableArray<OptionSpec> Options);

@@ -121,8 +121,13 @@ internal static class Lowerer
         {
             LossDescriptor descriptor = OpCatalog.Get(lossSpec.Kind);
             double parameter = descriptor.Parameter?.Default ?? 0;
-            foreach (OptionSpec o in lossSpec.Options) if (descriptor.Parameter is { } p && o.Name == p.Name) parameter = o.Value;
-            loss = new LossPlan(lossSpec.Kind, parameter);
+            var reduction = LossReduction.BatchMean;
+            foreach (OptionSpec o in lossSpec.Options)
+            {
+                if (descriptor.Parameter is { } p && o.Name == p.Name) parameter = o.Value;
+                if (o.Name == OpCatalog.Reduction.Name) reduction = (LossReduction)(int)o.Value;
+            }
+            loss = new LossPlan(lossSpec.Kind, parameter, reduction);
         }
         OptimizerSpec? optimizer = spec.Optimizers.Count > 0 ? spec.Optimizers[0] : null;
         TensorShape output = nodes.Count == 0 ? input : nodes[nodes.Count - 1].OutputShape;
@@ -248,7 +253,11 @@ internal static class Lowerer
                 if (node.Activation != Activation.Identity) text.Append(" + ").Append(node.Activation.ToString());
             }
         }
-        if (loss is not null) text.Append(" → ").Append(OpCatalog.Get(loss.Kind).Title);
+        if (loss is not null)
+        {
+            text.Append(" → ").Append(OpCatalog.Get(loss.Kind).Title);
+            if (loss.Reduction != LossReduction.BatchMean) text.Append(" (").Append(loss.Reduction.ToString()).Append(')');
+        }
         if (optimizer is not null)
             text.Append("; ").Append(optimizer.Kind.ToString()).Append(", learning rate ").Append(R(optimizer.LearningRate));
         return text.ToString();

@@ -83,9 +83,16 @@ internal static class Validator
             else if (output is not null && lastTransform is not null && descriptor.WantsRawOutputs)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LossExpectsRawOutputs, loss.Location, loss.AttributeName, lastTransform,
                     descriptor.Labels == LabelKind.Probabilities ? "sigmoid" : "softmax"));
+            if (output is not null && descriptor.WantsLogProbabilities && !(layers.Count > 0 && layers[layers.Count - 1].Descriptor.OutputsLogProbabilities))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LossExpectsLogProbabilities, loss.Location, loss.AttributeName,
+                    layers.Count == 0 ? "the input" : $"layer '{layers[layers.Count - 1].Name}'"));
             foreach (OptionSpec option in loss.Options)
+            {
                 if (descriptor.Parameter is { } parameter && parameter.Name == option.Name)
                     CheckOption(diagnostics, loss.Location, parameter, option.Value, null);
+                if (option.Name == OpCatalog.Reduction.Name)
+                    CheckOption(diagnostics, loss.Location, OpCatalog.Reduction, option.Value, null);
+            }
         }
         var penaltyKinds = new HashSet<string>(StringComparer.Ordinal);
         foreach (PenaltySpec penalty in spec.Penalties)

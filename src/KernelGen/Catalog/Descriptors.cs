@@ -383,6 +383,8 @@ namespace KernelGen.Catalog
         public bool TransparentToInit { get; set; }
         /// <summary>True when the layer's output is a probability simplex (Softmax): a loss that applies softmax itself warns (KG0014).</summary>
         public bool NormalizesToProbabilities { get; set; }
+        /// <summary>True when the layer's output is log-probabilities (LogSoftmax), which a loss on log-probabilities needs (KG0025 otherwise).</summary>
+        public bool OutputsLogProbabilities { get; set; }
         /// <summary>The smallest training batch the layer accepts (BatchNorm: 2).</summary>
         public int MinimumTrainingBatch { get; set; } = 1;
         /// <summary>ONNX (opset 17) expression of the layer (see <c>OnnxExpression</c>); null when the exporter handles it specially.</summary>
@@ -428,6 +430,8 @@ namespace KernelGen.Catalog
         public LabelKind Labels { get; }
         /// <summary>The one option (label smoothing, margin), or null.</summary>
         public OptionDescriptor? Parameter { get; set; }
+        /// <summary>Every option of the attribute: <see cref="Parameter"/>, if any, then the <c>Reduction</c> every loss has.</summary>
+        public IReadOnlyList<OptionDescriptor> Options => Parameter is { } p ? new[] { p, OpCatalog.Reduction } : new[] { OpCatalog.Reduction };
         /// <summary>Short description for the generated summary (e.g. "softmax cross-entropy").</summary>
         public string Title { get; set; } = "";
         /// <summary>The formula, for docs.</summary>
@@ -447,6 +451,15 @@ namespace KernelGen.Catalog
         public int MinimumOutputs { get; set; } = 1;
         /// <summary>True when the loss applies softmax or sigmoid itself, so it wants raw outputs (KG0014 otherwise).</summary>
         public bool WantsRawOutputs { get; set; }
+        /// <summary>True when the loss reads its outputs as log-probabilities (NLL), so the last layer must be LogSoftmax (KG0025 otherwise).</summary>
+        public bool WantsLogProbabilities { get; set; }
+        /// <summary>
+        /// True when the loss has one term per output element (L2, BCE, KL, hinge), so <see cref="LossReduction.Mean"/> divides
+        /// by B·K; false when it has one term per sample (softmax cross-entropy, NLL), where Mean is the batch mean.
+        /// </summary>
+        public bool ElementwiseTerms { get; set; }
+        /// <summary>The layers of the catalog tests' network in front of this loss (after <c>[Network(4)]</c>).</summary>
+        public string TestLayers { get; set; } = "[Dense(6, Activation.Tanh)] [Dense(5)]";
         /// <summary>
         /// For a loss with kinks over the outputs (the hinge's margins): the branch of each output of one sample, from
         /// (that sample's outputs, its class index, the parameter); null for smooth losses.

@@ -23,6 +23,8 @@ namespace KernelGen
         Softmax,
         /// <summary>Flattens each sample to a vector of its elements (row-major; no data moves).</summary>
         Flatten,
+        /// <summary>Log-softmax over each sample's features: log-probabilities.</summary>
+        LogSoftmax,
     }
 
     /// <summary>The loss a network trains on.</summary>
@@ -38,6 +40,8 @@ namespace KernelGen
         Hinge,
         /// <summary>Binary cross-entropy on logits with targets in [0, 1].</summary>
         BinaryCrossEntropy,
+        /// <summary>Negative log-likelihood of class indices on log-probabilities.</summary>
+        NegativeLogLikelihood,
     }
 }
 

@@ -139,6 +139,14 @@ namespace KernelGen
     public sealed class SoftmaxAttribute : LayerAttribute { }
 
     /// <summary>
+    /// Log-softmax over each sample's features as a layer: y_j = x_j − m − log Σ_k e^(x_k − m), m = max_k x_k (PyTorch
+    /// nn.LogSoftmax(dim=-1)); finite for any finite input. Its outputs are log-probabilities, what
+    /// <see cref="NegativeLogLikelihoodLossAttribute"/> reads.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class LogSoftmaxAttribute : LayerAttribute { }
+
+    /// <summary>
     /// Flattens each sample to a vector of all its elements in row-major order (PyTorch nn.Flatten): an image
     /// [channels, height, width] becomes [channels·height·width] features, so it can feed <see cref="DenseAttribute"/>.
     /// No data moves.
@@ -309,6 +317,16 @@ namespace KernelGen.Catalog
                 Onnx = "Flatten(x, axis=1)",
                 PyTorch = "nn.Flatten()",
                 TestNetwork = "[Network(2, 3, 2)] [Flatten] [Dense(4, Activation.Tanh)] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.LogSoftmax, typeof(LogSoftmaxAttribute))
+            {
+                Summary = "y_j = x_j − log Σ_k e^(x_k) per sample (with the max shift)",
+                Source = "PyTorch nn.LogSoftmax(dim=-1)",
+                OutputShape = (input, o) => Flat(input, () => input),
+                OutputsLogProbabilities = true,
+                Onnx = "LogSoftmax(x, axis=-1)",
+                PyTorch = "nn.LogSoftmax(dim=-1)",
+                TestNetwork = "[Network(6)] [Dense(4)] [LogSoftmax]",
             },
         };
     }

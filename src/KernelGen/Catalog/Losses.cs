@@ -20,7 +20,8 @@ namespace KernelGen
 
     /// <summary>
     /// KL divergence from target distributions t ([batch × outputs], rows summing to 1) to softmax(y):
-    /// L = (1/B) Σ_b Σ_j t_j·(log t_j − log softmax(y_b)_j) (PyTorch KLDivLoss, reduction 'batchmean', on log_softmax).
+    /// L = (1/B) Σ_b Σ_j t_j·(log t_j − log softmax(y_b)_j) (PyTorch KLDivLoss, reduction 'batchmean', on log_softmax;
+    /// <c>Reduction = LossReduction.Mean</c> and <see cref="LossReduction.Sum"/> give its 'mean' and 'sum').
     /// </summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
     public sealed class KLDivergenceLossAttribute : LossAttribute { }
@@ -35,10 +36,20 @@ namespace KernelGen
 
     /// <summary>
     /// Binary cross-entropy on logits with targets in [0, 1] ([batch × outputs]): per element max(x, 0) − x·t + log(1 + e^(−|x|)),
-    /// summed over outputs and averaged over the batch (PyTorch's 'mean' also divides by the output count).
+    /// summed over outputs and averaged over the batch. PyTorch's default <c>BCEWithLogitsLoss()</c> ('mean') also divides
+    /// by the output count: that is <c>Reduction = LossReduction.Mean</c>; its 'sum' is <see cref="LossReduction.Sum"/>.
     /// </summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
     public sealed class BinaryCrossEntropyLossAttribute : LossAttribute { }
+
+    /// <summary>
+    /// Negative log-likelihood of integer class labels on log-probabilities: L = −(1/B) Σ_b y_b,label_b (PyTorch nn.NLLLoss,
+    /// reduction 'mean', without class weights). The outputs must be log-probabilities: put <see cref="LogSoftmaxAttribute"/>
+    /// last (KG0025 warns otherwise); [LogSoftmax] + [NegativeLogLikelihoodLoss] is softmax cross-entropy, computed in two
+    /// steps as PyTorch code written that way does. Gradient: −1/B at each sample's label, 0 elsewhere. Labels must lie in [0, outputs).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class NegativeLogLikelihoodLossAttribute : LossAttribute { }
 
     /// <summary>L2 penalty ½λ‖W‖² on every weight matrix (not biases or normalization parameters), added to the loss and its gradient.</summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
@@ -62,7 +73,8 @@ namespace KernelGen
 
     /// <summary>
     /// The L2 divergence: L = (1/B) Σ_b ½ Σ_j (y_bj − d_bj)², with targets d laid out like the outputs
-    /// [batch × outputs]. Gradient: (y − d) / B.
+    /// [batch × outputs]. Gradient: (y − d) / B. With <c>Reduction = LossReduction.Mean</c>, L = ½·PyTorch's
+    /// <c>MSELoss()</c> (mean over every element); with <see cref="LossReduction.Sum"/>, ½·<c>MSELoss(reduction='sum')</c>.
     /// </summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
     public sealed class L2LossAttribute : LossAttribute { }
@@ -96,6 +108,7 @@ namespace KernelGen.Catalog
                 Source = "½ × PyTorch nn.MSELoss(reduction='sum') / B",
                 PyTorch = "0.5 * F.mse_loss(y, t, reduction='sum') / y.shape[0]",
                 Kernel = p => Kernels + "Loss.L2<{0}>({1}, {2}, {3}, batch, OutputFeatures)",
+                ElementwiseTerms = true,
             },
             new LossDescriptor(LossKind.KLDivergence, typeof(KLDivergenceLossAttribute), LabelKind.Distributions)
             {
@@ -104,7 +117,7 @@ namespace KernelGen.Catalog
                 Source = "PyTorch nn.KLDivLoss(reduction='batchmean') on log_softmax(y)",
                 PyTorch = "F.kl_div(F.log_softmax(y, dim=-1), t, reduction='batchmean')",
                 Kernel = p => Kernels + "LossFunctions.KLDivergence<{0}>({1}, {2}, {3}, batch, OutputFeatures)",
-                MinimumOutputs = 2, WantsRawOutputs = true,
+                MinimumOutputs = 2, WantsRawOutputs = true, ElementwiseTerms = true,
             },
             new LossDescriptor(LossKind.Hinge, typeof(HingeLossAttribute), LabelKind.ClassIndex)
             {
@@ -114,7 +127,7 @@ namespace KernelGen.Catalog
                 Source = "CS231n's multiclass SVM loss (PyTorch nn.MultiMarginLoss also divides by the class count)",
                 PyTorch = "F.multi_margin_loss(y, t, margin={p}, reduction='sum') * y.shape[1] / y.shape[0]",
                 Kernel = p => Kernels + "LossFunctions.MulticlassHinge<{0}>({1}, {2}, {3}, batch, OutputFeatures, {4})",
-                MinimumOutputs = 2,
+                MinimumOutputs = 2, ElementwiseTerms = true,
                 Branch = (scores, label, margin) =>
                 {
                     var branches = new int[scores.Length];
@@ -129,8 +142,34 @@ namespace KernelGen.Catalog
                 Source = "PyTorch nn.BCEWithLogitsLoss(reduction='sum') / B",
                 PyTorch = "F.binary_cross_entropy_with_logits(y, t, reduction='sum') / y.shape[0]",
                 Kernel = p => Kernels + "LossFunctions.BinaryCrossEntropyWithLogits<{0}>({1}, {2}, {3}, batch, OutputFeatures)",
-                WantsRawOutputs = true,
+                WantsRawOutputs = true, ElementwiseTerms = true,
             },
+            new LossDescriptor(LossKind.NegativeLogLikelihood, typeof(NegativeLogLikelihoodLossAttribute), LabelKind.ClassIndex)
+            {
+                Title = "negative log-likelihood",
+                Formula = "L = −(1/B) Σ_b y_b,label_b, on log-probabilities y",
+                Source = "PyTorch nn.NLLLoss (reduction 'mean', no class weights)",
+                PyTorch = "F.nll_loss(y, t)",
+                Kernel = p => Kernels + "LossFunctions.NegativeLogLikelihood<{0}>({1}, {2}, {3}, batch, OutputFeatures)",
+                MinimumOutputs = 2, WantsLogProbabilities = true,
+                TestLayers = "[Dense(6, Activation.Tanh)] [Dense(5)] [LogSoftmax]",
+            },
+        };
+
+        /// <summary>The <c>Reduction</c> option every loss attribute has (<see cref="LossAttribute.Reduction"/>).</summary>
+        public static OptionDescriptor Reduction { get; } =
+            new OptionDescriptor("Reduction", OptionType.Enumeration, 0, null, "how the terms of a batch are reduced (BatchMean, Mean, Sum)") { EnumType = typeof(LossReduction) };
+
+        /// <summary>
+        /// The factor that turns a loss's batch mean (what its kernel returns) into <paramref name="reduction"/>'s value: 1,
+        /// 1/K for element-wise losses under <see cref="LossReduction.Mean"/>, B under <see cref="LossReduction.Sum"/>, as text
+        /// over <c>batch</c> and the output count <paramref name="outputs"/>; null for 1.
+        /// </summary>
+        public static string? ReductionFactor(LossDescriptor loss, LossReduction reduction, string outputs) => reduction switch
+        {
+            LossReduction.Mean when loss.ElementwiseTerms => "1/" + outputs,
+            LossReduction.Sum => "batch",
+            _ => null,
         };
 
         /// <summary>The network-wide weight penalties.</summary>

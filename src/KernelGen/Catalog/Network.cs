@@ -60,6 +60,31 @@ namespace KernelGen
     /// <summary>Base class of loss attributes; a network has at most one loss.</summary>
     public abstract class LossAttribute : Attribute
     {
+        /// <summary>
+        /// How the per-element loss terms ℓ_bj of a batch of B samples with K outputs become one number (and the gradient
+        /// scales the same way); default <see cref="LossReduction.BatchMean"/>. Each loss's documentation gives its
+        /// PyTorch equivalent for every reduction.
+        /// </summary>
+        public LossReduction Reduction { get; set; }
+    }
+
+    /// <summary>How a loss reduces its terms over a batch (PyTorch's <c>reduction</c> argument).</summary>
+    public enum LossReduction
+    {
+        /// <summary>
+        /// L = (1/B) Σ_b Σ_j ℓ_bj: summed over each sample's outputs, averaged over the batch. PyTorch's
+        /// <c>reduction='batchmean'</c> (KLDivLoss), and its <c>'mean'</c> for the losses on class indices
+        /// (CrossEntropyLoss, NLLLoss), which have one term per sample.
+        /// </summary>
+        BatchMean,
+        /// <summary>
+        /// L = (1/(B·K)) Σ_b Σ_j ℓ_bj for the element-wise losses (L2, binary cross-entropy, KL divergence, hinge): PyTorch's
+        /// <c>reduction='mean'</c>, averaged over every element. For the losses on class indices (softmax cross-entropy,
+        /// negative log-likelihood), which have one term per sample, the same as <see cref="BatchMean"/>.
+        /// </summary>
+        Mean,
+        /// <summary>L = Σ_b Σ_j ℓ_bj: PyTorch's <c>reduction='sum'</c>. The loss and the gradient grow with the batch size.</summary>
+        Sum,
     }
 
     /// <summary>

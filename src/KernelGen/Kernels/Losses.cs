@@ -323,6 +323,62 @@ public static class LossFunctions
         return loss;
     }
 
+    // ---- negative log-likelihood -----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Negative log-likelihood of class labels on log-probabilities y: L = −(1/B) Σ_b y_b,label_b (PyTorch's
+    /// <c>NLLLoss()</c> without class weights), and, unless <paramref name="gradient"/> is empty, gradient[b, j] =
+    /// −[j = label_b] / B. The loss is meaningful only when each row of y is log-probabilities (a log-softmax output); it
+    /// is not checked here.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">batch or classes &lt; 1, or a label outside [0, K).</exception>
+    /// <exception cref="ArgumentException">A span is too short, or <paramref name="gradient"/> partially overlaps <paramref name="logProbabilities"/>.</exception>
+    public static T NegativeLogLikelihood<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<int> labels, Span<T> gradient, int batch, int classes)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int n = CheckShape(batch, classes, nameof(classes));
+        ThrowHelper.ThrowIfLengthLessThan(logProbabilities.Length, n, nameof(logProbabilities));
+        ThrowHelper.ThrowIfLengthLessThan(labels.Length, batch, nameof(labels));
+        bool withGradient = CheckGradient(gradient, logProbabilities, n, nameof(logProbabilities));
+        CheckLabels(labels, batch, classes, nameof(labels));
+        double total = 0;
+        // Read every picked value before the gradient (which may alias the outputs) is written.
+        for (int b = 0; b < batch; b++) total -= double.CreateTruncating(logProbabilities[b * classes + labels[b]]);
+        if (withGradient)
+        {
+            T step = -T.One / T.CreateTruncating(batch);
+            gradient.Slice(0, n).Clear();
+            for (int b = 0; b < batch; b++) gradient[b * classes + labels[b]] = step;
+        }
+        return T.CreateTruncating(total / batch);
+    }
+
+    // ---- reductions -----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Rescales a loss kernel's batch mean and its gradient to another <see cref="LossReduction"/>: returns
+    /// <paramref name="loss"/>·<paramref name="factor"/> and multiplies the first <paramref name="count"/> gradient entries by
+    /// it (nothing when <paramref name="gradient"/> is empty). The factor is B for <see cref="LossReduction.Sum"/> and 1/K for
+    /// <see cref="LossReduction.Mean"/> of an element-wise loss.
+    /// </summary>
+    public static T Rescale<T>(T loss, Span<T> gradient, int count, T factor) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (!gradient.IsEmpty)
+        {
+            if ((uint)count > (uint)gradient.Length) ThrowOutOfRange(nameof(count), count, "The count must lie in [0, gradient.Length].");
+            Span<T> g = gradient.Slice(0, count);
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; i + Vector512<T>.Count <= g.Length; i += Vector512<T>.Count)
+                    (Vector512.Create(g.Slice(i)) * factor).CopyTo(g.Slice(i));
+            else if (Vector256.IsHardwareAccelerated)
+                for (; i + Vector256<T>.Count <= g.Length; i += Vector256<T>.Count)
+                    (Vector256.Create(g.Slice(i)) * factor).CopyTo(g.Slice(i));
+            for (; i < g.Length; i++) g[i] *= factor;
+        }
+        return loss * factor;
+    }
+
     // ---- validation -----------------------------------------------------------------------------------------------
 
     /// <summary>

@@ -3,7 +3,7 @@ using System.Numerics;
 
 namespace KernelGen.Kernels;
 
-/// <summary>The softmax layer over the features of each sample (rows of a [batch × features] matrix).</summary>
+/// <summary>The softmax and log-softmax layers over the features of each sample (rows of a [batch × features] matrix).</summary>
 public static class Softmax
 {
     /// <summary>
@@ -38,6 +38,44 @@ public static class Softmax
             T dot = T.Zero;
             for (int j = 0; j < features; j++) dot += gr[j] * yr[j];
             for (int j = 0; j < features; j++) dr[j] = yr[j] * (gr[j] - dot);
+        }
+    }
+
+    /// <summary>
+    /// Log-softmax: y_bj = x_bj − m_b − log Σ_k e^(x_bk − m_b) with m_b = max_k x_bk. Finite for any finite x (the largest
+    /// entry of a row gives −log s ∈ [−log K, 0]); NaN in a row makes that row NaN. <paramref name="y"/> may alias <paramref name="x"/>.
+    /// </summary>
+    public static void LogForward<T>(ReadOnlySpan<T> x, Span<T> y, int batch, int features) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Validate(x.Length, y.Length, batch, features, nameof(x), nameof(y));
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<T> row = x.Slice(b * features, features);
+            Span<T> output = y.Slice(b * features, features);
+            T m = row[0];
+            for (int j = 1; j < features; j++) m = T.Max(m, row[j]);
+            T s = T.Zero;
+            for (int j = 0; j < features; j++) s += T.Exp(row[j] - m);
+            T shift = m + T.Log(s);
+            for (int j = 0; j < features; j++) output[j] = row[j] - shift;
+        }
+    }
+
+    /// <summary>
+    /// Computes dx_bj = dy_bj − e^(y_bj)·Σ_k dy_bk from the forward output y (e^y is the softmax). <paramref name="dx"/> may
+    /// alias <paramref name="dy"/>.
+    /// </summary>
+    public static void LogBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int batch, int features) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Validate(y.Length, dx.Length, batch, features, nameof(y), nameof(dx));
+        ThrowHelper.ThrowIfLengthLessThan(dy.Length, batch * features, nameof(dy));
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<T> yr = y.Slice(b * features, features), gr = dy.Slice(b * features, features);
+            Span<T> dr = dx.Slice(b * features, features);
+            T sum = T.Zero;
+            for (int j = 0; j < features; j++) sum += gr[j];
+            for (int j = 0; j < features; j++) dr[j] = gr[j] - T.Exp(yr[j]) * sum;
         }
     }
 

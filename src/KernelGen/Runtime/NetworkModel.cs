@@ -43,6 +43,8 @@ public sealed class NetworkModel
     public LossKind? Loss { get; init; }
     /// <summary>The loss's parameter (label smoothing, margin), resolved.</summary>
     public double LossParameter { get; init; }
+    /// <summary>How the loss reduces a batch (<see cref="LossAttribute.Reduction"/>).</summary>
+    public LossReduction LossReduction { get; init; }
     /// <summary>True when any layer has a weight or activity penalty.</summary>
     public bool HasPenalties { get; init; }
     /// <summary>The smallest batch training accepts (2 with BatchNorm).</summary>
