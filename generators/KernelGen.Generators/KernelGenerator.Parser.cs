@@ -122,6 +122,16 @@ public sealed partial class KernelGenerator
                 cancellationToken.ThrowIfCancellationRequested();
                 if (attribute.AttributeClass is not { } attributeClass) continue;
                 string name = attributeClass.ToDisplayString();
+                if (name == Custom.FunctionParser.AttributeName && attribute.AttributeConstructor is not null && attribute.ApplicationSyntaxReference is { } customReference)
+                {
+                    // A user's activation: parsed (and differentiated later) from the method's own syntax.
+                    LocationInfo? customLocation = Locate(attribute, cancellationToken);
+                    split |= customReference.SyntaxTree != node.SyntaxTree || !node.Span.Contains(customReference.Span);
+                    Custom.CustomFunction? function = Custom.FunctionParser.Read(attribute, context.SemanticModel.Compilation, customLocation, diagnostics, cancellationToken);
+                    layers.Add((customReference, new LayerSpec(LayerKind.Activation, "CustomActivation", LayerName(attribute), EquatableArray<OptionSpec>.Empty, customLocation)
+                        { Activation = (int)Activation.Identity, Custom = function }));
+                    continue;
+                }
                 if (!name.StartsWith(KernelGenNamespace, System.StringComparison.Ordinal) || !OpCatalog.TryFindAttribute(name, out object? entry)) continue;
                 if (attribute.AttributeConstructor is null)
                 {

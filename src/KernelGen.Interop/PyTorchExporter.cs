@@ -58,6 +58,8 @@ public static class PyTorchExporter
         var weightNames = new List<string>();
         foreach (LayerInfo layer in network.Layers)
         {
+            if (layer.CustomActivation is { } custom)
+                throw new NotSupportedException($"Layer {layer.Name}: the user's activation {custom} has no PyTorch module yet (only built-in activations export).");
             string name = layer.Name;
             foreach (LayerTensor tensor in layer.Tensors)
                 if (tensor.Role == TensorRole.Weight) weightNames.Add(tensor.FileName);

@@ -131,6 +131,8 @@ public static class OnnxExporter
         {
             LayerInfo layer = layers[i];
             if (!OpCatalog.IsKnown(layer.Kind)) throw new NotSupportedException($"Layer {layer.Name}: layer kind {layer.Kind} has no ONNX lowering.");
+            if (layer.CustomActivation is { } custom)
+                throw new NotSupportedException($"Layer {layer.Name}: the user's activation {custom} has no ONNX lowering yet (only built-in activations export).");
             LayerDescriptor descriptor = OpCatalog.Get(layer.Kind);
             if (layer.Kind != LayerKind.Activation)
             {

@@ -67,6 +67,18 @@ public sealed record LayerInfo(int Index, string Name, LayerKind Kind, TensorSha
     public Activation Activation { get; init; }
     /// <summary>The activation's parameter (LeakyReLU slope, ELU α, 1 for the tanh-approximated GELU); 0 otherwise.</summary>
     public double ActivationParameter { get; init; }
+    /// <summary>
+    /// The user's activation ending the layer (<see cref="CustomActivationAttribute"/>), e.g. <c>MyFunctions.Mish(x)</c>,
+    /// with <see cref="Activation"/> Identity; null for built-in activations.
+    /// </summary>
+    public string? CustomActivation { get; init; }
+    /// <summary>The formula of <see cref="CustomActivation"/> and of its derivative, as the generator derived it.</summary>
+    public string? CustomActivationFormula { get; init; }
+    /// <summary>
+    /// For a <see cref="CustomActivation"/> with comparisons (|x|, max, min, clamp, conditionals): the branch each
+    /// pre-activation value takes, one bit per comparison, for the gradient check's kink detection; null otherwise.
+    /// </summary>
+    public Func<double, int>? CustomActivationBranch { get; init; }
     /// <summary>The layer's parameter and state tensors, in arena order.</summary>
     public IReadOnlyList<LayerTensor> Tensors { get; init; } = [];
     /// <summary>The resolved values of the catalog options of this layer kind (e.g. <c>Epsilon</c>, <c>Groups</c>, <c>Pieces</c>).</summary>

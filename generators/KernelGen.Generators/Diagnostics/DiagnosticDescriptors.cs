@@ -156,4 +156,9 @@ internal static class DiagnosticDescriptors
         "Loss expects log-probabilities",
         "{0} reads the network outputs as log-probabilities, but they come from {1}, not a [LogSoftmax] layer; add [LogSoftmax] last, or use [SoftmaxCrossEntropyLoss] on raw logits",
         "Negative log-likelihood on anything but log-probabilities is unbounded below: training drives the picked outputs to +∞ instead of learning.");
+
+    public static readonly DiagnosticDescriptor UnsupportedActivationFunction = Error("KG0026",
+        "Activation function cannot be compiled",
+        "{0} cannot be compiled into an activation: {1}",
+        "KernelGen differentiates a [CustomActivation]'s [ActivationFunction] method at compile time and emits vector code for it; the method must be a static double function of double arguments built from the supported operations.");
 }

@@ -108,6 +108,15 @@ internal static class CodeEmitter
         IEnumerable<NodePlan> nodes = p.InferenceForm is { } form ? p.Nodes.Concat(form.Nodes) : p.Nodes;
         foreach (NodePlan node in nodes)
         {
+            if (node.Custom is { } custom)
+            {
+                if (seen.Add(custom.StructName))
+                {
+                    Custom.CustomEmitter.Emit(w, custom);
+                    w.Line();
+                }
+                continue;
+            }
             if (node.Activation == Activation.Identity || !EmitContext.HasParameterType(node.Activation)) continue;
             string name = EmitContext.ParameterType(node.Activation, node.ActivationParameter);
             if (!seen.Add(name)) continue;

@@ -75,4 +75,14 @@ internal sealed class EmitContext
 
     /// <summary>Whether the activation's backward reads the pre-activation.</summary>
     public static bool KeepsInput(Activation activation) => OpCatalog.Get(activation).Backward == BackwardInput.Input;
+
+    /// <summary>The operator struct of the node's activation: a user's ([CustomActivation]) or the built-in one.</summary>
+    public static string ActivationOp(NodePlan node) =>
+        node.Custom is { } custom ? custom.StructName + "<T>" : ActivationOp(node.Activation, node.ActivationParameter);
+
+    /// <summary>The node's activation for comments: the built-in's name or the user's method.</summary>
+    public static string ActivationName(NodePlan node) => node.Custom?.Display ?? node.Activation.ToString();
+
+    /// <summary>Whether the node's activation needs its input in backward (every user's activation does).</summary>
+    public static bool KeepsInput(NodePlan node) => node.Custom is not null || KeepsInput(node.Activation);
 }

@@ -73,6 +73,12 @@ internal static class ModelEmitter
                 w.Line($"Activation = {Ns}.Activation.{node.Activation},");
                 if (node.ActivationParameter != 0) w.Line($"ActivationParameter = {CodeEmitter.Number(node.ActivationParameter)},");
             }
+            if (node.Custom is { } custom)
+            {
+                w.Line($"CustomActivation = \"{Escape(custom.Display)}\",");
+                w.Line($"CustomActivationFormula = \"{Escape(custom.Formula)}\",");
+                if (Custom.CustomEmitter.HasBranches(custom)) w.Line($"CustomActivationBranch = {custom.StructName}<double>.Branch,");
+            }
             if (node.ActivityL1 > 0) w.Line($"ActivityL1 = {CodeEmitter.Number(node.ActivityL1)},");
             if (node.Tensors.Count > 0)
             {

@@ -53,6 +53,10 @@ internal sealed record NodePlan(int Index, LayerKind Kind, string Name, int Inpu
     public Activation Activation { get; init; }
     /// <summary>The activation's parameter, resolved.</summary>
     public double ActivationParameter { get; init; }
+    /// <summary>A user's activation ending the node (fused or standalone), with <see cref="Activation"/> Identity; or null.</summary>
+    public Custom.CustomFunction? Custom { get; init; }
+    /// <summary>True when the node ends in an activation (built-in or a user's).</summary>
+    public bool HasActivation => Activation != Activation.Identity || Custom is not null;
     /// <summary>The node kind's typed options.</summary>
     public OpOptions Options { get; init; } = NoOptions.Instance;
     /// <summary>Every catalog option of the kind with its resolved value (for LayerInfo.Options).</summary>

@@ -29,7 +29,7 @@ internal static class InferenceLowering
         {
             LayerDescriptor descriptor = OpCatalog.Get(node.Kind);
             Draft? last = drafts.Count > 0 ? drafts[drafts.Count - 1] : null;
-            bool lastFuses = last is not null && OpCatalog.Get(last.Node.Kind).FusesActivation && last.Node.Activation == Activation.Identity;
+            bool lastFuses = last is not null && OpCatalog.Get(last.Node.Kind).FusesActivation && !last.Node.HasActivation;
             if (descriptor.IdentityInEvaluation) continue;
             if (descriptor.FoldsIntoDense && lastFuses && last!.After is null)
             {
@@ -38,7 +38,7 @@ internal static class InferenceLowering
             }
             if (node.Kind == LayerKind.Activation && lastFuses)
             {
-                last!.Node = last.Node with { Activation = node.Activation, ActivationParameter = node.ActivationParameter };
+                last!.Node = last.Node with { Activation = node.Activation, ActivationParameter = node.ActivationParameter, Custom = node.Custom };
                 continue;
             }
             if (descriptor.FusesActivation && last is not null && OpCatalog.Get(last.Node.Kind).FoldsIntoDense && last.Before is null && last.After is null && last.Node == last.Original)

@@ -36,13 +36,25 @@ internal static class Lowerer
         {
             OpGenerator generator = OpGenerator.For(layer.Spec.Kind);
             TensorShape nodeInput = layer.Input!, nodeOutput = layer.Output!;
+            if (layer.Spec.Kind == LayerKind.Activation && layer.Spec.Custom is { } custom)
+            {
+                int previous = nodes.Count - 1;
+                if (previous >= 0 && OpCatalog.Get(nodes[previous].Kind).FusesActivation && !nodes[previous].HasActivation)
+                {
+                    nodes[previous] = nodes[previous] with { Custom = custom };
+                    continue;
+                }
+                nodes.Add(new NodePlan(nodes.Count, LayerKind.Activation, layer.Name, nodes.Count, nodes.Count + 1, nodeInput, nodeOutput) { Custom = custom });
+                options.Add(layer.Options);
+                continue;
+            }
             if (layer.Spec.Kind == LayerKind.Activation)
             {
                 ActivationDescriptor activation = layer.Activation!;
                 double parameter = activation.ResolveParameter(activation.Parameter is { } p ? layer.Options[p.Name] : double.NaN);
                 if (activation.Activation == Activation.Identity) continue;
                 int last = nodes.Count - 1;
-                if (last >= 0 && OpCatalog.Get(nodes[last].Kind).FusesActivation && nodes[last].Activation == Activation.Identity)
+                if (last >= 0 && OpCatalog.Get(nodes[last].Kind).FusesActivation && !nodes[last].HasActivation)
                 {
                     nodes[last] = nodes[last] with { Activation = activation.Activation, ActivationParameter = parameter };
                     continue;
@@ -223,6 +235,7 @@ internal static class Lowerer
             text.Append(';').Append(node.Kind.ToString()).Append(',').Append(node.Name).Append(',').Append(Str(node.In)).Append(',').Append(Str(node.Out))
                 .Append(',').Append(node.Activation.ToString()).Append(',').Append(R(node.ActivationParameter)).Append(',').Append(Str((int)pieces))
                 .Append(',').Append(Str((int)groups)).Append(',').Append(R(epsilon)).Append(extra);
+            if (node.Custom is { } custom) text.Append(",custom=").Append(custom.Display).Append('=').Append(custom.Body.ToString());
         }
         foreach (ParameterTensorPlan t in tensors)
             text.Append(";t,").Append(t.Name).Append(',').Append(Str(t.Offset)).Append(',').Append(Str(t.Rows)).Append(',').Append(Str(t.Columns));
@@ -251,6 +264,7 @@ internal static class Lowerer
             {
                 text.Append(' ').Append(Str(node.Out));
                 if (node.Activation != Activation.Identity) text.Append(" + ").Append(node.Activation.ToString());
+                if (node.Custom is { } custom) text.Append(" + ").Append(custom.Display);
             }
         }
         if (loss is not null)

@@ -67,6 +67,8 @@ internal sealed record LayerSpec(LayerKind Kind, string AttributeName, string? N
 {
     /// <summary>The activation of an activation layer (the raw enum value).</summary>
     public int Activation { get; init; }
+    /// <summary>A user's activation ([CustomActivation]), parsed; then <see cref="Activation"/> is Identity.</summary>
+    public Custom.CustomFunction? Custom { get; init; }
 }
 
 /// <summary>A loss attribute with the options the user wrote.</summary>

@@ -18,9 +18,9 @@ internal sealed class ActivationGenerator : OpGenerator
 
     public override void Forward(SourceWriter w, EmitContext c, NodePlan node, ForwardBindings b)
     {
-        string op = EmitContext.ActivationOp(node.Activation, node.ActivationParameter);
-        w.Line($"// {node.Name}: {node.Activation} over {node.Out} elements");
-        if (EmitContext.KeepsInput(node.Activation))
+        string op = EmitContext.ActivationOp(node);
+        w.Line($"// {node.Name}: {EmitContext.ActivationName(node)} over {node.Out} elements");
+        if (EmitContext.KeepsInput(node))
         {
             w.Line($"{EmitContext.Ops}.Elementwise.ForwardInput<T, {op}>({b.Input}, {b.Output});");
             return;
@@ -31,9 +31,9 @@ internal sealed class ActivationGenerator : OpGenerator
 
     public override void Backward(SourceWriter w, EmitContext c, NodePlan node, BackwardBindings b)
     {
-        string op = EmitContext.ActivationOp(node.Activation, node.ActivationParameter);
-        w.Line($"// {node.Name}: {node.Activation} derivative");
-        w.Line(EmitContext.KeepsInput(node.Activation)
+        string op = EmitContext.ActivationOp(node);
+        w.Line($"// {node.Name}: {EmitContext.ActivationName(node)} derivative");
+        w.Line(EmitContext.KeepsInput(node)
             ? $"{EmitContext.Ops}.Elementwise.BackwardInputInPlace<T, {op}>({b.Input}, {b.OutputGradient});"
             : $"{EmitContext.Ops}.Elementwise.BackwardInPlace<T, {op}>({b.Output}, {b.OutputGradient});");
     }

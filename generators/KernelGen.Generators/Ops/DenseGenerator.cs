@@ -22,7 +22,7 @@ internal sealed class DenseGenerator : OpGenerator
 
     public override IEnumerable<BufferNeed> Saved(NodePlan node)
     {
-        if (EmitContext.KeepsInput(node.Activation)) yield return new BufferNeed("pre", node.Out);
+        if (EmitContext.KeepsInput(node)) yield return new BufferNeed("pre", node.Out);
     }
 
     public override OutputMode Gradient(NodePlan node) => OutputMode.Distinct;
@@ -31,25 +31,25 @@ internal sealed class DenseGenerator : OpGenerator
     {
         LayerTensorPlan weights = node.Tensor(TensorRole.Weight), bias = node.Tensor(TensorRole.Bias);
         string sizes = $"batch, {EmitContext.Int(node.In)}, {EmitContext.Int(node.Out)}";
-        if (!EmitContext.KeepsInput(node.Activation))
+        if (!EmitContext.KeepsInput(node))
         {
             w.Line($"// {node.Name}: dense {node.In} → {node.Out}{(node.Activation == Activation.Identity ? "" : ", " + node.Activation)} (bias and activation fused)");
-            w.Line($"{EmitContext.Kernels}.Dense.Forward<T, {EmitContext.ActivationOp(node.Activation, node.ActivationParameter)}>({b.Input}, {EmitContext.Param(weights)}, {EmitContext.Param(bias)}, {b.Output}, {sizes});");
+            w.Line($"{EmitContext.Kernels}.Dense.Forward<T, {EmitContext.ActivationOp(node)}>({b.Input}, {EmitContext.Param(weights)}, {EmitContext.Param(bias)}, {b.Output}, {sizes});");
             return;
         }
         string pre = b.Training ? EmitContext.Work(b.SavedRegions["pre"], node.Out) : b.Output;
-        w.Line($"// {node.Name}: dense {node.In} → {node.Out}, then {node.Activation} (its derivative needs the pre-activation{(b.Training ? ", kept" : "")})");
+        w.Line($"// {node.Name}: dense {node.In} → {node.Out}, then {EmitContext.ActivationName(node)} (its derivative needs the pre-activation{(b.Training ? ", kept" : "")})");
         w.Line($"{EmitContext.Kernels}.Dense.Forward<T, {EmitContext.Ops}.IdentityOp<T>>({b.Input}, {EmitContext.Param(weights)}, {EmitContext.Param(bias)}, {pre}, {sizes});");
-        w.Line($"{EmitContext.Ops}.Elementwise.ForwardInput<T, {EmitContext.ActivationOp(node.Activation, node.ActivationParameter)}>({pre}, {b.Output});");
+        w.Line($"{EmitContext.Ops}.Elementwise.ForwardInput<T, {EmitContext.ActivationOp(node)}>({pre}, {b.Output});");
     }
 
     public override void Backward(SourceWriter w, EmitContext c, NodePlan node, BackwardBindings b)
     {
         LayerTensorPlan weights = node.Tensor(TensorRole.Weight), bias = node.Tensor(TensorRole.Bias);
         string sizes = $"batch, {EmitContext.Int(node.In)}, {EmitContext.Int(node.Out)}";
-        w.Line($"// {node.Name}: dense {node.In} → {node.Out}{(node.Activation == Activation.Identity ? "" : ", " + node.Activation + " derivative fused")}");
-        string op = EmitContext.ActivationOp(node.Activation, node.ActivationParameter);
-        if (EmitContext.KeepsInput(node.Activation))
+        w.Line($"// {node.Name}: dense {node.In} → {node.Out}{(node.HasActivation ? ", " + EmitContext.ActivationName(node) + " derivative fused" : "")}");
+        string op = EmitContext.ActivationOp(node);
+        if (EmitContext.KeepsInput(node))
             w.Line($"{EmitContext.Ops}.Elementwise.BackwardInputInPlace<T, {op}>({EmitContext.Work(b.SavedRegions["pre"], node.Out)}, {b.OutputGradient});");
         else if (node.Activation != Activation.Identity)
             w.Line($"{EmitContext.Ops}.Elementwise.BackwardInPlace<T, {op}>({b.Output}, {b.OutputGradient});");

@@ -60,6 +60,8 @@ internal static class Validator
                 lastTransform = standalone.Name;
             else if (layer.Descriptor.NormalizesToProbabilities)
                 lastTransform = layer.Descriptor.Name;
+            else if (written.Custom is { } custom)
+                lastTransform = custom.Display;
 
             if (written.Name is { } explicitName && !SyntaxFacts.IsValidIdentifier(explicitName))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayerName, written.Location, explicitName, "is not a valid C# identifier"));

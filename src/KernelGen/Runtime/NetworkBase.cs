@@ -369,6 +369,12 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
                     : i == 0 ? inputs.Slice(0, output.Length) : LayerOutput(i - 1);
                 foreach (T v in values) signature.Add(branch(double.CreateTruncating(v), layer.ActivationParameter));
             }
+            if (layer.CustomActivationBranch is { } customBranch)
+            {
+                // A user's activation keeps its pre-activation (dense layers) or reads its input (standalone).
+                ReadOnlySpan<T> values = layer.HasWeights ? SavedValues(i, layer.OutputFeatures) : i == 0 ? inputs.Slice(0, output.Length) : LayerOutput(i - 1);
+                foreach (T v in values) signature.Add(customBranch(double.CreateTruncating(v)));
+            }
             if (layer.Kind == LayerKind.Maxout)
             {
                 int pieces = (int)layer.Option("Pieces");
