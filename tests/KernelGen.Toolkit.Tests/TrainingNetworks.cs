@@ -73,3 +73,35 @@ public partial class ImageFashionNet;
 [SoftmaxCrossEntropyLoss]
 [Adam(0.01)]
 public partial class BatchNormSpiral;
+
+/// <summary>Binary classification: one logit, binary cross-entropy on it (the README's binary example).</summary>
+[Network(2)]
+[Dense(32, Activation.Tanh)]
+[Dense(1)]
+[BinaryCrossEntropyLoss]
+[Adam(0.02)]
+public partial class BinaryNet;
+
+/// <summary>Multi-label classification: three independent logits (the README's multi-label example).</summary>
+[Network(2)]
+[Dense(32, Activation.Tanh)]
+[Dense(3)]
+[BinaryCrossEntropyLoss]
+[Adam(0.02)]
+public partial class MultiLabelNet;
+
+/// <summary>Regression with the L2 loss (the README's regression example).</summary>
+[Network(2)]
+[Dense(32, Activation.Tanh)]
+[Dense(1)]
+[L2Loss]
+[Adam(0.01)]
+public partial class RegressionNet;
+
+/// <summary>Target distributions with KL divergence.</summary>
+[Network(2)]
+[Dense(32, Activation.Tanh)]
+[Dense(3)]
+[KLDivergenceLoss]
+[Adam(0.02)]
+public partial class DistributionNet;
