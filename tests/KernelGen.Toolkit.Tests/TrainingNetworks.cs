@@ -105,3 +105,33 @@ public partial class RegressionNet;
 [KLDivergenceLoss]
 [Adam(0.02)]
 public partial class DistributionNet;
+
+// The README's "Every task from a CSV file" networks, declared exactly as there (ReadmeTaskExampleTests runs its lines).
+
+[Network(4)]
+[Dense(64, Activation.ReLU)]
+[Dense(3)]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.01)]
+public partial class TabularClassifier;
+
+[Network(4)]
+[Dense(64, Activation.Tanh)]
+[Dense(1)]
+[BinaryCrossEntropyLoss]
+[Adam(0.01)]
+public partial class YesNoNet;
+
+[Network(4)]
+[Dense(64, Activation.Tanh)]
+[Dense(3)]
+[BinaryCrossEntropyLoss]
+[Adam(0.01)]
+public partial class TaggerNet;
+
+[Network(4)]
+[Dense(64, Activation.Tanh)]
+[Dense(1)]
+[L2Loss]
+[Adam(0.01)]
+public partial class PriceNet;
