@@ -605,7 +605,7 @@ public static class Svg
 
         var sb = new StringBuilder(8192);
         Open(sb, width, height, title);
-        Text(sb, side, headerHeight - 8, "x: value   y: share of the values per bin", size: 11, fill: "#555555");
+        Text(sb, side, headerHeight - 8, "x: value · y: share of the values per bin", size: 11, fill: "#555555");
         for (int p = 0; p < count; p++)
         {
             var (label, histogram) = panels[p];

@@ -109,7 +109,7 @@ public static class TrainingReport
         if (double.IsFinite(test.Accuracy)) pairs.Add(new("Accuracy", Percent(test.Accuracy)));
         if (test.Classification is { } c)
         {
-            if (c.TopK > 1) pairs.Add(new($"Top-{c.TopK.ToString(CultureInfo.InvariantCulture)} accuracy", Percent(c.TopKAccuracy)));
+            if (c.TopK > 1 && c.TopK < c.Classes) pairs.Add(new($"Top-{c.TopK.ToString(CultureInfo.InvariantCulture)} accuracy", Percent(c.TopKAccuracy)));
             pairs.Add(new("Log-loss", Svg.FormatValue(c.LogLoss)));
             pairs.Add(new("Macro F1", Svg.FormatValue(c.Confusion.MacroF1)));
             report.AddKeyValues(pairs);

@@ -147,7 +147,7 @@ public class HonestReportTests
         Assert.Contains("9.3% outside range [−1, 1]", text);        // 2 + 5 of 75 values
         Assert.Contains("0%", text);
         Assert.Contains("53%", text);                                // the tallest bar: 40 of 75
-        Assert.Contains("x: value   y: share of the values per bin", text);
+        Assert.Contains("x: value · y: share of the values per bin", text);
         Assert.True(text.Count(t => t is "−1.0" or "−0.5" or "0.0" or "0.5" or "1.0") == 5, string.Join(" | ", text));
     }
 }
