@@ -573,70 +573,85 @@ public static class Svg
     }
 
     /// <summary>
-    /// A grid of small histograms (by default one row, like CS231n's per-layer activation figures). Each panel has
-    /// its own y scale (the shape matters, not the height) and the x range of its histogram. A panel label may hold
-    /// several lines separated by '\n' (e.g. "layer 3\nμ 0.01 σ 0.21"); the share of values outside the bin range
-    /// is printed under the panel when nonzero.
+    /// A grid of histograms (by default up to four per row), each with its own axes: x the value with up to five ticks,
+    /// y the share of the panel's values per bin (its own scale: the shape matters, not the height). A panel label may
+    /// hold several lines separated by '\n' (e.g. "layer 3\nμ 0.01 σ 0.21"); the share of values outside the bin range
+    /// is printed under the panel with that range when nonzero.
     /// </summary>
     /// <param name="title">The figure title.</param>
     /// <param name="panels">Label and histogram of each panel, in order.</param>
-    /// <param name="columns">Panels per row; 0 puts all panels in one row (at most 10 per row).</param>
-    /// <param name="panelWidth">Width of one panel in pixels.</param>
+    /// <param name="columns">Panels per row; 0 puts up to four panels in a row.</param>
+    /// <param name="panelWidth">Width of one panel's plot area in pixels.</param>
     /// <param name="panelHeight">Height of one panel's plot area in pixels.</param>
-    public static string HistogramGrid(string title, IReadOnlyList<(string Label, Histogram Histogram)> panels, int columns = 0, int panelWidth = 118, int panelHeight = 80)
+    public static string HistogramGrid(string title, IReadOnlyList<(string Label, Histogram Histogram)> panels, int columns = 0, int panelWidth = 200, int panelHeight = 120)
     {
         ArgumentNullException.ThrowIfNull(panels);
         if (columns < 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(columns), columns, "Must be non-negative.");
         if (panelWidth < 60) ThrowHelper.ThrowArgumentOutOfRange(nameof(panelWidth), panelWidth, "Must be at least 60.");
         if (panelHeight < 40) ThrowHelper.ThrowArgumentOutOfRange(nameof(panelHeight), panelHeight, "Must be at least 40.");
         int count = panels.Count;
-        int cols = columns > 0 ? columns : Math.Clamp(count, 1, 10);
+        int cols = columns > 0 ? columns : Math.Clamp(count, 1, 4);
         int rows = Math.Max(1, (count + cols - 1) / cols);
         int labelLines = 1;
         foreach (var (label, _) in panels) labelLines = Math.Max(labelLines, label.Split('\n').Length);
 
-        const double gap = 14, side = 12;
+        const double gap = 18, side = 12, yLabels = 40;  // room left of each plot for the share ticks
         double labelHeight = 14 * labelLines + 4;
-        double cellHeight = labelHeight + panelHeight + 34;
-        double width = side * 2 + cols * panelWidth + (cols - 1) * gap;
-        double headerHeight = title.Length > 0 ? 36 : 6;
+        double cellHeight = labelHeight + panelHeight + 46;
+        double cellWidth = yLabels + panelWidth;
+        double width = side * 2 + cols * cellWidth + (cols - 1) * gap;
+        double headerHeight = title.Length > 0 ? 52 : 22;
         double height = headerHeight + rows * cellHeight;
 
         var sb = new StringBuilder(8192);
         Open(sb, width, height, title);
+        Text(sb, side, headerHeight - 8, "x: value · y: share of the values per bin", size: 11, fill: "#555555");
         for (int p = 0; p < count; p++)
         {
             var (label, histogram) = panels[p];
             ArgumentNullException.ThrowIfNull(histogram);
-            double cellLeft = side + (p % cols) * (panelWidth + gap);
+            double cellLeft = side + (p % cols) * (cellWidth + gap);
             double cellTop = headerHeight + (p / cols) * cellHeight;
+            double left = cellLeft + yLabels, right = left + panelWidth, top = cellTop + labelHeight, bottom = top + panelHeight;
             string[] lines = label.Split('\n');
             for (int l = 0; l < lines.Length; l++)
-                Text(sb, cellLeft + panelWidth / 2.0, cellTop + 12 + 14 * l, lines[l], anchor: "middle", size: l == 0 ? 12 : 10.5, bold: l == 0, fill: l == 0 ? null : "#444444");
+                Text(sb, (left + right) / 2.0, cellTop + 12 + 14 * l, lines[l], anchor: "middle", size: l == 0 ? 12 : 10.5, bold: l == 0, fill: l == 0 ? null : "#444444");
 
-            double left = cellLeft, right = cellLeft + panelWidth, top = cellTop + labelHeight, bottom = top + panelHeight;
             double[] edges = histogram.BinEdges();
             var (yTop, clipped) = HistogramScale(histogram.Counts);
-            Axis x = LinearAxis(edges[0], edges[^1], maxTicks: 3, outward: false);
+            long total = histogram.Total;
+            Axis x = LinearAxis(edges[0], edges[^1], maxTicks: 5, outward: false);
             Axis y = new() { Min = 0, Max = yTop, PixelStart = bottom, PixelEnd = top };
             x.PixelStart = left; x.PixelEnd = right;
             Rect(sb, left, top, panelWidth, panelHeight, "#fafafa", "stroke=\"" + GridColor + "\"");
-            Bars(sb, edges, histogram.Counts, clipped, x, y, Color(0), labelSize: 9);
+            Bars(sb, edges, histogram.Counts, clipped, x, y, Color(0), labelSize: 9.5);
             Line(sb, left, bottom, right, bottom, AxisColor);
-            sb.Append("<g font-size=\"9.5\" fill=\"#444444\">\n");
+            Line(sb, left, bottom, left, top, AxisColor);
+            sb.Append("<g font-size=\"10\" fill=\"#444444\">\n");
             foreach (double t in x.Ticks)
             {
                 double px = x.Map(t);
                 Line(sb, px, bottom, px, bottom + 3, AxisColor);
                 // Labels at the panel edges are aligned inward so they cannot run into the next panel's.
                 string anchor = px - left < 6 ? "start" : right - px < 6 ? "end" : "middle";
-                Text(sb, px, bottom + 13, TickLabel(t, x.Format), anchor: anchor, size: 9.5);
+                Text(sb, px, bottom + 14, TickLabel(t, x.Format), anchor: anchor, size: 10);
             }
-            long total = histogram.Total;
+            if (total > 0)
+            {
+                // Share ticks: 0 and the top of the scale (the tallest unclipped bar's share).
+                foreach (double count2 in (double[])[0, yTop])
+                {
+                    double py = y.Map(count2);
+                    Line(sb, left - 3, py, left, py, AxisColor);
+                    string share = count2 == 0 ? "0%" : (100.0 * count2 / total).ToString(100.0 * count2 / total >= 10 ? "0" : "0.#", CultureInfo.InvariantCulture) + "%";
+                    Text(sb, left - 5, py + 3.5, share, anchor: "end", size: 10);
+                }
+            }
             long outside = histogram.Underflow + histogram.Overflow;
             if (outside > 0 && total > 0)
             {
-                Text(sb, (left + right) / 2, bottom + 26, Share(outside, total) + " outside range", anchor: "middle", size: 9, fill: "#8a2a0a");
+                string range = "[" + TickLabel(edges[0], "G3") + ", " + TickLabel(edges[^1], "G3") + "]";
+                Text(sb, (left + right) / 2, bottom + 30, Share(outside, total) + " outside range " + range, anchor: "middle", size: 10, fill: "#8a2a0a");
             }
             sb.Append("</g>\n");
         }

@@ -430,7 +430,7 @@ public class CsvTests
     [Fact]
     public void RegressionTargets()
     {
-        Dataset data = Csv.Parse("x,target\n1,0.5\n2,-1.25\n", new CsvOptions { Regression = true });
+        Dataset data = Csv.Parse("x,target\n1,0.5\n2,-1.25\n", new CsvOptions { Labels = CsvLabels.Targets });
         Assert.True(data.IsRegression);
         Assert.Equal(new[] { 0.5f, -1.25f }, data.Targets);
         Assert.Empty(data.Labels);
@@ -459,13 +459,15 @@ public class CsvTests
     [Theory]
     [InlineData("a,b,c\n1,2,0\n1,oops,1\n", "data.csv: line 3, column 2: 'oops' is not a number.")]
     [InlineData("1,2,0\n1,2.5.1,1\n", "data.csv: line 2, column 2: '2.5.1' is not a number.")]
-    [InlineData("1,NaN,0\n", "data.csv: line 1, column 2: 'NaN' is not a finite number")]
+    [InlineData("1,NaN,0\n", "data.csv: line 1, column 2: missing feature ('NaN'). Set CsvOptions.MissingValues to SkipRow, Mean or Constant")]
+    [InlineData("1,Infinity,0\n", "data.csv: line 1, column 2: 'Infinity' is not a finite number")]
     [InlineData("1,2,0\n1,1e39,0\n", "data.csv: line 2, column 2: '1e39' is not a finite number")]
     [InlineData("1,2,0\n1,2\n", "data.csv: line 2 has 2 columns, but line 1 has 3")]
     [InlineData("x,y\n1,2,3\n", "data.csv: line 2 has 3 columns, but line 1 has 2")]
     [InlineData("1,2,-1\n", "data.csv: line 1, column 3: class label '-1' is not a non-negative integer")]
     [InlineData("1,2,1.5\n", "data.csv: line 1, column 3: class label '1.5' is not a non-negative integer")]
-    [InlineData("1,,0\n", "data.csv: line 1, column 2: '' is not a number.")]
+    [InlineData("1,,0\n", "data.csv: line 1, column 2: missing feature (an empty cell)")]
+    [InlineData("1,2,\n", "data.csv: line 1, column 3: missing class label (an empty cell). Set CsvOptions.MissingValues to SkipRow")]
     [InlineData("1,\"2,0\n", "data.csv: line 1, column 2: the quote opened at character 3 is not closed.")]
     [InlineData("", "data.csv: the CSV input is empty.")]
     [InlineData("a,b\n", "data.csv: the CSV input has a header but no data rows.")]
@@ -520,7 +522,9 @@ public class CsvTests
     [Fact]
     public void BadOptionsAreRejected()
     {
-        Assert.Throws<ArgumentException>(() => Csv.Parse("1,2\n", new CsvOptions { Separator = '|' }));
+        Assert.Throws<ArgumentException>(() => Csv.Parse("1,2\n", new CsvOptions { Separator = '"' }));
+        Assert.Throws<ArgumentException>(() => Csv.Parse("1,2\n", new CsvOptions { Separator = 'e' }));
+        Assert.Throws<ArgumentException>(() => Csv.Parse("1,2\n", new CsvOptions { Separator = '.' }));
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Csv.Parse("1,2\n", new CsvOptions { LabelColumn = 2 }));
         Assert.Contains("label column 2 does not exist", ex.Message);
     }

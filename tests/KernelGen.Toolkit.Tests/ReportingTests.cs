@@ -387,7 +387,8 @@ public class TrainingHistoryTests
             Assert.Contains("extra section", html);
             // Validation loss 1.2/e + 0.02·e is lowest at epoch 8 (0.31); the babysitting checks flag the rise since then
             // and the 15-point gap between training and validation accuracy.
-            Assert.Contains("0.31 (epoch 8)", html);
+            Assert.Contains("Best epoch (by validation loss)", html);
+            Assert.Contains("8: loss 0.31", html);
             Assert.Contains("early stopping", html);
             Assert.Contains("overfitting", html);
             Assert.DoesNotContain("update-to-weight ratio 2.5e-4", html); // ratios in [1e-4, 1e-2] are fine

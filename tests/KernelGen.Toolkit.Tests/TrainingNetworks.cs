@@ -73,3 +73,65 @@ public partial class ImageFashionNet;
 [SoftmaxCrossEntropyLoss]
 [Adam(0.01)]
 public partial class BatchNormSpiral;
+
+/// <summary>Binary classification: one logit, binary cross-entropy on it (the README's binary example).</summary>
+[Network(2)]
+[Dense(32, Activation.Tanh)]
+[Dense(1)]
+[BinaryCrossEntropyLoss]
+[Adam(0.02)]
+public partial class BinaryNet;
+
+/// <summary>Multi-label classification: three independent logits (the README's multi-label example).</summary>
+[Network(2)]
+[Dense(32, Activation.Tanh)]
+[Dense(3)]
+[BinaryCrossEntropyLoss]
+[Adam(0.02)]
+public partial class MultiLabelNet;
+
+/// <summary>Regression with the L2 loss (the README's regression example).</summary>
+[Network(2)]
+[Dense(32, Activation.Tanh)]
+[Dense(1)]
+[L2Loss]
+[Adam(0.01)]
+public partial class RegressionNet;
+
+/// <summary>Target distributions with KL divergence.</summary>
+[Network(2)]
+[Dense(32, Activation.Tanh)]
+[Dense(3)]
+[KLDivergenceLoss]
+[Adam(0.02)]
+public partial class DistributionNet;
+
+// The README's "Every task from a CSV file" networks, declared exactly as there (ReadmeTaskExampleTests runs its lines).
+
+[Network(4)]
+[Dense(64, Activation.ReLU)]
+[Dense(3)]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.01)]
+public partial class TabularClassifier;
+
+[Network(4)]
+[Dense(64, Activation.Tanh)]
+[Dense(1)]
+[BinaryCrossEntropyLoss]
+[Adam(0.01)]
+public partial class YesNoNet;
+
+[Network(4)]
+[Dense(64, Activation.Tanh)]
+[Dense(3)]
+[BinaryCrossEntropyLoss]
+[Adam(0.01)]
+public partial class TaggerNet;
+
+[Network(4)]
+[Dense(64, Activation.Tanh)]
+[Dense(1)]
+[L2Loss]
+[Adam(0.01)]
+public partial class PriceNet;

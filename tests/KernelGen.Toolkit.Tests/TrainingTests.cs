@@ -37,8 +37,35 @@ public class TrainingTests
         Evaluation final = Trainer.Evaluate(net, train);
         Assert.True(final.Accuracy >= 0.95, $"training accuracy {final.Accuracy}");
         Assert.True(result.History.Epochs[^1].TrainingLoss < result.History.Epochs[0].TrainingLoss / 4);
-        // The restored parameters are those of the best validation epoch: re-evaluating gives exactly the recorded loss.
-        Assert.Equal(result.Best.Loss, Trainer.Evaluate(net, validation).Loss);
+        // Validation data alone restores nothing: the network holds epoch 150's parameters, whose recorded validation
+        // loss re-evaluating gives exactly, and the message says so.
+        Assert.Equal(150, result.ParametersEpoch);
+        Assert.Equal(result.History.Epochs[^1].ValidationLoss, Trainer.Evaluate(net, validation).Loss);
+        Assert.EndsWith("The network holds the parameters of epoch 150, the last.", result.Message);
+        Assert.Equal(result.History.BestEpoch(ValidationMetric.Loss), result.BestEpoch);
+    }
+
+    [Fact]
+    public void Parameters_are_restored_only_with_early_stopping_or_when_asked()
+    {
+        Dataset tiny = SpiralData(4, 3), validation = SpiralData(100, 4);
+        // Over-fitting a handful of points: the validation loss bottoms out early, so the best epoch is not the last.
+        var kept = new OverfittingNet(12, 5);
+        TrainingResult last = new Trainer(kept, Quiet(40, 12)).Fit(tiny, validation);
+        Assert.True(last.BestEpoch < 40, $"best epoch {last.BestEpoch}");
+        Assert.Equal(40, last.ParametersEpoch);
+        Assert.Equal(last.History.Epochs[^1].ValidationLoss, Trainer.Evaluate(kept, validation).Loss);
+
+        var restored = new OverfittingNet(12, 5);
+        TrainingResult best = new Trainer(restored, Quiet(40, 12) with { RestoreBestParameters = true }).Fit(tiny, validation);
+        Assert.Equal(last.BestEpoch, best.BestEpoch);                  // same seeds, same run
+        Assert.Equal(best.BestEpoch, best.ParametersEpoch);
+        Assert.Equal(best.History.Epochs[best.BestEpoch - 1].ValidationLoss, Trainer.Evaluate(restored, validation).Loss);
+        Assert.Contains($"The network holds the parameters of epoch {best.BestEpoch}.", best.Message);
+        Assert.Equal(best.BestEpoch, best.History.Outcome!.ParametersEpoch);
+
+        Assert.Contains("validation data", Assert.Throws<ArgumentException>(() =>
+            new Trainer(new OverfittingNet(12, 5), Quiet(2, 12) with { RestoreBestParameters = true }).Fit(tiny)).Message);
     }
 
     [Fact]
@@ -83,12 +110,13 @@ public class TrainingTests
     {
         Dataset tiny = SpiralData(6, 3), validation = SpiralData(100, 4);
         var net = new OverfittingNet(18, 6);
-        TrainingResult result = new Trainer(net, Quiet(60, 18) with { Monitor = ValidationMetric.Accuracy }).Fit(tiny, validation);
+        TrainingResult result = new Trainer(net, Quiet(60, 18) with { Monitor = ValidationMetric.Accuracy, RestoreBestParameters = true }).Fit(tiny, validation);
         double best = result.History.Epochs.Max(e => e.ValidationAccuracy);
         int first = result.History.Epochs.First(e => e.ValidationAccuracy == best).Epoch;
         Assert.Equal(best, result.Best.Accuracy);
         Assert.True(result.BestEpoch >= first);
         Assert.Equal(best, Trainer.Evaluate(net, validation).Accuracy);
+        Assert.Equal(result.History.BestEpoch(ValidationMetric.Accuracy), result.BestEpoch);   // the report's rule is the trainer's
     }
 
     [Fact]

@@ -39,10 +39,10 @@ public readonly ref struct MiniBatch
     /// <summary>Row-major [<see cref="Count"/> × features] values.</summary>
     public ReadOnlySpan<float> Features { get; }
 
-    /// <summary>One class label per row (empty for a regression dataset).</summary>
+    /// <summary>One class label per row (empty for a dataset of targets).</summary>
     public ReadOnlySpan<int> Labels { get; }
 
-    /// <summary>One target per row (empty for a classification dataset).</summary>
+    /// <summary>Row-major [<see cref="Count"/> × <see cref="Dataset.TargetCount"/>] targets (empty for a dataset of class labels).</summary>
     public ReadOnlySpan<float> Targets { get; }
 
     /// <summary>The number of rows (the batch size, or fewer for the last batch when not dropping it).</summary>
@@ -102,8 +102,8 @@ public sealed class MiniBatches
         BatchesPerEpoch = DropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
         _order = new int[data.Count];
         _features = new AlignedBuffer<float>(batchSize * data.FeatureCount);
-        _labels = new int[data.IsRegression ? 0 : batchSize];
-        _targets = new float[data.IsRegression ? batchSize : 0];
+        _labels = new int[data.HasTargets ? 0 : batchSize];
+        _targets = new float[data.HasTargets ? batchSize * data.TargetCount : 0];
         Epoch = -1;
     }
 
@@ -160,7 +160,7 @@ public sealed class MiniBatches
     /// (with empty spans) when the epoch is over. Allocates nothing.
     /// </summary>
     /// <param name="features">Row-major [rows × features] values of the batch.</param>
-    /// <param name="labels">The class labels of the batch (empty for a regression dataset).</param>
+    /// <param name="labels">The class labels of the batch (empty for a dataset of targets).</param>
     /// <exception cref="InvalidOperationException"><see cref="StartEpoch"/> has not been called.</exception>
     public bool Next(out ReadOnlySpan<float> features, out ReadOnlySpan<int> labels)
     {
@@ -203,10 +203,11 @@ public sealed class MiniBatches
                 _augmentation.Apply(all.Slice(order[r] * d, d), buffer.Slice(r * d, d), data.Channels, data.Height, data.Width, ref random);
         }
 
-        if (data.IsRegression)
+        if (data.HasTargets)
         {
             float[] targets = data.Targets!;
-            for (int r = 0; r < rows; r++) _targets[r] = targets[order[r]];
+            int t = data.TargetCount;
+            for (int r = 0; r < rows; r++) targets.AsSpan(order[r] * t, t).CopyTo(_targets.AsSpan(r * t, t));
         }
         else
         {
@@ -217,8 +218,8 @@ public sealed class MiniBatches
         Position++;
         batch = new MiniBatch(
             buffer.Slice(0, rows * d),
-            data.IsRegression ? ReadOnlySpan<int>.Empty : _labels.AsSpan(0, rows),
-            data.IsRegression ? _targets.AsSpan(0, rows) : ReadOnlySpan<float>.Empty,
+            data.HasTargets ? ReadOnlySpan<int>.Empty : _labels.AsSpan(0, rows),
+            data.HasTargets ? _targets.AsSpan(0, rows * data.TargetCount) : ReadOnlySpan<float>.Empty,
             rows);
         return true;
     }

@@ -36,7 +36,10 @@ public sealed record SearchOptions
     public int TrialsPerRound { get; init; } = 8;
     /// <summary>How many of a round's best trials define the next round's ranges.</summary>
     public int KeepBest { get; init; } = 3;
-    /// <summary>Training options of every trial (epochs, batch size...); progress is silenced.</summary>
+    /// <summary>Training options of every trial (epochs, batch size...); progress is silenced and early stopping is off.
+    /// A trial is scored on the validation data with the parameters of its best validation epoch (the trial's network
+    /// is thrown away, so restoring them misleads no one) unless <see cref="TrainerOptions.RestoreBestParameters"/> is
+    /// false, which scores its last epoch.</summary>
     public TrainerOptions Training { get; init; } = new() { Epochs = 2 };
     /// <summary>Seed of the sampling.</summary>
     public ulong Seed { get; init; }
@@ -97,7 +100,7 @@ public static class RandomSearch
         LogRange rate = options.LearningRate;
         LogRange? decay = options.WeightDecay, beta = options.OneMinusBeta;
         var all = new List<SearchTrial>();
-        TrainerOptions training0 = options.Training with { Progress = null, Patience = 0 };
+        TrainerOptions training0 = options.Training with { Progress = null, Patience = 0, RestoreBestParameters = options.Training.RestoreBestParameters ?? true };
         for (int round = 1; round <= options.Rounds; round++)
         {
             var trials = new List<SearchTrial>();

@@ -4,6 +4,8 @@ using System.Diagnostics;
 using System.Threading;
 using KernelGen.Catalog;
 using KernelGen.Data;
+using KernelGen.Optimization;
+using KernelGen.Preprocessing;
 
 namespace KernelGen.Training;
 
@@ -56,35 +58,34 @@ public sealed class NetworkSnapshot
     }
 }
 
-/// <summary>Loss and accuracy of a network on a dataset.</summary>
-/// <param name="Loss">Mean loss (data loss plus the network's penalties).</param>
-/// <param name="Accuracy">Fraction of samples whose highest output is the label.</param>
-public readonly record struct Evaluation(double Loss, double Accuracy);
-
 /// <summary>What a <see cref="Trainer.Fit"/> run did.</summary>
 public sealed class TrainingResult
 {
     internal TrainingResult(StopReason reason, string message, TrainingHistory history, int epochs, long iterations, int bestEpoch,
-        Evaluation best, double meanEpochSeconds, double totalSeconds, IReadOnlyList<NetworkSnapshot> snapshots)
+        Evaluation best, int parametersEpoch, double meanEpochSeconds, double totalSeconds, IReadOnlyList<NetworkSnapshot> snapshots)
     {
         Reason = reason; Message = message; History = history; EpochsCompleted = epochs; Iterations = iterations;
-        BestEpoch = bestEpoch; Best = best; MeanEpochSeconds = meanEpochSeconds; TotalSeconds = totalSeconds; Snapshots = snapshots;
+        BestEpoch = bestEpoch; Best = best; ParametersEpoch = parametersEpoch; MeanEpochSeconds = meanEpochSeconds; TotalSeconds = totalSeconds; Snapshots = snapshots;
     }
 
     /// <summary>Why training ended.</summary>
     public StopReason Reason { get; }
-    /// <summary>A sentence saying why (shown to the user as is).</summary>
+    /// <summary>Sentences saying why training ended and which epoch's parameters the network holds (shown to the user as is).</summary>
     public string Message { get; }
-    /// <summary>Per-epoch metrics and per-layer statistics (the report's data).</summary>
+    /// <summary>Per-epoch metrics and per-layer statistics (the report's data), with the run's <see cref="TrainingHistory.Outcome"/>.</summary>
     public TrainingHistory History { get; }
     /// <summary>Epochs completed.</summary>
     public int EpochsCompleted { get; }
     /// <summary>Mini-batch steps taken.</summary>
     public long Iterations { get; }
-    /// <summary>The best epoch by the monitored validation metric (0 without validation data).</summary>
+    /// <summary>The best epoch by the monitored validation metric (<see cref="TrainingHistory.Improves"/>; 0 without validation data).</summary>
     public int BestEpoch { get; }
-    /// <summary>Validation loss and accuracy at <see cref="BestEpoch"/>.</summary>
+    /// <summary>The validation evaluation at <see cref="BestEpoch"/> (loss, accuracy and the task's metrics).</summary>
     public Evaluation Best { get; }
+    /// <summary>The epoch whose parameters the network holds now: the last completed one, the best one when they were
+    /// restored (<see cref="TrainerOptions.RestoreBestParameters"/>), or the one before an explosion (0: the parameters
+    /// it started with).</summary>
+    public int ParametersEpoch { get; }
     /// <summary>Mean wall-clock seconds of an epoch's training loop (shuffling, batching, augmentation and steps; not evaluation).</summary>
     public double MeanEpochSeconds { get; }
     /// <summary>Wall-clock seconds of the whole run, evaluation included.</summary>
@@ -94,57 +95,100 @@ public sealed class TrainingResult
 }
 
 /// <summary>
-/// A training loop around any generated classifier (<see cref="ITrainableNetwork{T, TLabel}"/> on float with class
-/// labels): epochs of shuffled mini-batches, validation every epoch, early stopping that restores the best parameters,
-/// explosion detection, per-layer statistics, progress reports through <see cref="TrainerOptions.Progress"/> and
-/// cancellation through a <see cref="CancellationToken"/>. It writes nothing to the console. Inside an epoch nothing is
-/// allocated (batches, steps and progress reports reuse buffers or are values); epoch ends allocate their history records.
+/// A training loop around any generated network, for every task (<see cref="TrainingTask"/>): classifiers on class
+/// indices (<see cref="ITrainableNetwork{T, TLabel}"/> on float and int: softmax cross-entropy, hinge) and networks on
+/// target vectors (on float and float: binary and multi-label with binary cross-entropy on logits, regression with L2
+/// or a user's loss, target distributions with KL divergence). Epochs of shuffled mini-batches, validation every epoch
+/// with the task's metrics, early stopping, explosion detection, per-layer statistics, progress reports through
+/// <see cref="TrainerOptions.Progress"/> and cancellation through a <see cref="CancellationToken"/>. It writes nothing
+/// to the console. Inside an epoch nothing is allocated (batches, steps and progress reports reuse buffers or are
+/// values); epoch ends allocate their history records and validation metrics.
 /// </summary>
 public sealed class Trainer
 {
-    private readonly ITrainableNetwork<float, int> _network;
+    private readonly Learner _learner;
+    private readonly INeuralNetwork<float> _network;
     private readonly TrainerOptions _options;
     private readonly float[] _before;
     private readonly ActivationStatistics?[] _activations;
     private volatile bool _stopRequested;
 
-    /// <summary>Prepares a trainer for <paramref name="network"/>; allocates its buffers once.</summary>
+    /// <summary>Prepares a trainer for a classifier on class indices; allocates its buffers once.</summary>
+    /// <exception cref="ArgumentException">The options do not fit the network (see <see cref="TrainerOptions"/>).</exception>
     public Trainer(ITrainableNetwork<float, int> network, TrainerOptions? options = null)
+        : this(Learner.For(Checked(network), options?.Task), options)
+    {
+    }
+
+    /// <summary>Prepares a trainer for a network on target vectors (binary, multi-label, regression, distribution
+    /// targets; the task comes from its loss, or <see cref="TrainerOptions.Task"/>); allocates its buffers once.</summary>
+    /// <exception cref="ArgumentException">The options do not fit the network (see <see cref="TrainerOptions"/>).</exception>
+    public Trainer(ITrainableNetwork<float, float> network, TrainerOptions? options = null)
+        : this(Learner.For(Checked(network), options?.Task), options)
+    {
+    }
+
+    private Trainer(Learner learner, TrainerOptions? options)
+    {
+        _learner = learner;
+        _network = learner.Network;
+        _options = options ?? new TrainerOptions();
+        _options.Validate(_network.MaxBatchSize, _network.Layers);
+        if (_options.Monitor == ValidationMetric.Accuracy && learner.Task == TrainingTask.Regression)
+            throw new ArgumentException("A regression network has no accuracy to monitor: use ValidationMetric.Loss.", nameof(TrainerOptions.Monitor));
+        if (_options.TargetScaling is { } scaling) Learner.CheckScaling(scaling, learner.Task, _network.OutputSize);
+        _before = new float[_network.Parameters.Length];
+        _activations = new ActivationStatistics?[_network.Layers.Count];
+    }
+
+    private static T Checked<T>(T network) where T : class
     {
         ArgumentNullException.ThrowIfNull(network);
-        _network = network;
-        _options = options ?? new TrainerOptions();
-        _options.Validate(network.MaxBatchSize, network.Layers);
-        _before = new float[network.Parameters.Length];
-        _activations = new ActivationStatistics?[network.Layers.Count];
+        return network;
     }
 
     /// <summary>The network being trained.</summary>
-    public ITrainableNetwork<float, int> Network => _network;
+    public INeuralNetwork<float> Network => _network;
+
+    /// <summary>What the network learns, from its loss or <see cref="TrainerOptions.Task"/>.</summary>
+    public TrainingTask Task => _learner.Task;
 
     /// <summary>Asks a running <see cref="Fit"/> to stop after the current batch (thread-safe; like cancelling its token).</summary>
     public void RequestStop() => _stopRequested = true;
 
     /// <summary>
     /// Trains on <paramref name="training"/>, validating on <paramref name="validation"/> (if given) after every epoch.
+    /// With a <see cref="TrainerOptions.TargetScaling"/>, both hold targets in original units: the network trains on
+    /// scaled ones and the validation metrics are in original units.
     /// </summary>
-    /// <exception cref="ArgumentException">The data does not fit the network (feature count, labels out of range, regression targets).</exception>
+    /// <exception cref="ArgumentException">The data does not fit the network (no samples, feature count, labels out of
+    /// range, class labels for a network on targets or the reverse, targets outside [0, 1] for binary cross-entropy).</exception>
     public TrainingResult Fit(Dataset training, Dataset? validation = null, CancellationToken cancellation = default)
     {
-        CheckData(training, nameof(training));
-        if (validation is not null) CheckData(validation, nameof(validation));
+        Learner learner = _learner;
+        learner.CheckData(training, nameof(training));
+        if (validation is not null) learner.CheckData(validation, nameof(validation));
         if (_options.Patience > 0 && validation is null) throw new ArgumentException("Early stopping (Patience > 0) needs validation data.", nameof(validation));
+        bool restore = _options.RestoreBestParameters ?? _options.Patience > 0;
+        if (_options.RestoreBestParameters == true && validation is null)
+            throw new ArgumentException("RestoreBestParameters needs validation data to tell the best epoch.", nameof(validation));
+        TargetScaling? scaling = _options.TargetScaling;
+        if (scaling is not null) training = scaling.Apply(training);
 
-        ITrainableNetwork<float, int> net = _network;
+        INeuralNetwork<float> net = _network;
+        TrainingTask task = learner.Task;
+        bool probabilities = TaskInfo.OutputsAreProbabilities(net, task);
         IProgress<TrainingProgress>? progress = _options.Progress;
         long reportTicks = (long)(_options.ProgressInterval.TotalSeconds * Stopwatch.Frequency);
         var batches = new MiniBatches(training, _options.BatchSize, _options.Seed, _options.EffectiveBatching(training.Count, net.Layers));
         var history = new TrainingHistory();
         var snapshots = new List<NetworkSnapshot>();
-        var lastGood = new TrainingState(net); // everything a step changes, so an explosion undoes the epoch entirely
-        NetworkSnapshot? best = null;
-        int bestEpoch = 0, sinceBest = 0, outputLayer = net.Layers.Count - 1, classes = net.OutputSize;
-        Evaluation bestEvaluation = new(double.PositiveInfinity, double.NaN);
+        Optimizer<float> optimizer = learner.Optimizer;
+        var lastGood = new TrainingState(net, optimizer); // everything a step changes, so an explosion undoes the epoch entirely
+        TrainingState? best = null;                       // the same for the best epoch, when it is to be restored
+        EpochMetrics? bestMetrics = null;
+        int bestEpoch = 0, sinceBest = 0, outputLayer = net.Layers.Count - 1, width = net.OutputSize, parametersEpoch = 0;
+        Evaluation bestEvaluation = new(double.NaN, double.NaN);
         double initialLoss = double.NaN, explosionThreshold = double.PositiveInfinity, epochSecondsSum = 0;
         long iterations = 0;
         int epochsDone = 0;
@@ -157,9 +201,9 @@ public sealed class Trainer
         for (int epoch = 1; epoch <= _options.Epochs && reason == StopReason.Completed; epoch++)
         {
             batches.StartEpoch();
-            lastGood.CopyFrom(net);
+            lastGood.Capture(epoch - 1);
             double lossSum = 0;
-            long seen = 0, correct = 0, lastReport = 0;
+            long seen = 0, right = 0, decisions = 0, lastReport = 0;
             int batchIndex = 0;
             bool statisticsReady = false;
             clock.Restart();
@@ -177,11 +221,11 @@ public sealed class Trainer
                 float loss;
                 try
                 {
-                    loss = net.TrainStep(batch.Features, batch.Labels);
+                    loss = learner.TrainStep(batch.Features, batch.Labels, batch.Targets);
                 }
                 catch (ArithmeticException)
                 {
-                    lastGood.RestoreTo(net);
+                    lastGood.Restore();
                     reason = StopReason.Exploded;
                     message = $"The loss became NaN or infinite at epoch {epoch}, batch {batchIndex}: the learning rate is probably too high. The training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
                     break;
@@ -190,14 +234,16 @@ public sealed class Trainer
                 if (double.IsNaN(initialLoss)) explosionThreshold = _options.ExplosionThreshold(initialLoss = loss);
                 else if (loss > explosionThreshold)
                 {
-                    lastGood.RestoreTo(net);
+                    lastGood.Restore();
                     reason = StopReason.Exploded;
                     message = $"The loss exploded at epoch {epoch}, batch {batchIndex}: {loss:G4} > {explosionThreshold:G4} (max of {_options.ExplosionFactor:G3} × and {_options.ExplosionMargin:G3} + the initial {initialLoss:G4}). The learning rate is probably too high; the training state (parameters, statistics, optimizer state) from the start of epoch {epoch} was restored.";
                     break;
                 }
                 lossSum += (double)loss * batch.Count;
                 seen += batch.Count;
-                correct += CountCorrect(net.LayerOutput(outputLayer), batch.Labels, classes);
+                (long r, long n) = Learner.CountCorrect(task, probabilities, net.LayerOutput(outputLayer), batch.Labels, batch.Targets, width, batch.Count);
+                right += r;
+                decisions += n;
                 statisticsReady = lastOfEpoch && _options.CollectLayerStatistics;
                 if (progress is not null && clock.ElapsedTicks - lastReport >= reportTicks)
                 {
@@ -214,14 +260,18 @@ public sealed class Trainer
                 }
             }
             clock.Stop();
-            if (reason is StopReason.Exploded || seen == 0) break;
-            epochsDone = epoch;
+            if (reason is StopReason.Exploded || seen == 0)
+            {
+                parametersEpoch = epoch - 1;
+                break;
+            }
+            epochsDone = parametersEpoch = epoch;
             epochSecondsSum += clock.Elapsed.TotalSeconds;
 
             if (statisticsReady) CollectLayerStatistics(history, epoch);
-            Evaluation validationResult = validation is null ? new(double.NaN, double.NaN) : Evaluate(net, validation);
-            var metrics = new EpochMetrics(epoch, lossSum / seen, validationResult.Loss, (double)correct / seen, validationResult.Accuracy,
-                net.Optimizer.CurrentLearningRate, clock.Elapsed.TotalSeconds);
+            Evaluation validationResult = validation is null ? new(double.NaN, double.NaN) : learner.Evaluate(validation, scaling, nameof(validation));
+            var metrics = new EpochMetrics(epoch, lossSum / seen, validationResult.Loss, decisions > 0 ? (double)right / decisions : double.NaN,
+                validationResult.Accuracy, optimizer.CurrentLearningRate, clock.Elapsed.TotalSeconds);
             history.AddEpoch(metrics);
             progress?.Report(new TrainingProgress(epoch, _options.Epochs, batchIndex, batches.BatchesPerEpoch, iterations, metrics.TrainingLoss,
                 seen / clock.Elapsed.TotalSeconds, TimeSpan.Zero, metrics));
@@ -230,12 +280,13 @@ public sealed class Trainer
 
             if (validation is not null)
             {
-                if (Improves(validationResult, bestEvaluation, bestEpoch == 0))
+                if (TrainingHistory.Improves(_options.Monitor, metrics, bestMetrics))
                 {
+                    bestMetrics = metrics;
                     bestEvaluation = validationResult;
                     bestEpoch = epoch;
                     sinceBest = 0;
-                    if (best is null) best = NetworkSnapshot.Capture(net, epoch); else best.CopyFrom(net, epoch);
+                    if (restore) (best ??= new TrainingState(net, optimizer)).Capture(epoch);
                 }
                 else if (_options.Patience > 0 && ++sinceBest >= _options.Patience && reason == StopReason.Completed)
                 {
@@ -247,48 +298,39 @@ public sealed class Trainer
             }
         }
 
-        if (reason != StopReason.Exploded && best is not null && _options.RestoreBestParameters && bestEpoch != epochsDone)
-        {
-            best.RestoreTo(net);
-            message += (message.Length > 0 ? " " : "") + $"Restored the parameters of epoch {bestEpoch} ({(_options.Monitor == ValidationMetric.Loss ? "lowest validation loss" : "highest validation accuracy")}).";
-        }
         if (reason == StopReason.Completed) message = $"Trained {epochsDone} epochs." + (message.Length > 0 ? " " + message : "");
+        if (best is not null && best.Epoch != parametersEpoch)
+        {
+            best.Restore();
+            parametersEpoch = best.Epoch;
+            message += $" Restored the training state of epoch {bestEpoch} ({(_options.Monitor == ValidationMetric.Loss ? "lowest validation loss" : "highest validation accuracy")}).";
+        }
+        message += parametersEpoch == 0 ? " The network holds the parameters it started with."
+            : parametersEpoch == epochsDone && reason != StopReason.Exploded ? $" The network holds the parameters of epoch {parametersEpoch}, the last."
+            : $" The network holds the parameters of epoch {parametersEpoch}.";
         total.Stop();
-        return new TrainingResult(reason, message, history, epochsDone, iterations, bestEpoch, bestEvaluation,
+        history.Outcome = new TrainingOutcome(reason, message, _options.Monitor, bestEpoch, parametersEpoch);
+        return new TrainingResult(reason, message, history, epochsDone, iterations, bestEpoch, bestEvaluation, parametersEpoch,
             epochsDone > 0 ? epochSecondsSum / epochsDone : double.NaN, total.Elapsed.TotalSeconds, snapshots);
     }
 
-    private bool Improves(Evaluation candidate, Evaluation best, bool first)
-    {
-        if (first) return !double.IsNaN(candidate.Loss);
-        return _options.Monitor == ValidationMetric.Loss
-            ? candidate.Loss < best.Loss
-            : candidate.Accuracy > best.Accuracy || (candidate.Accuracy == best.Accuracy && candidate.Loss < best.Loss);
-    }
+    /// <summary>Mean loss, accuracy and the metrics of a classifier on class indices on <paramref name="data"/>
+    /// (<see cref="Evaluation.Classification"/>: confusion matrix, per-class precision, recall and F1, top-k, log-loss), in
+    /// evaluation mode, in chunks of the network's MaxBatchSize. Allocates its buffers once per call.</summary>
+    /// <exception cref="ArgumentException">The data has no samples or does not fit the network.</exception>
+    public static Evaluation Evaluate(ILossNetwork<float, int> network, Dataset data) =>
+        Learner.For(Checked(network)).Evaluate(data, null, nameof(data));
 
-    /// <summary>Mean loss and accuracy of <paramref name="network"/> on <paramref name="data"/>, in evaluation mode, in chunks of
-    /// the network's MaxBatchSize. Allocates one output buffer.</summary>
-    public static Evaluation Evaluate(ILossNetwork<float, int> network, Dataset data)
-    {
-        ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(data);
-        if (data.FeatureCount != network.InputSize)
-            throw new ArgumentException($"The data has {data.FeatureCount} features per sample; the network takes {network.InputSize}.", nameof(data));
-        int chunk = network.MaxBatchSize, d = data.FeatureCount, k = network.OutputSize;
-        var outputs = new float[chunk * k];
-        double loss = 0;
-        long correct = 0;
-        for (int start = 0; start < data.Count; start += chunk)
-        {
-            int rows = Math.Min(chunk, data.Count - start);
-            ReadOnlySpan<float> x = data.Features.AsSpan(start * d, rows * d);
-            ReadOnlySpan<int> y = data.Labels.AsSpan(start, rows);
-            network.Predict(x, outputs.AsSpan(0, rows * k));
-            correct += CountCorrect(outputs.AsSpan(0, rows * k), y, k);
-            loss += (double)network.Loss(x, y) * rows;
-        }
-        return new Evaluation(loss / data.Count, (double)correct / data.Count);
-    }
+    /// <summary>
+    /// Mean loss, accuracy and the task's metrics of a network on target vectors on <paramref name="data"/>: binary and
+    /// multi-label (<see cref="Evaluation.MultiLabel"/>), regression (<see cref="Evaluation.Regression"/>: MSE, MAE, R²),
+    /// distribution targets (<see cref="Evaluation.Classification"/>). With <paramref name="targetScaling"/> (a regression
+    /// network trained on scaled targets), <paramref name="data"/> holds targets in original units: the loss is taken on
+    /// scaled targets and the metrics in original units. The task comes from the network's loss, or <paramref name="task"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The data has no samples or does not fit the network.</exception>
+    public static Evaluation Evaluate(ILossNetwork<float, float> network, Dataset data, TargetScaling? targetScaling = null, TrainingTask? task = null) =>
+        Learner.For(Checked(network), task).Evaluate(data, targetScaling, nameof(data));
 
     /// <summary>How many rows of <paramref name="outputs"/> ([labels.Length × classes]) have their maximum at the label (first maximum wins).</summary>
     public static int CountCorrect(ReadOnlySpan<float> outputs, ReadOnlySpan<int> labels, int classes)
@@ -304,19 +346,9 @@ public sealed class Trainer
         return correct;
     }
 
-    private void CheckData(Dataset data, string name)
-    {
-        ArgumentNullException.ThrowIfNull(data, name);
-        if (data.IsRegression) throw new ArgumentException("The trainer trains classifiers: the dataset has regression targets, not class labels.", name);
-        if (data.FeatureCount != _network.InputSize)
-            throw new ArgumentException($"The {name} data has {data.FeatureCount} features per sample; the network takes {_network.InputSize}.", name);
-        if (data.ClassCount > _network.OutputSize)
-            throw new ArgumentException($"The {name} data has labels up to {data.ClassCount - 1}; the network has {_network.OutputSize} outputs.", name);
-    }
-
     private void CollectLayerStatistics(TrainingHistory history, int epoch)
     {
-        ITrainableNetwork<float, int> net = _network;
+        INeuralNetwork<float> net = _network;
         ReadOnlySpan<float> after = net.Parameters;
         for (int i = 0; i < net.Layers.Count; i++)
         {

@@ -68,8 +68,23 @@ public sealed record TrainerOptions
     public int Patience { get; init; }
     /// <summary>What "best epoch" means for early stopping and for the restored parameters.</summary>
     public ValidationMetric Monitor { get; init; } = ValidationMetric.Loss;
-    /// <summary>With early stopping (or whenever validation data is given), restore the parameters of the best validation epoch at the end.</summary>
-    public bool RestoreBestParameters { get; init; } = true;
+    /// <summary>
+    /// Whether to end the run holding the training state (parameters, statistics, optimizer state) of the best validation
+    /// epoch (by <see cref="Monitor"/>) rather than the last one. Null (the default): only with early stopping
+    /// (<see cref="Patience"/> &gt; 0), where the last epochs are by definition no better; validation data alone never
+    /// changes the parameters. True: whenever validation data is given (required). False: never.
+    /// <see cref="TrainingResult.ParametersEpoch"/> and the result's message say which epoch the network holds.
+    /// </summary>
+    public bool? RestoreBestParameters { get; init; }
+    /// <summary>What the network learns, for networks whose loss does not tell (hand-written networks with a user's loss:
+    /// <see cref="TrainingTask.Regression"/> unless given). Null: from the network's loss. Checked against the label type
+    /// (class indices are <see cref="TrainingTask.Classification"/>) and the output count (binary has one output).</summary>
+    public TrainingTask? Task { get; init; }
+    /// <summary>Regression only: the training targets are standardized with this scaling (fitted on the training set with
+    /// <see cref="Preprocessing.TargetScaling.Fit(Dataset)"/>) before training, and validation metrics are reported in
+    /// original units. Give <see cref="Trainer.Fit"/> data in original units; predict with
+    /// <see cref="Prediction.Predict(IInferenceNetwork{float}, Dataset, Preprocessing.TargetScaling?)"/> and the same scaling.</summary>
+    public Preprocessing.TargetScaling? TargetScaling { get; init; }
     /// <summary>
     /// Explosion detection: stop when a batch loss exceeds max(<see cref="ExplosionFactor"/> × L₀, L₀ +
     /// <see cref="ExplosionMargin"/>), where L₀ is the first batch's loss of the run (CS231n's rule of thumb that a loss above 3× the first one has exploded, with a floor);

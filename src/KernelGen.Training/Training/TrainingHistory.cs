@@ -228,6 +228,14 @@ public sealed class ActivationStatistics
 /// <param name="Seconds">Wall-clock seconds the epoch took.</param>
 public readonly record struct EpochMetrics(int Epoch, double TrainingLoss, double ValidationLoss, double TrainingAccuracy, double ValidationAccuracy, double LearningRate, double Seconds);
 
+/// <summary>How a <see cref="Trainer.Fit"/> run ended, kept with its <see cref="TrainingHistory"/> for the report.</summary>
+/// <param name="Reason">Why training ended.</param>
+/// <param name="Message">The trainer's sentences about it (<see cref="TrainingResult.Message"/>).</param>
+/// <param name="Monitor">The metric that decided the best epoch.</param>
+/// <param name="BestEpoch">The best validation epoch (0 without validation data).</param>
+/// <param name="ParametersEpoch">The epoch whose parameters the network holds at the end (0: the ones it started with).</param>
+public sealed record TrainingOutcome(StopReason Reason, string Message, ValidationMetric Monitor, int BestEpoch, int ParametersEpoch);
+
 /// <summary>One layer's diagnostics in one epoch (the quantities CS231n's "babysitting the learning process" watches).</summary>
 /// <param name="Epoch">The epoch number.</param>
 /// <param name="Layer">The layer name.</param>
@@ -254,6 +262,32 @@ public sealed class TrainingHistory
 
     /// <summary>The epochs, in the order added.</summary>
     public IReadOnlyList<EpochMetrics> Epochs => _epochs;
+
+    /// <summary>How the run ended (set by <see cref="Trainer.Fit"/>; null for a history recorded by hand).</summary>
+    public TrainingOutcome? Outcome { get; set; }
+
+    /// <summary>
+    /// The one rule for "best epoch", shared by the trainer (early stopping, restored parameters) and the report: whether
+    /// <paramref name="candidate"/>'s validation result beats <paramref name="best"/>'s (null: no best yet). Loss: strictly
+    /// lower. Accuracy: strictly higher, or equal with a strictly lower loss. A NaN validation loss never improves, and
+    /// equal results keep the earlier epoch.
+    /// </summary>
+    public static bool Improves(ValidationMetric monitor, in EpochMetrics candidate, in EpochMetrics? best)
+    {
+        if (double.IsNaN(candidate.ValidationLoss)) return false;
+        if (best is not { } b) return true;
+        return monitor == ValidationMetric.Loss
+            ? candidate.ValidationLoss < b.ValidationLoss
+            : candidate.ValidationAccuracy > b.ValidationAccuracy || (candidate.ValidationAccuracy == b.ValidationAccuracy && candidate.ValidationLoss < b.ValidationLoss);
+    }
+
+    /// <summary>The best epoch by <paramref name="monitor"/> under <see cref="Improves"/> (0 when no epoch has a validation result).</summary>
+    public int BestEpoch(ValidationMetric monitor)
+    {
+        EpochMetrics? best = null;
+        foreach (EpochMetrics e in _epochs) if (Improves(monitor, e, best)) best = e;
+        return best?.Epoch ?? 0;
+    }
 
     /// <summary>Every layer record, in the order added.</summary>
     public IReadOnlyList<LayerEpochMetrics> LayerRecords => _layers;

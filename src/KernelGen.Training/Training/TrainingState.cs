@@ -14,6 +14,8 @@ namespace KernelGen.Training;
 /// </summary>
 internal sealed class TrainingState
 {
+    private readonly INeuralNetwork<float> _network;
+    private readonly Optimizer<float> _optimizer;
     private readonly float[] _parameters;
     private readonly float[] _statistics;
     private readonly float[][] _slots;
@@ -23,23 +25,30 @@ internal sealed class TrainingState
     private ulong _dropoutStep;
 
     /// <summary>Allocates room for <paramref name="network"/>'s state and copies it.</summary>
-    public TrainingState(ITrainableNetwork<float, int> network)
+    public TrainingState(INeuralNetwork<float> network, Optimizer<float> optimizer)
     {
         ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        _network = network;
+        _optimizer = optimizer;
         _parameters = new float[network.Parameters.Length];
         _statistics = new float[network.RunningStatistics.Length];
-        Optimizer<float> optimizer = network.Optimizer;
         _slots = new float[optimizer.StateSlots][];
         for (int slot = 0; slot < _slots.Length; slot++) _slots[slot] = new float[optimizer.State(slot).Length];
-        CopyFrom(network);
+        Capture(0);
     }
 
-    /// <summary>Overwrites this copy with <paramref name="network"/>'s current state. Allocates nothing.</summary>
-    public void CopyFrom(ITrainableNetwork<float, int> network)
+    /// <summary>The epoch after which the copy was taken (0: before training).</summary>
+    public int Epoch { get; private set; }
+
+    /// <summary>Overwrites this copy with the network's current state, taken after <paramref name="epoch"/>. Allocates nothing.</summary>
+    public void Capture(int epoch)
     {
+        INeuralNetwork<float> network = _network;
+        Epoch = epoch;
         network.Parameters.CopyTo(_parameters);
         network.RunningStatistics.CopyTo(_statistics);
-        Optimizer<float> optimizer = network.Optimizer;
+        Optimizer<float> optimizer = _optimizer;
         for (int slot = 0; slot < _slots.Length; slot++) optimizer.State(slot).CopyTo(_slots[slot]);
         _stepCount = optimizer.StepCount;
         _momentumProduct = optimizer.MomentumProduct;
@@ -47,12 +56,13 @@ internal sealed class TrainingState
         _dropoutStep = network.DropoutStep;
     }
 
-    /// <summary>Writes this copy back into <paramref name="network"/> (the network it was taken from). Allocates nothing.</summary>
-    public void RestoreTo(ITrainableNetwork<float, int> network)
+    /// <summary>Writes this copy back into the network it was taken from. Allocates nothing.</summary>
+    public void Restore()
     {
+        INeuralNetwork<float> network = _network;
         _parameters.CopyTo(network.Parameters);
         _statistics.CopyTo(network.RunningStatistics);
-        Optimizer<float> optimizer = network.Optimizer;
+        Optimizer<float> optimizer = _optimizer;
         for (int slot = 0; slot < _slots.Length; slot++) _slots[slot].CopyTo(optimizer.State(slot));
         optimizer.StepCount = _stepCount;
         optimizer.MomentumProduct = _momentumProduct;
