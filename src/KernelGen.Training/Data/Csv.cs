@@ -339,7 +339,15 @@ public static class Csv
         }
         Stream source = new PrefixedStream(prefix.AsSpan(0, got).ToArray(), stream);
         bool gzip = got == 2 && prefix[0] == 0x1F && prefix[1] == 0x8B;
-        if (gzip) source = new GzipReader(source, name);
+        if (gzip)
+        {
+            // Decompress, checking the trailer's CRC-32 and length, before parsing: a corrupt file is rejected as corrupt
+            // (InvalidDataException) instead of being parsed as text of the wrong shape first.
+            var whole = new MemoryStream();
+            using (var decompressed = new GzipReader(source, name)) decompressed.CopyTo(whole);
+            whole.Position = 0;
+            source = whole;
+        }
         try
         {
             using var reader = new StreamReader(source, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
