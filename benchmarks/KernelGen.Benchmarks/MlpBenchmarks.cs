@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using BenchmarkDotNet.Attributes;
 using KernelGen.Kernels;
 using KernelGen.Onnx;
+using KernelGen.Runtime;
 using Microsoft.ML.OnnxRuntime;
 
 namespace KernelGen.Benchmarks;
@@ -51,6 +52,18 @@ internal static class MlpSetup
         var labels = new int[batch];
         for (int i = 0; i < labels.Length; i++) labels[i] = random.NextInt(Mlp.OutputFeatures);
         return (inputs, labels);
+    }
+
+    /// <summary>max |expected − actual| over the largest |expected|.</summary>
+    public static double Difference(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        double worst = 0, scale = 1e-30;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
+            scale = Math.Max(scale, Math.Abs(expected[i]));
+        }
+        return worst / scale;
     }
 
     /// <summary>Throws unless <paramref name="actual"/> matches <paramref name="expected"/> to float reordering.</summary>
@@ -116,16 +129,20 @@ public class MlpTrainStepBenchmarks
 }
 
 /// <summary>
-/// Inference of the 784-256-128-10 network (float) at batch 1 and 64 with one or two threads: the generated network
-/// (<see cref="KernelParallelism"/> splits the batch-64 calls), the <see cref="TensorPrimitivesMlp"/> baseline
-/// (single-threaded) and ONNX Runtime on the same weights (the model KernelGen.Onnx exports from the network;
-/// IntraOpNumThreads = <see cref="Threads"/>, sequential execution, all graph optimizations; input and output are
-/// pre-allocated OrtValues bound once with an IOBinding). Setup checks all three produce the same logits.
+/// Inference of the 784-256-128-10 network (float) at batch 1 and 64 with one or two threads, side by side with ONNX
+/// Runtime (the <see cref="Ratio"/> baseline): the generated network's <c>Predict</c>, its inference form in float,
+/// bfloat16 and int8 (<see cref="InferencePrecision"/>; <see cref="KernelParallelism"/> splits batch-1 layers over
+/// ≥ 192 KB of weights and batch-64 calls), the <see cref="TensorPrimitivesMlp"/> baseline (single-threaded), and ONNX
+/// Runtime on the same weights exported by <see cref="OnnxExporter.ExportToBytes{T}"/> (IntraOpNumThreads =
+/// <see cref="Threads"/>, sequential execution, all graph optimizations; input and output are pre-allocated OrtValues
+/// bound once with an IOBinding). Setup checks that the float implementations produce the same logits and prints how
+/// far the reduced precisions are from them.
 /// </summary>
 [MemoryDiagnoser]
 public class MlpPredictBenchmarks
 {
     private Mlp _net = null!;
+    private Mlp.Inference _float = null!, _bfloat16 = null!, _int8 = null!;
     private TensorPrimitivesMlp _tensorPrimitives = null!;
     private float[] _inputs = [], _outputs = [], _ortOutputs = [];
     private InferenceSession _session = null!;
@@ -142,13 +159,18 @@ public class MlpPredictBenchmarks
     [Params(1, 2)]
     public int Threads { get; set; }
 
-    /// <summary>Builds the three implementations on the same weights and checks they agree.</summary>
+    /// <summary>Builds the implementations on the same weights and checks they agree.</summary>
     [GlobalSetup]
     public void Setup()
     {
         _net = MlpSetup.Network(Batch, Threads);
         DenseLayer[] layers = MlpSetup.Layers(_net);
         _tensorPrimitives = new TensorPrimitivesMlp(layers, Batch, 0.01f);
+        _float = _net.CreateInference(Batch);
+        _bfloat16 = _net.CreateInference(Batch);
+        _bfloat16.Precision = InferencePrecision.BFloat16;
+        _int8 = _net.CreateInference(Batch);
+        _int8.Precision = InferencePrecision.Int8;
         _inputs = MlpSetup.Data(Batch).Inputs;
         _outputs = new float[Batch * Mlp.OutputFeatures];
         _ortOutputs = new float[Batch * Mlp.OutputFeatures];
@@ -160,7 +182,6 @@ public class MlpPredictBenchmarks
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        // The same network, weights and all, through KernelGen.Onnx's exporter.
         _session = new InferenceSession(OnnxExporter.ExportToBytes(_net), _options);
         _runOptions = new RunOptions();
         _ortInput = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_inputs), [Batch, Mlp.InputFeatures]);
@@ -173,8 +194,14 @@ public class MlpPredictBenchmarks
         var expected = (float[])_outputs.Clone();
         TensorPrimitives();
         MlpSetup.CheckSame(expected, _outputs, "TensorPrimitives");
+        InferenceFloat();
+        MlpSetup.CheckSame(expected, _outputs, "the float inference form");
         OnnxRuntime();
         MlpSetup.CheckSame(expected, _ortOutputs, "ONNX Runtime");
+        InferenceBFloat16();
+        Console.WriteLine($"// Batch={Batch}: bfloat16 logits within {MlpSetup.Difference(expected, _outputs):G3} of float");
+        InferenceInt8();
+        Console.WriteLine($"// Batch={Batch}: int8 logits within {MlpSetup.Difference(expected, _outputs):G3} of float");
     }
 
     /// <summary>Releases ONNX Runtime's native objects and resets the thread count.</summary>
@@ -190,15 +217,27 @@ public class MlpPredictBenchmarks
         _options.Dispose();
     }
 
-    /// <summary>The generated network's Predict.</summary>
+    /// <summary>ONNX Runtime (CPU execution provider) with the IOBinding made in setup.</summary>
     [Benchmark(Baseline = true), Flops(PerBatchRow = 2 * MlpSetup.Weights)]
+    public void OnnxRuntime() => _session.RunWithBinding(_runOptions, _binding);
+
+    /// <summary>The generated network's Predict (evaluation mode of the training network).</summary>
+    [Benchmark, Flops(PerBatchRow = 2 * MlpSetup.Weights)]
     public void KernelGen() => _net.Predict(_inputs, _outputs);
+
+    /// <summary>The generated inference form, float weights.</summary>
+    [Benchmark, Flops(PerBatchRow = 2 * MlpSetup.Weights)]
+    public void InferenceFloat() => _float.Predict(_inputs, _outputs);
+
+    /// <summary>The generated inference form, bfloat16 weights.</summary>
+    [Benchmark, Flops(PerBatchRow = 2 * MlpSetup.Weights)]
+    public void InferenceBFloat16() => _bfloat16.Predict(_inputs, _outputs);
+
+    /// <summary>The generated inference form, int8 weights and activations.</summary>
+    [Benchmark, Flops(PerBatchRow = 2 * MlpSetup.Weights)]
+    public void InferenceInt8() => _int8.Predict(_inputs, _outputs);
 
     /// <summary>The TensorPrimitives baseline.</summary>
     [Benchmark, Flops(PerBatchRow = 2 * MlpSetup.Weights)]
     public void TensorPrimitives() => _tensorPrimitives.Predict(_inputs, _outputs, Batch);
-
-    /// <summary>ONNX Runtime (CPU execution provider) with the IOBinding made in setup.</summary>
-    [Benchmark, Flops(PerBatchRow = 2 * MlpSetup.Weights)]
-    public void OnnxRuntime() => _session.RunWithBinding(_runOptions, _binding);
 }

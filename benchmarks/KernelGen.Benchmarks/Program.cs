@@ -22,6 +22,12 @@ string width = "all";
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "--width" && i + 1 < args.Length) width = args[++i];
+    else if (args[i] == "--accuracy") // the reduced precisions' Fashion-MNIST cost, not a benchmark: --accuracy [epochs] [seeds]
+    {
+        int epochs = i + 1 < args.Length && int.TryParse(args[i + 1], out int e) ? e : 10;
+        int seeds = i + 2 < args.Length && int.TryParse(args[i + 2], out int s) ? s : 3;
+        return PrecisionAccuracy.Run(epochs, seeds);
+    }
     else benchmarkArgs.Add(args[i]);
 }
 if (width is not ("all" or "512" or "256"))

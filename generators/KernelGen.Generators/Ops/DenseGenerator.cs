@@ -34,13 +34,19 @@ internal sealed class DenseGenerator : OpGenerator
         if (!EmitContext.KeepsInput(node))
         {
             w.Line($"// {node.Name}: dense {node.In} → {node.Out}{(node.Activation == Activation.Identity ? "" : ", " + node.Activation)} (bias and activation fused)");
-            w.Line($"{EmitContext.Kernels}.Dense.Forward<T, {EmitContext.ActivationOp(node)}>({b.Input}, {EmitContext.Param(weights)}, {EmitContext.Param(bias)}, {b.Output}, {sizes});");
+            w.Line(Call(EmitContext.ActivationOp(node), b.Output));
             return;
         }
         string pre = b.Training ? EmitContext.Work(b.SavedRegions["pre"], node.Out) : b.Output;
         w.Line($"// {node.Name}: dense {node.In} → {node.Out}, then {EmitContext.ActivationName(node)} (its derivative needs the pre-activation{(b.Training ? ", kept" : "")})");
-        w.Line($"{EmitContext.Kernels}.Dense.Forward<T, {EmitContext.Ops}.IdentityOp<T>>({b.Input}, {EmitContext.Param(weights)}, {EmitContext.Param(bias)}, {pre}, {sizes});");
+        w.Line(Call($"{EmitContext.Ops}.IdentityOp<T>", pre));
         w.Line($"{EmitContext.Ops}.Elementwise.ForwardInput<T, {EmitContext.ActivationOp(node)}>({pre}, {b.Output});");
+
+        // Training calls the float kernel on the arena; evaluation goes through the state, which runs an inference form's
+        // reduced-precision copy of the weights when it has one (InferencePrecision).
+        string Call(string op, string output) => b.Training
+            ? $"{EmitContext.Kernels}.Dense.Forward<T, {op}>({b.Input}, {EmitContext.Param(weights)}, {EmitContext.Param(bias)}, {output}, {sizes}, splitColumns: false);"
+            : $"s.DenseForward<{op}>({b.Input}, {EmitContext.Int(weights.Offset)}, {EmitContext.Int(bias.Offset)}, {output}, {sizes});";
     }
 
     public override void Backward(SourceWriter w, EmitContext c, NodePlan node, BackwardBindings b)

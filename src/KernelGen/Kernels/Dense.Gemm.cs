@@ -57,6 +57,23 @@ public static partial class Dense
             ref Unsafe.Add(ref y, (nuint)r0 * n), n, r1 - r0, 0, nOut);
     }
 
+    /// <summary>
+    /// The forward pass of every row for output columns [<paramref name="j0"/>, <paramref name="j1"/>), a range of at
+    /// least one vector of the width the row runs at (see <see cref="ColumnSplit{T, TV}"/>).
+    /// </summary>
+    internal static void ForwardColumns<T, TAct, TV>(ref T x, ref T w, ref T b, ref T y, int batch, int nIn, int nOut, int j0, int j1)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
+    {
+        if (nOut < TV.Count)
+        {
+            if (TV.Count > Simd256<T>.Count) ForwardColumns<T, TAct, Simd256<T>>(ref x, ref w, ref b, ref y, batch, nIn, nOut, j0, j1);
+            else ForwardColumns<T, TAct, SimdScalar<T>>(ref x, ref w, ref b, ref y, batch, nIn, nOut, j0, j1);
+            return;
+        }
+        nuint kIn = (nuint)nIn, n = (nuint)nOut;
+        Gemm<T, TAct, TV>(ref x, kIn, 1, ref w, n, kIn, ref b, true, ref y, n, batch, j0, j1);
+    }
+
     // ---- backward: dW = Xᵀ·dZ, db = Σ dZ --------------------------------------------------------------------------
 
     /// <summary>dW and db at register type <typeparamref name="TV"/> (narrower if a row is shorter than it).</summary>

@@ -32,15 +32,29 @@ namespace KernelGen.Kernels;
 /// <para>
 /// With <see cref="KernelParallelism.DegreeOfParallelism"/> = 2 and a batch of at least
 /// <see cref="KernelParallelism.MinimumBatch"/> rows, the forward pass and dX are split by batch rows and dW/db by
-/// output columns (or, for narrow layers, by input rows) between the calling thread and one persistent worker. Every
-/// output element is summed in the same order as with one thread, so the results are bit-identical.
+/// output columns (or, for narrow layers, by input rows) between the calling thread and one persistent worker; a
+/// forward pass of fewer rows over at least <see cref="KernelParallelism.MinimumSplitWeightBytes"/> of weights (batch-1
+/// inference) is split by output columns, the worker always taking the second half, so each core streams half of W
+/// from its own cache. Every output element is summed in the same order as with one thread, so the results are
+/// bit-identical.
 /// </para>
 /// <para>Outputs must not overlap inputs.</para>
 /// </remarks>
 public static partial class Dense
 {
     /// <summary>Computes y = f(x·W + b) for <paramref name="batch"/> rows.</summary>
-    public static void Forward<T, TAct>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y, int batch, int nIn, int nOut)
+    /// <param name="x">The inputs, [batch × nIn].</param>
+    /// <param name="w">The weights, [nIn × nOut].</param>
+    /// <param name="b">The bias, [nOut].</param>
+    /// <param name="y">The outputs, [batch × nOut].</param>
+    /// <param name="batch">Rows.</param>
+    /// <param name="nIn">Input features.</param>
+    /// <param name="nOut">Output features.</param>
+    /// <param name="splitColumns">Whether a small batch over large weights may be split by output columns between the two
+    /// threads (see the remarks). Generated training passes false: a training step calls its layers back to back, so the
+    /// worker would spin between them instead of parking, which cost more than it saved at batch 1 and 32 on a loaded
+    /// machine (benchmarks/LATENCY.md); evaluation (Predict, the inference form) passes true.</param>
+    public static void Forward<T, TAct>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y, int batch, int nIn, int nOut, bool splitColumns = true)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T>
     {
         Validate(batch, nIn, nOut);
@@ -54,9 +68,9 @@ public static partial class Dense
         ref T yr = ref MemoryMarshal.GetReference(y);
         switch (Width<T>(nOut))
         {
-            case 512: ForwardAt<T, TAct, Simd512<T>>(ref xr, ref wr, ref br, ref yr, batch, nIn, nOut); break;
-            case 256: ForwardAt<T, TAct, Simd256<T>>(ref xr, ref wr, ref br, ref yr, batch, nIn, nOut); break;
-            default: ForwardAt<T, TAct, SimdScalar<T>>(ref xr, ref wr, ref br, ref yr, batch, nIn, nOut); break;
+            case 512: ForwardAt<T, TAct, Simd512<T>>(ref xr, ref wr, ref br, ref yr, batch, nIn, nOut, splitColumns); break;
+            case 256: ForwardAt<T, TAct, Simd256<T>>(ref xr, ref wr, ref br, ref yr, batch, nIn, nOut, splitColumns); break;
+            default: ForwardAt<T, TAct, SimdScalar<T>>(ref xr, ref wr, ref br, ref yr, batch, nIn, nOut, splitColumns); break;
         }
     }
 
@@ -130,14 +144,29 @@ public static partial class Dense
 
     // ---- one or two threads ---------------------------------------------------------------------------------------
 
-    private static void ForwardAt<T, TAct, TV>(ref T x, ref T w, ref T b, ref T y, int batch, int nIn, int nOut)
+    private static void ForwardAt<T, TAct, TV>(ref T x, ref T w, ref T b, ref T y, int batch, int nIn, int nOut, bool splitColumns)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
     {
-        int split = RowSplit(batch, GemmRows);
-        if (split > 0 && KernelParallelism.ShouldSplit(batch) && KernelParallelism.TryEnter())
-            ForwardWork<T, TAct, TV>.Run(ref x, ref w, ref b, ref y, batch, nIn, nOut, split);
-        else
-            ForwardRows<T, TAct, TV>(ref x, ref w, ref b, ref y, 0, batch, nIn, nOut);
+        if (KernelParallelism.ShouldSplit(batch))
+        {
+            int split = RowSplit(batch, GemmRows);
+            if (split > 0 && KernelParallelism.TryEnter())
+            {
+                ForwardWork<T, TAct, TV>.Run(ref x, ref w, ref b, ref y, batch, nIn, nOut, split, byColumns: false);
+                return;
+            }
+        }
+        else if (splitColumns && KernelParallelism.ShouldSplitColumns((long)nIn * nOut * Unsafe.SizeOf<T>()))
+        {
+            // Small batches (batch-1 inference): each thread streams half of W, always the same half.
+            int split = ColumnSplit<T, TV>(nOut);
+            if (split > 0 && KernelParallelism.TryEnter())
+            {
+                ForwardWork<T, TAct, TV>.Run(ref x, ref w, ref b, ref y, batch, nIn, nOut, split, byColumns: true);
+                return;
+            }
+        }
+        ForwardRows<T, TAct, TV>(ref x, ref w, ref b, ref y, 0, batch, nIn, nOut);
     }
 
     private static void BackwardParametersAt<T, TV>(ref T x, ref T dz, ref T dw, ref T db, int batch, int nIn, int nOut)
@@ -170,6 +199,17 @@ public static partial class Dense
             BackwardInputRows<T, TV>(ref dz, ref w, ref dx, 0, batch, nIn, nOut);
     }
 
+    /// <summary>
+    /// The first column of the second half of a row of <paramref name="nOut"/> outputs: half the row rounded down to whole
+    /// vectors of the width the row runs at, or 0 when either half would be narrower than one vector.
+    /// </summary>
+    private static int ColumnSplit<T, TV>(int nOut) where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
+    {
+        int v = nOut >= TV.Count ? TV.Count : nOut >= Simd256<T>.Count ? Simd256<T>.Count : 1;
+        int split = nOut / 2 / v * v;
+        return split >= v && nOut - split >= v ? split : 0;
+    }
+
     /// <summary>Half of <paramref name="count"/> rounded down to whole blocks, or 0 when one part would be empty.</summary>
     private static int RowSplit(int count, int block)
     {
@@ -177,28 +217,37 @@ public static partial class Dense
         return split > 0 && split < count ? split : 0;
     }
 
-    /// <summary>Runs part 0 on the calling thread and part 1 on the worker; each part covers its own outputs.</summary>
+    /// <summary>
+    /// Runs part 0 on the calling thread and part 1 on the worker; each part covers its own outputs: batch rows [0, split)
+    /// and [split, batch), or output columns [0, split) and [split, nOut) of every row.
+    /// </summary>
     private sealed unsafe class ForwardWork<T, TAct, TV> : ParallelWork
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
     {
         private static readonly ForwardWork<T, TAct, TV> Instance = new();
         private T* _x, _w, _b, _y;
         private int _batch, _nIn, _nOut, _split;
+        private bool _byColumns;
 
-        public static void Run(ref T x, ref T w, ref T b, ref T y, int batch, int nIn, int nOut, int split)
+        public static void Run(ref T x, ref T w, ref T b, ref T y, int batch, int nIn, int nOut, int split, bool byColumns)
         {
             fixed (T* px = &x, pw = &w, pb = &b, py = &y)
             {
                 ForwardWork<T, TAct, TV> work = Instance;
                 work._x = px; work._w = pw; work._b = pb; work._y = py;
-                (work._batch, work._nIn, work._nOut, work._split) = (batch, nIn, nOut, split);
+                (work._batch, work._nIn, work._nOut, work._split, work._byColumns) = (batch, nIn, nOut, split, byColumns);
                 KernelParallelism.Run(work);
                 work._x = null; work._w = null; work._b = null; work._y = null;
             }
         }
 
-        internal override void Execute(int part) =>
-            ForwardRows<T, TAct, TV>(ref *_x, ref *_w, ref *_b, ref *_y, part == 0 ? 0 : _split, part == 0 ? _split : _batch, _nIn, _nOut);
+        internal override void Execute(int part)
+        {
+            if (_byColumns)
+                ForwardColumns<T, TAct, TV>(ref *_x, ref *_w, ref *_b, ref *_y, _batch, _nIn, _nOut, part == 0 ? 0 : _split, part == 0 ? _split : _nOut);
+            else
+                ForwardRows<T, TAct, TV>(ref *_x, ref *_w, ref *_b, ref *_y, part == 0 ? 0 : _split, part == 0 ? _split : _batch, _nIn, _nOut);
+        }
     }
 
     private sealed unsafe class BackwardParametersWork<T, TV> : ParallelWork

@@ -46,8 +46,52 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
     public int OutputSize => _outputSize;
     /// <inheritdoc/>
     public int MaxBatchSize => _state.MaxBatchSize;
-    /// <summary>The folded parameters (read them to inspect the re-parameterization; an update overwrites them).</summary>
+    /// <summary>The folded parameters (read them to inspect the re-parameterization; an update overwrites them). With a
+    /// reduced <see cref="Precision"/>, Predict reads the packed copy made from them at the last update or precision
+    /// change: a write here takes effect at the next one.</summary>
     public Span<T> Parameters => _state.AllParameters;
+
+    /// <summary>
+    /// The precision of the dense layers' weights (default <see cref="InferencePrecision.Float32"/>). Setting
+    /// <see cref="InferencePrecision.BFloat16"/> or <see cref="InferencePrecision.Int8"/> packs a copy of the current
+    /// folded weights (allocated the first time each precision is chosen); later updates re-pack it without allocating.
+    /// The measured accuracy cost is in <see cref="InferencePrecision"/>'s remarks.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A reduced precision on a double inference form, or int8 on a dense layer with
+    /// more than <see cref="QuantizedDense.MaximumInt8Inputs"/> inputs.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Not an <see cref="InferencePrecision"/> value.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using this inference form.</exception>
+    public InferencePrecision Precision
+    {
+        get => _state.Reduced?.Precision ?? InferencePrecision.Float32;
+        set
+        {
+            if (value is not (InferencePrecision.Float32 or InferencePrecision.BFloat16 or InferencePrecision.Int8))
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(value), value, "Not an inference precision.");
+            if (value != InferencePrecision.Float32 && typeof(T) != typeof(float))
+                throw new NotSupportedException("Reduced precisions are for float inference forms.");
+            int me = Environment.CurrentManagedThreadId, owner = Interlocked.CompareExchange(ref _busyThread, me, 0);
+            if (owner != 0) ThrowHelper.ThrowConcurrentUse(GetType().Name, owner, me);
+            try
+            {
+                if (value == InferencePrecision.Float32)
+                {
+                    _state.Reduced = null;
+                    return;
+                }
+                ReducedWeights reduced = value == InferencePrecision.BFloat16
+                    ? _bfloat16 ??= new ReducedWeights(value, _denseLayers!, _state.MaxBatchSize)
+                    : _int8 ??= new ReducedWeights(value, _denseLayers!, _state.MaxBatchSize);
+                reduced.Pack(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_state.AllParameters));
+                _state.Reduced = reduced;
+            }
+            finally { Volatile.Write(ref _busyThread, 0); }
+        }
+    }
+
+    // The dense layers of the folded arena (found at the first update) and the packed copies made so far.
+    private List<(int WeightOffset, int Inputs, int Outputs)>? _denseLayers;
+    private ReducedWeights? _bfloat16, _int8;
 
     /// <summary>Writes the outputs for <paramref name="inputs"/>.</summary>
     /// <param name="inputs">[batch × InputSize] finite values, 1 ≤ batch ≤ <see cref="MaxBatchSize"/>.</param>
@@ -111,6 +155,8 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
                 Gamma(parameters, step.After), Beta(parameters, step.After), Mean(statistics, step.After), Variance(statistics, step.After), Epsilon(step.After));
         }
         if (_model.StatisticsLength > 0) statistics.CopyTo(_state.AllStatistics);
+        _denseLayers ??= ReducedWeights.DenseLayers(network.Model, folds);
+        _state.Reduced?.Pack(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_state.AllParameters));
     }
 
     private static ReadOnlySpan<T> Gamma(ReadOnlySpan<T> p, LayerInfo? bn) => bn is null ? default : p.Slice(bn.GammaOffset, bn.OutputFeatures);

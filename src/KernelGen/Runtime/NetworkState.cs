@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.ComponentModel;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using KernelGen.Kernels;
+using KernelGen.Operators;
 
 namespace KernelGen.Runtime;
 
@@ -73,6 +75,23 @@ public sealed class NetworkState<T> where T : unmanaged, IBinaryFloatingPointIee
     /// <summary>The first <paramref name="length"/> elements of work region <paramref name="region"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<T> Work(int region, int length) => _work.Slice(_regionOffsets[region], length);
+
+    /// <summary>
+    /// An evaluation-mode dense layer: y = f(x·W + b) with W the [<paramref name="nIn"/> × <paramref name="nOut"/>]
+    /// parameters at <paramref name="weightOffset"/> and b those at <paramref name="biasOffset"/>. Runs
+    /// <see cref="Dense.Forward{T, TAct}"/> on the float parameters, or, in an inference form set to a reduced
+    /// <see cref="InferencePrecision"/>, the matching kernel on the layer's packed copy.
+    /// </summary>
+    public void DenseForward<TAct>(ReadOnlySpan<T> x, int weightOffset, int biasOffset, Span<T> y, int batch, int nIn, int nOut)
+        where TAct : IActivationOp<T>
+    {
+        ReadOnlySpan<T> b = _parameters.Slice(biasOffset, nOut);
+        if (Reduced is { } reduced && reduced.TryForward<T, TAct>(x, weightOffset, b, y, batch, nIn, nOut)) return;
+        Dense.Forward<T, TAct>(x, _parameters.Slice(weightOffset, nIn * nOut), b, y, batch, nIn, nOut);
+    }
+
+    /// <summary>The packed reduced-precision weights an inference form runs on, or null (float).</summary>
+    internal ReducedWeights? Reduced { get; set; }
 
     /// <summary>Seed of the dropout masks.</summary>
     public ulong DropoutSeed { get; set; }

@@ -1,0 +1,214 @@
+using System;
+using System.Linq;
+using System.Numerics;
+using System.Threading;
+using KernelGen.Kernels;
+using KernelGen.Operators;
+using Xunit;
+
+namespace KernelGen.Tests;
+
+/// <summary>
+/// The two-thread hand-off (<see cref="KernelParallelism"/>): every part runs exactly once whichever thread takes it,
+/// exceptions from either part reach the caller and do not leak into the next call, and small-batch dense forward
+/// passes over large weights are split by columns with results bit-identical to one thread.
+/// </summary>
+[Collection(KernelParallelismCollection.Name)]
+public class KernelParallelismTests
+{
+    /// <summary>Counts which parts ran; part <see cref="Throw"/> throws.</summary>
+    private sealed class CountingWork : ParallelWork
+    {
+        public int Part0, Part1, Throw = -1, SpinPart0;
+
+        internal override void Execute(int part)
+        {
+            if (part == 0)
+            {
+                Interlocked.Increment(ref Part0);
+                if (SpinPart0 > 0) Thread.SpinWait(SpinPart0);
+            }
+            else Interlocked.Increment(ref Part1);
+            if (part == Throw) throw new InvalidOperationException($"part {part}");
+        }
+    }
+
+    private static void Run(ParallelWork work)
+    {
+        Assert.True(KernelParallelism.TryEnter());
+        KernelParallelism.Run(work);
+    }
+
+    [Fact]
+    public void Every_part_runs_exactly_once_whichever_thread_takes_it()
+    {
+        KernelParallelism.DegreeOfParallelism = 2;
+        try
+        {
+            // Part 0 of no length (the caller usually takes part 1 back) and of some length (the worker usually takes it):
+            // either way each part runs once per call.
+            foreach (int spin in new[] { 0, 2000 })
+            {
+                var work = new CountingWork { SpinPart0 = spin };
+                for (int i = 0; i < 2000; i++) Run(work);
+                Assert.Equal(2000, work.Part0);
+                Assert.Equal(2000, work.Part1);
+            }
+        }
+        finally
+        {
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+    }
+
+    [Fact]
+    public void A_blocked_worker_is_woken_and_the_call_completes()
+    {
+        KernelParallelism.DegreeOfParallelism = 2;
+        try
+        {
+            var work = new CountingWork { SpinPart0 = 100_000 };
+            long parts = KernelParallelism.WorkerParts;
+            for (int i = 0; i < 5; i++)
+            {
+                Thread.Sleep(KernelParallelism.WorkerSpinMicroseconds / 1000 + 20); // the worker stops spinning and blocks
+                Run(work);
+            }
+            Assert.Equal(5, work.Part0);
+            Assert.Equal(5, work.Part1);
+            Assert.True(KernelParallelism.WorkerParts >= parts);
+        }
+        finally
+        {
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void An_exception_in_either_part_reaches_the_caller_and_not_the_next_call(int part)
+    {
+        KernelParallelism.DegreeOfParallelism = 2;
+        try
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                var failing = new CountingWork { Throw = part, SpinPart0 = i % 2 == 0 ? 0 : 5000 };
+                var e = Assert.Throws<InvalidOperationException>(() => Run(failing));
+                Assert.Equal($"part {part}", e.Message);
+                Assert.Equal(1, failing.Part0);
+                // Part 1 ran to completion before the call returned, or (when part 0 threw first) was taken back unrun.
+                Assert.Equal(part == 1 ? 1 : failing.Part1, failing.Part1);
+                Assert.InRange(failing.Part1, 0, 1);
+                var next = new CountingWork();
+                Run(next); // no leftover error
+                Assert.Equal((1, 1), (next.Part0, next.Part1));
+            }
+        }
+        finally
+        {
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+    }
+
+    // ---- small batches split by columns ---------------------------------------------------------------------------------
+
+    private static T[] Random<T>(int n, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => T.CreateTruncating(4 * random.NextDouble() - 2)).ToArray();
+    }
+
+    private static void AssertBitIdentical<T>(ReadOnlySpan<T> actual, ReadOnlySpan<T> expected, string what) where T : unmanaged
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (!actual[i].Equals(expected[i])) Assert.Fail($"{what}: element {i} is {actual[i]}, one thread gave {expected[i]}");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(63)]
+    public void Small_batches_over_large_weights_split_by_columns_bit_identically(int batch)
+    {
+        // Weights of at least MinimumSplitWeightBytes: whole panels, a remainder vector, a narrow row (40: halves of 16 and
+        // 24 floats at 512 bits), and a width with an odd tail.
+        foreach (var (nIn, nOut) in new[] { (784, 256), (1024, 100), (3000, 40), (1500, 37) })
+        {
+            Check<float>(nIn, nOut);
+            Check<double>(nIn, nOut);
+        }
+
+        void Check<T>(int nIn, int nOut) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            Assert.True((long)nIn * nOut * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() >= KernelParallelism.MinimumSplitWeightBytes);
+            T[] x = Random<T>(batch * nIn, 1), w = Random<T>(nIn * nOut, 2), b = Random<T>(nOut, 3);
+            T[] one = new T[batch * nOut], two = new T[batch * nOut];
+            Dense.Forward<T, TanhOp<T>>(x, w, b, one, batch, nIn, nOut);
+            KernelParallelism.DegreeOfParallelism = 2;
+            try
+            {
+                long splits = KernelParallelism.SplitCalls;
+                for (int i = 0; i < 20; i++) // whoever takes part 1 (the worker, or the caller when the worker is late)
+                {
+                    Array.Clear(two);
+                    Dense.Forward<T, TanhOp<T>>(x, w, b, two, batch, nIn, nOut);
+                    AssertBitIdentical<T>(two, one, $"{typeof(T).Name} batch {batch} {nIn}→{nOut}");
+                }
+                Assert.Equal(splits + 20, KernelParallelism.SplitCalls);
+            }
+            finally
+            {
+                KernelParallelism.DegreeOfParallelism = 1;
+            }
+        }
+    }
+
+    [Fact]
+    public void Small_weights_and_one_thread_are_not_split()
+    {
+        var x = new float[784];
+        var w = new float[256 * 64]; // 64 KB: below MinimumSplitWeightBytes
+        var b = new float[64];
+        var y = new float[64];
+        long splits = KernelParallelism.SplitCalls;
+        Dense.Forward<float, IdentityOp<float>>(x, new float[784 * 256], new float[256], new float[256], 1, 784, 256); // one thread
+        Assert.Equal(splits, KernelParallelism.SplitCalls);
+        KernelParallelism.DegreeOfParallelism = 2;
+        try
+        {
+            Dense.Forward<float, IdentityOp<float>>(x, w, b, y, 1, 256, 64);
+            Assert.Equal(splits, KernelParallelism.SplitCalls);
+            Dense.Forward<float, IdentityOp<float>>(x, new float[784 * 256], new float[256], new float[256], 1, 784, 256);
+            Assert.Equal(splits + 1, KernelParallelism.SplitCalls);
+        }
+        finally
+        {
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+    }
+
+    [Fact]
+    public void Split_batch_1_forward_allocates_nothing_on_either_thread()
+    {
+        float[] x = Random<float>(784, 4), w = Random<float>(784 * 256, 5), b = Random<float>(256, 6);
+        var y = new float[256];
+        KernelParallelism.DegreeOfParallelism = 2;
+        try
+        {
+            HotLoop.WarmUp(() => Dense.Forward<float, ReluOp<float>>(x, w, b, y, 1, 784, 256));
+            long worker = KernelParallelism.WorkerAllocatedBytes, before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++) Dense.Forward<float, ReluOp<float>>(x, w, b, y, 1, 784, 256);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(0, KernelParallelism.WorkerAllocatedBytes - worker);
+        }
+        finally
+        {
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+    }
+}
