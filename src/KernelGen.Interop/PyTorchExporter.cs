@@ -56,24 +56,25 @@ public static class PyTorchExporter
         var forward = new StringBuilder();
         bool maxout = false;
         var weightNames = new List<string>();
+        var customModules = new StringBuilder();
         foreach (LayerInfo layer in network.Layers)
         {
-            if (layer.CustomActivation is { } custom)
-                throw new NotSupportedException($"Layer {layer.Name}: the user's activation {custom} has no PyTorch module yet (only built-in activations export).");
+            if (layer.CustomActivation is { } custom && layer.CustomActivationPyTorch is null)
+                throw new NotSupportedException($"Layer {layer.Name}: the user's activation {custom} has no PyTorch form.");
             string name = layer.Name;
             foreach (LayerTensor tensor in layer.Tensors)
                 if (tensor.Role == TensorRole.Weight) weightNames.Add(tensor.FileName);
             if (layer.Kind == LayerKind.Activation)
             {
-                Module(init, forward, name, ActivationModule(layer), $"{layer.Activation}");
+                Module(init, forward, name, ActivationModule(layer, customModules), layer.CustomActivation ?? $"{layer.Activation}");
                 continue;
             }
             LayerDescriptor descriptor = OpCatalog.Get(layer.Kind);
             if (descriptor.PyTorch.Length == 0) throw new NotSupportedException($"Layer {name}: {layer.Kind} has no PyTorch equivalent.");
             maxout |= layer.Kind == LayerKind.Maxout;
             Module(init, forward, name, Fill(descriptor.PyTorch, layer), descriptor.Name);
-            if (layer.Activation != Activation.Identity && OpCatalog.IsKnown(layer.Activation))
-                Module(init, forward, name + "_activation", ActivationModule(layer), $"{layer.Activation}, fused into {name} in KernelGen");
+            if ((layer.Activation != Activation.Identity && OpCatalog.IsKnown(layer.Activation)) || layer.CustomActivationPyTorch is not null)
+                Module(init, forward, name + "_activation", ActivationModule(layer, customModules), $"{layer.CustomActivation ?? layer.Activation.ToString()}, fused into {name} in KernelGen");
         }
 
         var py = new StringBuilder();
@@ -112,6 +113,7 @@ public static class PyTorchExporter
 
 
                 """);
+        py.Append(customModules);
         py.Append(CultureInfo.InvariantCulture, $"class {className}(nn.Module):\n    def __init__(self):\n        super().__init__()\n");
         py.Append(init);
         py.Append("\n    def forward(self, x):\n");
@@ -131,8 +133,17 @@ public static class PyTorchExporter
         forward.Append(CultureInfo.InvariantCulture, $"        x = self.{name}(x)\n");
     }
 
-    private static string ActivationModule(LayerInfo layer)
+    private static string ActivationModule(LayerInfo layer, StringBuilder customModules)
     {
+        if (layer.CustomActivationPyTorch is { } body)
+        {
+            // A user's activation: the generator wrote its body in PyTorch operators; one module class per layer.
+            string type = "Custom_" + layer.Name;
+            customModules.Append(CultureInfo.InvariantCulture, $"class {type}(nn.Module):\n    # KernelGen's {layer.CustomActivation}: {layer.CustomActivationFormula}\n    def forward(self, x):\n");
+            foreach (string line in body.Split('\n')) customModules.Append("        ").Append(line).Append('\n');
+            customModules.Append("\n\n");
+            return type + "()";
+        }
         ActivationDescriptor a = OpCatalog.Get(layer.Activation);
         double p = layer.ActivationParameter;
         string text = Regex.Replace(a.PyTorch, @"\{p\?([^:}]*):([^}]*)\}", m => p != 0 ? m.Groups[1].Value : m.Groups[2].Value);

@@ -131,8 +131,8 @@ public static class OnnxExporter
         {
             LayerInfo layer = layers[i];
             if (!OpCatalog.IsKnown(layer.Kind)) throw new NotSupportedException($"Layer {layer.Name}: layer kind {layer.Kind} has no ONNX lowering.");
-            if (layer.CustomActivation is { } custom)
-                throw new NotSupportedException($"Layer {layer.Name}: the user's activation {custom} has no ONNX lowering yet (only built-in activations export).");
+            if (layer.CustomActivation is { } custom && layer.CustomActivationOnnx is null)
+                throw new NotSupportedException($"Layer {layer.Name}: the user's activation {custom} has no ONNX lowering.");
             LayerDescriptor descriptor = OpCatalog.Get(layer.Kind);
             if (layer.Kind != LayerKind.Activation)
             {
@@ -215,6 +215,14 @@ public static class OnnxExporter
     /// <summary>The layer's element-wise activation as ONNX nodes (none for identity), from its catalog entry.</summary>
     private static string ApplyActivation(OnnxGraphBuilder builder, string x, LayerInfo layer, TensorDataType elementType)
     {
+        if (layer.CustomActivationOnnx is { } custom)
+        {
+            // A user's activation: the generator wrote it in primitive ONNX operators, one per assignment. ONNX Runtime has
+            // no double Erf kernel: in a double model Erf runs in float between two Casts (as the catalog's GELU does).
+            if (elementType == TensorDataType.Double)
+                custom = System.Text.RegularExpressions.Regex.Replace(custom, @"\bErf\((\w+)\)", "Cast(Erf(Cast($1, to=1)), to=11)");
+            return OnnxExpression.Evaluate(custom, builder, layer.Name, new Dictionary<string, string>(StringComparer.Ordinal) { ["x"] = x }, new Dictionary<string, double>());
+        }
         if (layer.Activation == KernelGen.Activation.Identity) return x;
         if (!OpCatalog.IsKnown(layer.Activation)) throw new NotSupportedException($"Layer {layer.Name}: activation {layer.Activation} has no ONNX lowering.");
         ActivationDescriptor descriptor = OpCatalog.Get(layer.Activation);

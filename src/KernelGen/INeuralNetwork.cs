@@ -74,6 +74,10 @@ public sealed record LayerInfo(int Index, string Name, LayerKind Kind, TensorSha
     public string? CustomActivation { get; init; }
     /// <summary>The formula of <see cref="CustomActivation"/> and of its derivative, as the generator derived it.</summary>
     public string? CustomActivationFormula { get; init; }
+    /// <summary><see cref="CustomActivation"/> in primitive ONNX operators (the ONNX exporter's mapping language over x).</summary>
+    public string? CustomActivationOnnx { get; init; }
+    /// <summary><see cref="CustomActivation"/> as the body of a Python function of the tensor x (PyTorch operators), ending in <c>return</c>.</summary>
+    public string? CustomActivationPyTorch { get; init; }
     /// <summary>
     /// For a <see cref="CustomActivation"/> with comparisons (|x|, max, min, clamp, conditionals): the branch each
     /// pre-activation value takes, one bit per comparison, for the gradient check's kink detection; null otherwise.

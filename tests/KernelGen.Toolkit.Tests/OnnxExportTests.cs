@@ -67,6 +67,21 @@ public class OnnxExportTests(ITestOutputHelper output)
         AssertMatchesOnnxRuntime(wide, new OnnxExportOptions { ElementType = OnnxElementType.Double }, entry + " (double)");
     }
 
+    /// <summary>A user's activations (fused and standalone, every operator of the grammar) export as primitive ONNX operators
+    /// and ONNX Runtime computes what Predict computes, in float and double.</summary>
+    [Fact]
+    public void User_activations_export_as_primitive_operators()
+    {
+        var single = new UserActivationExportNet(7, seed: 3);
+        Randomize(single, 23);
+        byte[] model = AssertMatchesOnnxRuntime(single, null, nameof(UserActivationExportNet) + " (float)");
+        foreach (string op in new[] { "Tanh", "Where", "Greater", "Abs", "Sigmoid", "Pow", "Sqrt", "Erf", "Exp", "Log", "Max", "Min" })
+            Assert.True(ContainsAscii(model, op), op);
+        var wide = new UserActivationExportNet.Float64(7, seed: 3);
+        Randomize(wide, 23);
+        AssertMatchesOnnxRuntime(wide, new OnnxExportOptions { ElementType = OnnxElementType.Double }, nameof(UserActivationExportNet) + " (double)");
+    }
+
     [Fact]
     public void CatalogNet_AfterTrainingModeForwards_MatchesPredict()
     {

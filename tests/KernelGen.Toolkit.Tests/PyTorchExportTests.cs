@@ -206,6 +206,24 @@ public sealed class PyTorchExportTests(ITestOutputHelper output) : IDisposable
             AssertClose([loss], [doc.RootElement.GetProperty(name).GetProperty("loss").GetDouble()], 1e-10, $"{name}: loss");
     }
 
+    /// <summary>A user's activations (fused and standalone, every operator of the grammar) export as PyTorch modules that
+    /// compute what KernelGen computes.</summary>
+    [Fact]
+    public void User_activations_run_in_pytorch_as_in_kernelgen()
+    {
+        var net = new UserActivationExportNet(7, seed: 3);
+        OnnxExportTests.Randomize(net, 19);
+        (float[] x, string labels, float[]? targets, int[]? classes) = Data(net, LabelKind.Targets, 7, 41);
+        var y = new float[7 * net.OutputSize];
+        net.Predict(x, y);
+        net.Loss(x, targets!);
+        Job job = Write(net, "UserActivations", x, labels, targets, classes, 7, steps: 0);
+        Assert.Contains("class Custom_", File.ReadAllText(job.Module));
+        Result r = RunPython([job])["UserActivations"];
+        AssertClose(y, r.Outputs, 2e-5, "user activations: outputs");
+        AssertClose([net.LastDataLoss], [r.Loss], 2e-5, "user activations: loss");
+    }
+
     public static TheoryData<string> Optimizers =>
         ["TorchSgdNet", "TorchNesterovNet", "TorchAdaGradNet", "TorchRmsPropNet", "TorchAdamNet", "TorchAdamWNet", "TorchNAdamNet", "TorchAdaDeltaNet"];
 

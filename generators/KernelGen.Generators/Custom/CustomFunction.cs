@@ -88,6 +88,102 @@ internal static class CustomEmitter
         w.Line("}");
     }
 
+    /// <summary>
+    /// f as a program of KernelGen.Onnx's mapping language over x (one assignment per distinct sub-expression, primitive
+    /// ONNX operators only: Add, Sub, Mul, Div, Neg, Exp, Log, Sqrt, Tanh, Sigmoid, Erf, Abs, Max, Min, Pow, Where,
+    /// Greater), e.g. <c>v0 = Sigmoid(x); Mul(x, v0)</c>.
+    /// </summary>
+    public static string Onnx(CustomFunction f) => Program(f.Body, OnnxNode);
+
+    /// <summary>f as Python (PyTorch) statements over the tensor x and the name of the result, e.g.
+    /// <c>v0 = torch.sigmoid(x)</c>, …</summary>
+    public static (List<string> Statements, string Result) PyTorch(CustomFunction f)
+    {
+        var statements = new List<string>();
+        var names = new Dictionary<Expr, string>();
+        string result = Name(f.Body, names, statements, PyTorchNode);
+        return (statements, result);
+    }
+
+    private static string Program(Expr e, System.Func<Expr, string[], string> node)
+    {
+        var statements = new List<string>();
+        var names = new Dictionary<Expr, string>();
+        string result = Name(e, names, statements, node);
+        var text = new System.Text.StringBuilder();
+        foreach (string s in statements) text.Append(s).Append("; ");
+        return text.Append(result).ToString();
+    }
+
+    private static string Name(Expr e, Dictionary<Expr, string> names, List<string> statements, System.Func<Expr, string[], string> node)
+    {
+        if (e.Op == ExprOp.X) return "x";
+        if (e.Op == ExprOp.Const) return NumberText(e.Value);
+        if (names.TryGetValue(e, out string? known)) return known;
+        var args = new string[e.Args.Count];
+        for (int i = 0; i < args.Length; i++) args[i] = Name(e.Args[i], names, statements, node);
+        string name = "v" + names.Count.ToString(CultureInfo.InvariantCulture);
+        statements.Add($"{name} = {node(e, args)}");
+        names[e] = name;
+        return name;
+    }
+
+    private static string NumberText(double value)
+    {
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        return text.IndexOfAny(new[] { '.', 'E', 'e', 'N', 'I' }) < 0 ? text + ".0" : text;
+    }
+
+    private static string OnnxNode(Expr e, string[] a) => e.Op switch
+    {
+        ExprOp.Add => $"Add({a[0]}, {a[1]})",
+        ExprOp.Sub => $"Sub({a[0]}, {a[1]})",
+        ExprOp.Mul => $"Mul({a[0]}, {a[1]})",
+        ExprOp.Div => $"Div({a[0]}, {a[1]})",
+        ExprOp.Neg => $"Neg({a[0]})",
+        ExprOp.Exp => $"Exp({a[0]})",
+        ExprOp.Log => $"Log({a[0]})",
+        ExprOp.Log1p => $"Log(Add(1.0, {a[0]}))",
+        ExprOp.Expm1 => $"Sub(Exp({a[0]}), 1.0)",
+        ExprOp.Sqrt => $"Sqrt({a[0]})",
+        ExprOp.Tanh => $"Tanh({a[0]})",
+        ExprOp.Sigmoid => $"Sigmoid({a[0]})",
+        ExprOp.Erf => $"Erf({a[0]})",
+        ExprOp.Abs => $"Abs({a[0]})",
+        ExprOp.Max => $"Max({a[0]}, {a[1]})",
+        ExprOp.Min => $"Min({a[0]}, {a[1]})",
+        ExprOp.Select => $"Where(Greater({a[0]}, {a[1]}), {a[2]}, {a[3]})",
+        ExprOp.PowInt => $"Pow({a[0]}, {NumberText(e.Value)})",
+        _ => a[0],
+    };
+
+    private static string PyTorchNode(Expr e, string[] a) => e.Op switch
+    {
+        ExprOp.Add => $"{a[0]} + {a[1]}",
+        ExprOp.Sub => $"{a[0]} - {a[1]}",
+        ExprOp.Mul => $"{a[0]} * {a[1]}",
+        ExprOp.Div => $"{a[0]} / {a[1]}",
+        ExprOp.Neg => $"-{a[0]}",
+        ExprOp.Exp => $"torch.exp({T(a[0])})",
+        ExprOp.Log => $"torch.log({T(a[0])})",
+        ExprOp.Log1p => $"torch.log1p({T(a[0])})",
+        ExprOp.Expm1 => $"torch.expm1({T(a[0])})",
+        ExprOp.Sqrt => $"torch.sqrt({T(a[0])})",
+        ExprOp.Tanh => $"torch.tanh({T(a[0])})",
+        ExprOp.Sigmoid => $"torch.sigmoid({T(a[0])})",
+        ExprOp.Erf => $"torch.erf({T(a[0])})",
+        ExprOp.Abs => $"torch.abs({T(a[0])})",
+        ExprOp.Max => $"torch.maximum({T(a[0])}, {T(a[1])})",
+        ExprOp.Min => $"torch.minimum({T(a[0])}, {T(a[1])})",
+        ExprOp.Select => $"torch.where({T(a[0])} > {T(a[1])}, {T(a[2])}, {T(a[3])})",
+        ExprOp.PowInt => $"torch.pow({T(a[0])}, {NumberText(e.Value)})",
+        _ => a[0],
+    };
+
+    /// <summary>A constant operand as a tensor shaped like x (torch functions take tensors).</summary>
+    private static string T(string operand) => operand.Length > 0 && (char.IsDigit(operand[0]) || operand[0] == '-' || operand[0] == '.')
+        ? $"torch.full_like(x, {operand})" : operand;
+
     /// <summary>Whether the function switches branches anywhere (then it has a <c>Branch</c> method).</summary>
     public static bool HasBranches(CustomFunction f) => f.Body.Comparisons().Count > 0 || f.Derivative.Comparisons().Count > 0;
 

@@ -77,6 +77,9 @@ internal static class ModelEmitter
             {
                 w.Line($"CustomActivation = \"{Escape(custom.Display)}\",");
                 w.Line($"CustomActivationFormula = \"{Escape(custom.Formula)}\",");
+                w.Line($"CustomActivationOnnx = \"{Escape(Custom.CustomEmitter.Onnx(custom))}\",");
+                (System.Collections.Generic.List<string> statements, string result) = Custom.CustomEmitter.PyTorch(custom);
+                w.Line($"CustomActivationPyTorch = \"{Escape(string.Join("\n", statements) + (statements.Count > 0 ? "\n" : "") + "return " + result)}\",");
                 if (Custom.CustomEmitter.HasBranches(custom)) w.Line($"CustomActivationBranch = {custom.StructName}<double>.Branch,");
             }
             if (node.ActivityL1 > 0) w.Line($"ActivityL1 = {CodeEmitter.Number(node.ActivityL1)},");
@@ -159,5 +162,5 @@ internal static class ModelEmitter
 
     private static string Bool(bool value) => value ? "true" : "false";
 
-    private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("\"", "\\\"");
+    private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 }
