@@ -152,6 +152,14 @@ public sealed partial class KernelGenerator
                     case LayerDescriptor layer when reference is not null:
                         layers.Add((reference, new LayerSpec(layer.Kind, shortName, LayerName(attribute), values, location)));
                         break;
+                    case LossDescriptor loss when loss.Kind == LossKind.Custom:
+                    {
+                        // A user's loss: parsed (and differentiated later) from the method's own syntax; only Reduction is an option.
+                        Custom.CustomFunction? function = Custom.FunctionParser.Read(attribute, context.SemanticModel.Compilation, location, diagnostics, cancellationToken, loss: true);
+                        var reduction = values.Where(o => o.Name == OpCatalog.Reduction.Name).ToEquatableArray();
+                        losses.Add(new LossSpec(loss.Kind, shortName, reduction, location) { Custom = function });
+                        break;
+                    }
                     case LossDescriptor loss:
                         losses.Add(new LossSpec(loss.Kind, shortName, values, location));
                         break;
@@ -222,11 +230,11 @@ public sealed partial class KernelGenerator
             var values = new List<OptionSpec>();
             var parameters = attribute.AttributeConstructor!.Parameters;
             for (int i = 0; i < attribute.ConstructorArguments.Length && i < parameters.Length; i++)
-                if (ToDouble(attribute.ConstructorArguments[i].Value) is { } v)
+                if (attribute.ConstructorArguments[i].Kind != TypedConstantKind.Array && ToDouble(attribute.ConstructorArguments[i].Value) is { } v)
                     values.Add(new OptionSpec(char.ToUpperInvariant(parameters[i].Name[0]) + parameters[i].Name.Substring(1), v));
             foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
             {
-                if (ToDouble(named.Value.Value) is not { } v) continue;
+                if (named.Value.Kind == TypedConstantKind.Array || ToDouble(named.Value.Value) is not { } v) continue;
                 // A repeated named argument (already a compiler error) keeps its last value, so the output stays valid C#.
                 values.RemoveAll(o => o.Name == named.Key);
                 values.Add(new OptionSpec(named.Key, v));

@@ -173,6 +173,14 @@ public static class PyTorchExporter
         if (network is not NetworkBase<T> { Model.Loss: { } kind } withLoss) return;
         LossDescriptor loss = OpCatalog.Get(kind);
         string expression = loss.PyTorch.Replace("{p}", Number(withLoss.Model.LossParameter), StringComparison.Ordinal);
+        if (withLoss.Model.CustomLossPyTorch is { } body)
+        {
+            // A user's loss: its element-wise ℓ(x, t) as the generator wrote it, summed and averaged over the batch.
+            var element = new StringBuilder("def loss_element(x, t):\n");
+            foreach (string line in body.Split('\n')) element.Append("    ").Append(line).Append('\n');
+            py.Append(CultureInfo.InvariantCulture, $"# KernelGen's {withLoss.Model.CustomLoss}: {withLoss.Model.CustomLossFormula}\n").Append(element).Append("\n\n");
+            expression = "loss_element(y, t).sum() / y.shape[0]";
+        }
         string labels = loss.Labels == LabelKind.ClassIndex ? "int64 class indices [batch]" : $"targets [batch, {network.OutputSize}]";
         LossReduction reduction = withLoss.Model.LossReduction;
         string reduced = OpCatalog.ReductionFactor(loss, reduction, "y.shape[1]") switch

@@ -46,6 +46,15 @@ namespace KernelGen
     }
 
     /// <summary>
+    /// Marks a static method <c>double L(double y, double t, double p1, …)</c> as an element-wise loss of an output y and
+    /// its target t that KernelGen can compile: the generator differentiates it with respect to y and emits vector code
+    /// for both. The body follows the grammar of <see cref="ActivationFunctionAttribute"/> (t is a second variable; calls
+    /// to <c>[ActivationFunction]</c> methods are allowed). Apply it with <see cref="CustomLossAttribute"/>.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+    public sealed class LossFunctionAttribute : Attribute { }
+
+    /// <summary>
     /// Scalar functions an <see cref="ActivationFunctionAttribute"/> method may call besides <see cref="Math"/>'s: the same
     /// accurate implementations KernelGen's vector code uses, so the method run as plain C# computes what the network computes.
     /// </summary>

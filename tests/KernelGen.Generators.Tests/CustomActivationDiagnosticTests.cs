@@ -27,7 +27,7 @@ public sealed class CustomActivationDiagnosticTests
         public partial class Net;
         """;
 
-    private static string Unsupported(string what) => $"{what} cannot be compiled into an activation: {FunctionParser.Grammar}";
+    private static string Unsupported(string what) => $"{what} cannot be compiled into vector code: {FunctionParser.Grammar}";
 
     [Theory]
     [InlineData("[ActivationFunction] public static double G(double x) => [|Math.Sin(x)|];", "the call 'Math.Sin(x)'")]
@@ -53,32 +53,32 @@ public sealed class CustomActivationDiagnosticTests
                 [|for (int i = 0; i < 2; i++) y *= x;|]
                 return y;
             }
-        """), "KG0026", "ForStatement cannot be compiled into an activation: the body must be locals ('var a = …;') followed by one 'return …;'");
+        """), "KG0026", "ForStatement cannot be compiled into vector code: the body must be locals ('var a = …;') followed by one 'return …;'");
 
     [Fact]
     public void KG0026_InstanceMethod_AtItsName() => DiagnosticTests.AssertError(Net(
         "[ActivationFunction] public double [|G|](double x) => x;").Replace("public static class F", "public class F"), "KG0026",
-        "F.G cannot be compiled into an activation: the method must be static");
+        "F.G cannot be compiled into vector code: the method must be static");
 
     [Fact]
     public void KG0026_FloatSignature_AtTheParameters() => DiagnosticTests.AssertError(Net(
         "[ActivationFunction] public static double G[|(float x)|] => x;"), "KG0026",
-        "F.G cannot be compiled into an activation: the method must take and return double: static double F(double x, double p1, …)");
+        "F.G cannot be compiled into vector code: the method must take and return double: static double F(double x, double p1, …)");
 
     [Fact]
     public void KG0026_MethodWithoutMarker_AtTheLayer() => DiagnosticTests.AssertError(Net(
         "public static double G(double x) => x;", "[[|CustomActivation(typeof(F), nameof(F.G))|]]"), "KG0026",
-        "F.G cannot be compiled into an activation: the method is not marked [ActivationFunction]");
+        "F.G cannot be compiled into vector code: the method is not marked [ActivationFunction]");
 
     [Fact]
     public void KG0026_UnknownMethod_AtTheLayer() => DiagnosticTests.AssertError(Net(
         "[ActivationFunction] public static double G(double x) => x;", "[[|CustomActivation(typeof(F), \"H\")|]]"), "KG0026",
-        "F.H cannot be compiled into an activation: F has no method named 'H'");
+        "F.H cannot be compiled into vector code: F has no method named 'H'");
 
     [Fact]
     public void KG0026_ArgumentCount_AtTheLayer() => DiagnosticTests.AssertError(Net(
         "[ActivationFunction] public static double G(double x, double a) => a * x;", "[[|CustomActivation(typeof(F), nameof(F.G))|]]"), "KG0026",
-        "F.G cannot be compiled into an activation: the method takes 1 constant argument(s) after x, but the attribute gives 0");
+        "F.G cannot be compiled into vector code: the method takes 1 constant argument(s) after x, but the attribute gives 0");
 
     [Fact]
     public void KG0026_Recursion_IsCutAtTheDepthLimit()

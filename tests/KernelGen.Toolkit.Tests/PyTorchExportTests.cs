@@ -224,6 +224,23 @@ public sealed class PyTorchExportTests(ITestOutputHelper output) : IDisposable
         AssertClose([net.LastDataLoss], [r.Loss], 2e-5, "user activations: loss");
     }
 
+    /// <summary>A user's loss (log-cosh, mean over elements) exports as a Python function whose value is KernelGen's.</summary>
+    [Fact]
+    public void A_users_loss_runs_in_pytorch_as_in_kernelgen()
+    {
+        var net = new UserLossExportNet(7, seed: 3);
+        OnnxExportTests.Randomize(net, 29);
+        (float[] x, string labels, float[]? targets, int[]? classes) = Data(net, LabelKind.Targets, 7, 43);
+        var y = new float[7 * net.OutputSize];
+        net.Predict(x, y);
+        net.Loss(x, targets!);
+        Job job = Write(net, "UserLoss", x, labels, targets, classes, 7, steps: 0);
+        Assert.Contains("def loss_element(x, t):", File.ReadAllText(job.Module));
+        Result r = RunPython([job])["UserLoss"];
+        AssertClose(y, r.Outputs, 2e-5, "user loss: outputs");
+        AssertClose([net.LastDataLoss], [r.Loss], 2e-5, "user loss: loss");
+    }
+
     public static TheoryData<string> Optimizers =>
         ["TorchSgdNet", "TorchNesterovNet", "TorchAdaGradNet", "TorchRmsPropNet", "TorchAdamNet", "TorchAdamWNet", "TorchNAdamNet", "TorchAdaDeltaNet"];
 

@@ -177,6 +177,32 @@ public sealed class TaskTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.Throws<InvalidOperationException>(() => Prediction.Probabilities(net, validation.Features));
     }
 
+    /// <summary>A user's loss written as C# ([CustomLoss] with a Huber [LossFunction]) is a regression loss to the trainer.</summary>
+    [Fact]
+    public void A_users_loss_trains_a_regression_through_the_trainer()
+    {
+        var random = new Random(21);
+        const int n = 800;
+        float[] features = new float[n * 4], targets = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < 4; j++) features[i * 4 + j] = (float)(random.NextDouble() * 2 - 1);
+            targets[i] = (float)(Math.Sin(2 * features[i * 4]) + features[i * 4 + 1] * features[i * 4 + 2] + 0.5 * features[i * 4 + 3]);
+            if (i % 40 == 0) targets[i] += 8; // outliers, which Huber's linear tails tolerate
+        }
+        (Dataset train, Dataset test) = Dataset.ForRegression(features, targets, 4).Split(0.25, seed: 5);
+        var net = new HuberRegressionNet(64, 1);
+        TrainingResult result = new Trainer(net, Options(60)).Fit(train);
+        Evaluation evaluation = Trainer.Evaluate(net, test);
+        output.WriteLine(result.Message);
+        output.WriteLine(evaluation.ToString());
+        Assert.Equal(TrainingTask.Regression, evaluation.Task);
+        // The median absolute error over the clean test rows: a broken gradient cannot get it below the spread of the targets (~0.8).
+        float[] predicted = Prediction.Predict(net, test);
+        double[] errors = [.. Enumerable.Range(0, test.Count).Where(i => Math.Abs(test.Targets![i]) < 4).Select(i => Math.Abs((double)predicted[i] - test.Targets![i])).Order()];
+        Assert.True(errors[errors.Length / 2] < 0.12, $"median absolute error {errors[errors.Length / 2]}");
+    }
+
     [Fact]
     public void Distribution_targets_train_with_kl_divergence()
     {

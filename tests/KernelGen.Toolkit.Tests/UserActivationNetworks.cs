@@ -27,3 +27,22 @@ public static class ExportFunctions
 [Dense(3)]
 [L2Loss] [Adam(0.01)]
 public partial class UserActivationExportNet;
+
+/// <summary>User-written element-wise losses for the export and trainer tests.</summary>
+public static class ExportLosses
+{
+    [LossFunction]
+    public static double Huber(double y, double t, double delta)
+    {
+        var a = Math.Abs(y - t);
+        return a <= delta ? 0.5 * (y - t) * (y - t) : delta * (a - 0.5 * delta);
+    }
+
+    [LossFunction] public static double LogCosh(double y, double t) => y - t + ActivationMath.Softplus(-2 * (y - t)) - Math.Log(2);
+}
+
+[Network(5)] [Dense(8, Activation.Tanh)] [Dense(3)] [CustomLoss(typeof(ExportLosses), nameof(ExportLosses.LogCosh), Reduction = LossReduction.Mean)] [Adam(0.01)]
+public partial class UserLossExportNet;
+
+[Network(4)] [Dense(32, Activation.Tanh)] [Dense(1)] [CustomLoss(typeof(ExportLosses), nameof(ExportLosses.Huber), 1.0)] [Adam(0.01)]
+public partial class HuberRegressionNet;

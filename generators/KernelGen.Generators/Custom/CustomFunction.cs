@@ -30,8 +30,11 @@ internal sealed record CustomFunction(string Display, Expr Body)
         }
     }
 
-    /// <summary>"f(x) = …; f′(x) = …" for documentation.</summary>
-    public string Formula => $"f(x) = {Body}; f'(x) = {Derivative}";
+    /// <summary>True for a loss ℓ(x, t) ([CustomLoss]); false for an activation f(x).</summary>
+    public bool IsLoss { get; init; }
+
+    /// <summary>"f(x) = …; f′(x) = …" (or "ℓ(x, t) = …; ∂ℓ/∂x = …") for documentation.</summary>
+    public string Formula => IsLoss ? $"l(x, t) = {Body}; dl/dx = {Derivative}" : $"f(x) = {Body}; f'(x) = {Derivative}";
 }
 
 /// <summary>
@@ -42,6 +45,26 @@ internal sealed record CustomFunction(string Display, Expr Body)
 internal static class CustomEmitter
 {
     private const string VectorMath = "global::KernelGen.VectorMath";
+
+    /// <summary>Emits a user's loss as an <c>IElementwiseLossOp&lt;T&gt;</c> struct: ℓ(x, t) and ∂ℓ/∂x.</summary>
+    public static void EmitLoss(SourceWriter w, CustomFunction f)
+    {
+        w.Line($"/// <summary>{Xml(f.Display)}: {Xml(f.Formula)}.</summary>");
+        w.Line($"internal readonly struct {f.StructName}<T> : global::KernelGen.Operators.IElementwiseLossOp<T> where T : unmanaged, global::System.Numerics.IBinaryFloatingPointIeee754<T>");
+        w.Line("{");
+        w.Line("    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        w.Line("    public static TV Loss<TV>(TV x, TV t) where TV : struct, global::KernelGen.Operators.ISimd<TV, T>");
+        w.Line("    {");
+        w.Line($"        return {Body(w, f.Body, "TV", "T", "        ")};");
+        w.Line("    }");
+        w.Line();
+        w.Line("    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        w.Line("    public static TV Gradient<TV>(TV x, TV t) where TV : struct, global::KernelGen.Operators.ISimd<TV, T>");
+        w.Line("    {");
+        w.Line($"        return {Body(w, f.Derivative, "TV", "T", "        ")};");
+        w.Line("    }");
+        w.Line("}");
+    }
 
     public static void Emit(SourceWriter w, CustomFunction f)
     {
@@ -118,6 +141,7 @@ internal static class CustomEmitter
     private static string Name(Expr e, Dictionary<Expr, string> names, List<string> statements, System.Func<Expr, string[], string> node)
     {
         if (e.Op == ExprOp.X) return "x";
+        if (e.Op == ExprOp.T) return "t";
         if (e.Op == ExprOp.Const) return NumberText(e.Value);
         if (names.TryGetValue(e, out string? known)) return known;
         var args = new string[e.Args.Count];
@@ -198,6 +222,7 @@ internal static class CustomEmitter
     private static string Value(SourceWriter w, Expr e, string tv, string t, string indent, Dictionary<Expr, string> locals, ref int counter)
     {
         if (e.Op == ExprOp.X) return "x";
+        if (e.Op == ExprOp.T) return "t";
         if (locals.TryGetValue(e, out string? name)) return name;
         var args = new string[e.Args.Count];
         for (int i = 0; i < args.Length; i++) args[i] = Value(w, e.Args[i], tv, t, indent, locals, ref counter);

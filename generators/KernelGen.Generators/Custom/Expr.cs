@@ -9,8 +9,10 @@ namespace KernelGen.Generators.Custom;
 /// <summary>The operations of a user's activation function after parsing (see <see cref="FunctionParser"/>).</summary>
 internal enum ExprOp
 {
-    /// <summary>The input x.</summary>
+    /// <summary>The input x (a loss's output y).</summary>
     X,
+    /// <summary>A loss's target t (constant for the derivative, which is with respect to x).</summary>
+    T,
     /// <summary>A constant (<see cref="Expr.Value"/>).</summary>
     Const,
     Add, Sub, Mul, Div, Neg,
@@ -29,6 +31,7 @@ internal enum ExprOp
 internal sealed record Expr(ExprOp Op, double Value, EquatableArray<Expr> Args)
 {
     public static readonly Expr X = new(ExprOp.X, 0, EquatableArray<Expr>.Empty);
+    public static readonly Expr Target = new(ExprOp.T, 0, EquatableArray<Expr>.Empty);
     public static readonly Expr Zero = C(0);
     public static readonly Expr One = C(1);
 
@@ -218,6 +221,7 @@ internal sealed record Expr(ExprOp Op, double Value, EquatableArray<Expr> Args)
         switch (Op)
         {
             case ExprOp.X: text.Append('x'); return;
+            case ExprOp.T: text.Append('t'); return;
             case ExprOp.Const:
                 if (Value < 0 && context > 0) text.Append('(').Append(Number(Value)).Append(')');
                 else text.Append(Number(Value));

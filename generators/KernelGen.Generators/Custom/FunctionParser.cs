@@ -18,7 +18,9 @@ namespace KernelGen.Generators.Custom;
 internal static class FunctionParser
 {
     public const string AttributeName = "KernelGen.CustomActivationAttribute";
+    public const string LossAttributeName = "KernelGen.CustomLossAttribute";
     private const string MarkerName = "KernelGen.ActivationFunctionAttribute";
+    private const string LossMarkerName = "KernelGen.LossFunctionAttribute";
     private const int MaxNodes = 2000;
     private const int MaxCallDepth = 8;
 
@@ -27,15 +29,19 @@ internal static class FunctionParser
         + "'a < b ? u : v' on comparisons, and calls to other [ActivationFunction] methods";
 
     /// <summary>The function of <paramref name="attribute"/>, or null with diagnostics.</summary>
-    public static CustomFunction? Read(AttributeData attribute, Compilation compilation, LocationInfo? attributeLocation, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    /// <param name="loss">True for a [CustomLoss] (a [LossFunction] method of the output and the target).</param>
+    public static CustomFunction? Read(AttributeData attribute, Compilation compilation, LocationInfo? attributeLocation, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken, bool loss = false)
     {
         var args = attribute.ConstructorArguments;
+        string attributeText = loss ? "CustomLoss" : "CustomActivation";
         if (args.Length < 2 || args[0].Value is not INamedTypeSymbol type || args[1].Value is not string methodName)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedActivationFunction, attributeLocation,
-                "[CustomActivation]", "name the method with typeof and nameof: [CustomActivation(typeof(MyFunctions), nameof(MyFunctions.F))]"));
+                $"[{attributeText}]", $"name the method with typeof and nameof: [{attributeText}(typeof(MyFunctions), nameof(MyFunctions.F))]"));
             return null;
         }
+        int variables = loss ? 2 : 1;
+        string marker = loss ? LossMarkerName : MarkerName;
         var values = new List<double>();
         if (args.Length > 2)
         {
@@ -43,17 +49,17 @@ internal static class FunctionParser
                 values.Add(v.Value is double d ? d : v.Value is int i ? i : double.NaN);
         }
         var candidates = type.GetMembers(methodName).OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.Ordinary).ToList();
-        IMethodSymbol? method = candidates.FirstOrDefault(m => HasMarker(m));
+        IMethodSymbol? method = candidates.FirstOrDefault(m => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == marker));
         if (method is null)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedActivationFunction, attributeLocation, $"{type.Name}.{methodName}",
-                candidates.Count == 0 ? $"{type.ToDisplayString()} has no method named '{methodName}'" : "the method is not marked [ActivationFunction]"));
+                candidates.Count == 0 ? $"{type.ToDisplayString()} has no method named '{methodName}'" : $"the method is not marked [{(loss ? "LossFunction" : "ActivationFunction")}]"));
             return null;
         }
-        if (method.Parameters.Length - 1 != values.Count)
+        if (method.Parameters.Length - variables != values.Count)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedActivationFunction, attributeLocation, $"{type.Name}.{methodName}",
-                $"the method takes {method.Parameters.Length - 1} constant argument(s) after x, but the attribute gives {values.Count}"));
+                $"the method takes {method.Parameters.Length - variables} constant argument(s) after {(loss ? "y and t" : "x")}, but the attribute gives {values.Count}"));
             return null;
         }
         foreach (double v in values)
@@ -65,16 +71,16 @@ internal static class FunctionParser
             }
         var parser = new Reader(compilation, diagnostics, cancellationToken);
         var constants = values.Select(Expr.C).ToList();
-        Expr? body = parser.Method(method, constants, 0, attributeLocation);
+        Expr? body = parser.Method(method, constants, 0, attributeLocation, variables);
         if (body is null) return null;
-        string display = $"{type.Name}.{methodName}(x{string.Concat(values.Select(v => ", " + v.ToString("R", CultureInfo.InvariantCulture)))})";
+        string display = $"{type.Name}.{methodName}({(loss ? "y, t" : "x")}{string.Concat(values.Select(v => ", " + v.ToString("R", CultureInfo.InvariantCulture)))})";
         if (body.Size > MaxNodes || body.Derivative().Size > 4 * MaxNodes)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedActivationFunction, attributeLocation, display,
                 $"the expression or its derivative is too large (more than {MaxNodes} operations)"));
             return null;
         }
-        return new CustomFunction(display, body);
+        return new CustomFunction(display, body) { IsLoss = loss };
     }
 
     private static IEnumerable<TypedConstant> ImmutableOne(TypedConstant c) { yield return c; }
@@ -94,7 +100,7 @@ internal static class FunctionParser
         }
 
         /// <summary>The body of <paramref name="method"/> with its parameters bound to x and <paramref name="arguments"/>.</summary>
-        public Expr? Method(IMethodSymbol method, IReadOnlyList<Expr> arguments, int depth, LocationInfo? callSite)
+        public Expr? Method(IMethodSymbol method, IReadOnlyList<Expr> arguments, int depth, LocationInfo? callSite, int variables = 1)
         {
             var syntax = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<MethodDeclarationSyntax>().FirstOrDefault();
             if (syntax is null)
@@ -104,15 +110,18 @@ internal static class FunctionParser
             }
             string name = method.ContainingType.Name + "." + method.Name;
             if (!method.IsStatic) { Fail(syntax.Identifier.GetLocation(), name, "the method must be static"); return null; }
-            if (method.ReturnType.SpecialType != SpecialType.System_Double || method.Parameters.Length == 0
+            if (method.ReturnType.SpecialType != SpecialType.System_Double || method.Parameters.Length < variables
                 || method.Parameters.Any(p => p.Type.SpecialType != SpecialType.System_Double || p.RefKind != RefKind.None))
             {
-                Fail(syntax.ParameterList, name, "the method must take and return double: static double F(double x, double p1, …)");
+                Fail(syntax.ParameterList, name, variables == 2
+                    ? "the method must take and return double: static double L(double y, double t, double p1, …)"
+                    : "the method must take and return double: static double F(double x, double p1, …)");
                 return null;
             }
             var scope = new Dictionary<ISymbol, Expr>(SymbolEqualityComparer.Default);
             scope[method.Parameters[0]] = Expr.X;
-            for (int i = 1; i < method.Parameters.Length; i++) scope[method.Parameters[i]] = arguments[i - 1];
+            if (variables == 2) scope[method.Parameters[1]] = Expr.Target;
+            for (int i = variables; i < method.Parameters.Length; i++) scope[method.Parameters[i]] = arguments[i - variables];
             SemanticModel model = compilation.GetSemanticModel(syntax.SyntaxTree);
 
             if (syntax.ExpressionBody is { } arrow) return Expression(arrow.Expression, model, scope, depth);

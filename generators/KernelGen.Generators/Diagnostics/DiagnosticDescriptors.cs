@@ -158,7 +158,7 @@ internal static class DiagnosticDescriptors
         "Negative log-likelihood on anything but log-probabilities is unbounded below: training drives the picked outputs to +∞ instead of learning.");
 
     public static readonly DiagnosticDescriptor UnsupportedActivationFunction = Error("KG0026",
-        "Activation function cannot be compiled",
-        "{0} cannot be compiled into an activation: {1}",
-        "KernelGen differentiates a [CustomActivation]'s [ActivationFunction] method at compile time and emits vector code for it; the method must be a static double function of double arguments built from the supported operations.");
+        "User function cannot be compiled",
+        "{0} cannot be compiled into vector code: {1}",
+        "KernelGen differentiates a [CustomActivation]'s [ActivationFunction] method, or a [CustomLoss]'s [LossFunction] method, at compile time and emits vector code for it; the method must be a static double function of double arguments built from the supported operations.");
 }

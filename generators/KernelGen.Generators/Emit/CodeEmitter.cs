@@ -39,6 +39,11 @@ internal static class CodeEmitter
                 w.Line();
             }
             EmitParameterTypes(w, p);
+            if (p.Loss?.Custom is { } customLoss)
+            {
+                Custom.CustomEmitter.EmitLoss(w, customLoss);
+                w.Line();
+            }
             EmitInfer(w, c, "Infer", p.Nodes, p.Evaluation, p.HasPenalties);
             w.Line();
             EmitTrain(w, c);
@@ -215,9 +220,12 @@ internal static class CodeEmitter
         GraphPlan p = c.Plan;
         LossDescriptor d = OpCatalog.Get(p.Loss!.Kind);
         string label = d.Labels == LabelKind.ClassIndex ? "int" : "T";
-        string call = string.Format(CultureInfo.InvariantCulture, d.Kernel(p.Loss.Parameter), "T", "outputs", "labels", "gradient", c.Const(p.Loss.Parameter));
+        string call = p.Loss.Custom is { } custom
+            ? $"{EmitContext.Kernels}.LossFunctions.Elementwise<T, {custom.StructName}<T>>(outputs, labels, gradient, batch, OutputFeatures)"
+            : string.Format(CultureInfo.InvariantCulture, d.Kernel(p.Loss.Parameter), "T", "outputs", "labels", "gradient", c.Const(p.Loss.Parameter));
         string? factor = OpCatalog.ReductionFactor(d, p.Loss.Reduction, "OutputFeatures");
-        w.Line($"/// <summary>{d.Title}: {d.Formula}{ReductionNote(d, p.Loss.Reduction)}.</summary>");
+        string formula = p.Loss.Custom is { } user ? user.Display + ": " + user.Formula.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;") : d.Title + ": " + d.Formula;
+        w.Line($"/// <summary>{formula}{ReductionNote(d, p.Loss.Reduction)}.</summary>");
         w.Line($"internal static T Loss<T>({EmitContext.ReadOnlySpan}<T> outputs, {EmitContext.ReadOnlySpan}<{label}> labels, {EmitContext.Span}<T> gradient, int batch) {EmitContext.Constraint}");
         if (factor is null)
             w.Line($"    => {call};");

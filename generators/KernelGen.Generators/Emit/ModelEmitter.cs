@@ -47,6 +47,13 @@ internal static class ModelEmitter
                 w.Line($"Loss = {Ns}.LossKind.{p.Loss.Kind},");
                 w.Line($"LossParameter = {CodeEmitter.Number(p.Loss.Parameter)},");
                 if (p.Loss.Reduction != LossReduction.BatchMean) w.Line($"LossReduction = global::KernelGen.LossReduction.{p.Loss.Reduction},");
+                if (p.Loss.Custom is { } customLoss)
+                {
+                    w.Line($"CustomLoss = \"{Escape(customLoss.Display)}\",");
+                    w.Line($"CustomLossFormula = \"{Escape(customLoss.Formula)}\",");
+                    (System.Collections.Generic.List<string> statements, string result) = Custom.CustomEmitter.PyTorch(customLoss);
+                    w.Line($"CustomLossPyTorch = \"{Escape(string.Join("\n", statements) + (statements.Count > 0 ? "\n" : "") + "return " + result)}\",");
+                }
             }
             w.Line($"HasPenalties = {Bool(p.HasPenalties)},");
             w.Line($"MinimumTrainingBatch = {Int(p.MinimumTrainingBatch)},");

@@ -152,7 +152,11 @@ internal sealed record EvaluationLayout(EquatableArray<int> ValueRegions, Equata
 }
 
 /// <summary>The loss: kind, resolved parameter and reduction.</summary>
-internal sealed record LossPlan(LossKind Kind, double Parameter, LossReduction Reduction = LossReduction.BatchMean);
+internal sealed record LossPlan(LossKind Kind, double Parameter, LossReduction Reduction = LossReduction.BatchMean)
+{
+    /// <summary>A user's loss (<see cref="LossKind.Custom"/>).</summary>
+    public Custom.CustomFunction? Custom { get; init; }
+}
 
 /// <summary>The optimizer: rule, base learning rate and the hyperparameters the user set (the run time supplies the rest).</summary>
 internal sealed record OptimizerPlan(OptimizerKind Kind, double LearningRate, EquatableArray<OptionSpec> Options);

@@ -139,7 +139,7 @@ internal static class Lowerer
                 if (descriptor.Parameter is { } p && o.Name == p.Name) parameter = o.Value;
                 if (o.Name == OpCatalog.Reduction.Name) reduction = (LossReduction)(int)o.Value;
             }
-            loss = new LossPlan(lossSpec.Kind, parameter, reduction);
+            loss = new LossPlan(lossSpec.Kind, parameter, reduction) { Custom = lossSpec.Custom };
         }
         OptimizerSpec? optimizer = spec.Optimizers.Count > 0 ? spec.Optimizers[0] : null;
         TensorShape output = nodes.Count == 0 ? input : nodes[nodes.Count - 1].OutputShape;
@@ -269,7 +269,7 @@ internal static class Lowerer
         }
         if (loss is not null)
         {
-            text.Append(" → ").Append(OpCatalog.Get(loss.Kind).Title);
+            text.Append(" → ").Append(loss.Custom?.Display ?? OpCatalog.Get(loss.Kind).Title);
             if (loss.Reduction != LossReduction.BatchMean) text.Append(" (").Append(loss.Reduction.ToString()).Append(')');
         }
         if (optimizer is not null)

@@ -72,7 +72,11 @@ internal sealed record LayerSpec(LayerKind Kind, string AttributeName, string? N
 }
 
 /// <summary>A loss attribute with the options the user wrote.</summary>
-internal sealed record LossSpec(LossKind Kind, string AttributeName, EquatableArray<OptionSpec> Options, LocationInfo? Location);
+internal sealed record LossSpec(LossKind Kind, string AttributeName, EquatableArray<OptionSpec> Options, LocationInfo? Location)
+{
+    /// <summary>A user's loss ([CustomLoss], <see cref="LossKind.Custom"/>), parsed; null when it could not be read (KG0026).</summary>
+    public Custom.CustomFunction? Custom { get; init; }
+}
 
 /// <summary>An optimizer attribute: its rule, base learning rate and the hyperparameters the user set.</summary>
 internal sealed record OptimizerSpec(OptimizerKind Kind, string AttributeName, double LearningRate, EquatableArray<OptionSpec> Options, LocationInfo? Location);

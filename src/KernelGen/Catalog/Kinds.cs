@@ -42,6 +42,8 @@ namespace KernelGen
         BinaryCrossEntropy,
         /// <summary>Negative log-likelihood of class indices on log-probabilities.</summary>
         NegativeLogLikelihood,
+        /// <summary>A user's element-wise loss of outputs and targets ([CustomLoss]).</summary>
+        Custom,
     }
 }
 

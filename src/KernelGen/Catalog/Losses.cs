@@ -51,6 +51,29 @@ namespace KernelGen
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
     public sealed class NegativeLogLikelihoodLossAttribute : LossAttribute { }
 
+    /// <summary>
+    /// A loss summing a user's <see cref="LossFunctionAttribute"/> method over each sample's outputs and averaging over the
+    /// batch (as the built-in losses; <see cref="LossAttribute.Reduction"/> selects PyTorch's mean over elements or sum):
+    /// L = (1/B) Σ_b Σ_j ℓ(y_bj, t_bj), targets shaped like the outputs. E.g.
+    /// <c>[CustomLoss(typeof(MyLosses), nameof(MyLosses.Huber), 1.0)]</c>.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class CustomLossAttribute : LossAttribute
+    {
+        /// <summary>The method <paramref name="method"/> of <paramref name="type"/>, with the constant arguments <paramref name="arguments"/>.</summary>
+        public CustomLossAttribute(Type type, string method, params double[] arguments)
+        {
+            Type = type; Method = method; Arguments = arguments;
+        }
+
+        /// <summary>The type declaring the method.</summary>
+        public Type Type { get; }
+        /// <summary>The method's name (use <c>nameof</c>).</summary>
+        public string Method { get; }
+        /// <summary>The values of the method's parameters after y and t.</summary>
+        public double[] Arguments { get; }
+    }
+
     /// <summary>L2 penalty ½λ‖W‖² on every weight matrix (not biases or normalization parameters), added to the loss and its gradient.</summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
     public sealed class L2RegularizationAttribute : Attribute
@@ -153,6 +176,14 @@ namespace KernelGen.Catalog
                 Kernel = p => Kernels + "LossFunctions.NegativeLogLikelihood<{0}>({1}, {2}, {3}, batch, OutputFeatures)",
                 MinimumOutputs = 2, WantsLogProbabilities = true,
                 TestLayers = "[Dense(6, Activation.Tanh)] [Dense(5)] [LogSoftmax]",
+            },
+            new LossDescriptor(LossKind.Custom, typeof(CustomLossAttribute), LabelKind.Targets)
+            {
+                Title = "user loss",
+                Formula = "L = (1/B) Σ_b Σ_j ℓ(y_bj, t_bj), ℓ the user's [LossFunction] method, ∂ℓ/∂y derived at compile time",
+                Source = "the user's method",
+                // The generator emits the call itself: LossFunctions.Elementwise over the operator struct it writes for the method.
+                ElementwiseTerms = true,
             },
         };
 

@@ -120,6 +120,15 @@ public readonly struct SoftplusOp<T> : IActivationOp<T> where T : unmanaged, IBi
     public static TV Backward<TV>(TV y, TV dy) where TV : struct, ISimd<TV, T> => -dy * VectorMath.Expm1<T, TV>(-y);
 }
 
+/// <summary>An element-wise loss ℓ(y, t) and its derivative ∂ℓ/∂y, lane-wise (the generator emits one per user loss).</summary>
+public interface IElementwiseLossOp<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <summary>Computes ℓ(y, t).</summary>
+    static abstract TV Loss<TV>(TV y, TV t) where TV : struct, ISimd<TV, T>;
+    /// <summary>Computes ∂ℓ/∂y at (y, t).</summary>
+    static abstract TV Gradient<TV>(TV y, TV t) where TV : struct, ISimd<TV, T>;
+}
+
 /// <summary>
 /// An activation whose derivative needs the pre-activation x (not expressible through y alone): the generator keeps
 /// x for backward.

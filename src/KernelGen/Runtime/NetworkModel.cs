@@ -45,6 +45,12 @@ public sealed class NetworkModel
     public double LossParameter { get; init; }
     /// <summary>How the loss reduces a batch (<see cref="LossAttribute.Reduction"/>).</summary>
     public LossReduction LossReduction { get; init; }
+    /// <summary>For <see cref="LossKind.Custom"/>: the user's loss, e.g. <c>MyLosses.Huber(y, t, 1)</c>.</summary>
+    public string? CustomLoss { get; init; }
+    /// <summary>For <see cref="LossKind.Custom"/>: ℓ and ∂ℓ/∂y as the generator derived them.</summary>
+    public string? CustomLossFormula { get; init; }
+    /// <summary>For <see cref="LossKind.Custom"/>: the element-wise ℓ as the body of a Python function of the tensors x (outputs) and t.</summary>
+    public string? CustomLossPyTorch { get; init; }
     /// <summary>True when any layer has a weight or activity penalty.</summary>
     public bool HasPenalties { get; init; }
     /// <summary>The smallest batch training accepts (2 with BatchNorm).</summary>
