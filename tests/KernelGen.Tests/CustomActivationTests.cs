@@ -201,6 +201,25 @@ public sealed class CustomActivationTests(ITestOutputHelper output)
         for (int i = 0; i < pu.Length; i++) Assert.True(Math.Abs(pu[i] - pb[i]) <= 1e3 * tolerance + 0 * pb[i], $"parameter {i}: {pu[i]:R} vs {pb[i]:R}");
     }
 
+    /// <summary>The inference form fuses a user's activation as the network does (standalone after LayerNorm, fused after
+    /// Dense) and computes Predict's outputs.</summary>
+    [Theory]
+    [InlineData("Mish")]
+    [InlineData("Softsign")]
+    [InlineData("TwiceSoftsign")]
+    public void The_inference_form_computes_what_predict_computes(string name)
+    {
+        var net = Create<INeuralNetwork<float>>(name + "Net", 3);
+        var random = new KernelRandom(8);
+        float[] x = [.. Enumerable.Range(0, 16 * 5).Select(_ => (float)random.NextGaussian())];
+        var expected = new float[16 * 3];
+        net.Predict(x, expected);
+        dynamic inference = ((dynamic)net).CreateInference(16);
+        var actual = new float[16 * 3];
+        ((IInferenceNetwork<float>)inference).Predict(x, actual);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-5f);
+    }
+
     [Fact]
     public void Training_with_a_users_activation_allocates_nothing()
     {
