@@ -217,11 +217,9 @@ public static class OnnxExporter
     {
         if (layer.CustomActivationOnnx is { } custom)
         {
-            // A user's activation: the generator wrote it in primitive ONNX operators, one per assignment. ONNX Runtime has
-            // no double Erf kernel: in a double model Erf runs in float between two Casts (as the catalog's GELU does).
-            if (elementType == TensorDataType.Double)
-                custom = System.Text.RegularExpressions.Regex.Replace(custom, @"\bErf\((\w+)\)", "Cast(Erf(Cast($1, to=1)), to=11)");
-            return OnnxExpression.Evaluate(custom, builder, layer.Name, new Dictionary<string, string>(StringComparer.Ordinal) { ["x"] = x }, new Dictionary<string, double>());
+            // A user's activation: the generator wrote it in primitive ONNX operators (and a double form where one differs).
+            string program = (elementType == TensorDataType.Double ? layer.CustomActivationOnnxDouble : null) ?? custom;
+            return OnnxExpression.Evaluate(program, builder, layer.Name, new Dictionary<string, string>(StringComparer.Ordinal) { ["x"] = x }, new Dictionary<string, double>());
         }
         if (layer.Activation == KernelGen.Activation.Identity) return x;
         if (!OpCatalog.IsKnown(layer.Activation)) throw new NotSupportedException($"Layer {layer.Name}: activation {layer.Activation} has no ONNX lowering.");

@@ -76,6 +76,8 @@ public sealed record LayerInfo(int Index, string Name, LayerKind Kind, TensorSha
     public string? CustomActivationFormula { get; init; }
     /// <summary><see cref="CustomActivation"/> in primitive ONNX operators (the ONNX exporter's mapping language over x).</summary>
     public string? CustomActivationOnnx { get; init; }
+    /// <summary>The same for a double model where it differs (Erf, which ONNX Runtime lacks in double, runs in float between Casts).</summary>
+    public string? CustomActivationOnnxDouble { get; init; }
     /// <summary><see cref="CustomActivation"/> as the body of a Python function of the tensor x (PyTorch operators), ending in <c>return</c>.</summary>
     public string? CustomActivationPyTorch { get; init; }
     /// <summary>

@@ -209,36 +209,28 @@ public sealed class PyTorchExportTests(ITestOutputHelper output) : IDisposable
     /// <summary>A user's activations (fused and standalone, every operator of the grammar) export as PyTorch modules that
     /// compute what KernelGen computes.</summary>
     [Fact]
-    public void User_activations_run_in_pytorch_as_in_kernelgen()
-    {
-        var net = new UserActivationExportNet(7, seed: 3);
-        OnnxExportTests.Randomize(net, 19);
-        (float[] x, string labels, float[]? targets, int[]? classes) = Data(net, LabelKind.Targets, 7, 41);
-        var y = new float[7 * net.OutputSize];
-        net.Predict(x, y);
-        net.Loss(x, targets!);
-        Job job = Write(net, "UserActivations", x, labels, targets, classes, 7, steps: 0);
-        Assert.Contains("class Custom_", File.ReadAllText(job.Module));
-        Result r = RunPython([job])["UserActivations"];
-        AssertClose(y, r.Outputs, 2e-5, "user activations: outputs");
-        AssertClose([net.LastDataLoss], [r.Loss], 2e-5, "user activations: loss");
-    }
+    public void User_activations_run_in_pytorch_as_in_kernelgen() =>
+        AssertUserFunctionsRunInPyTorch(new UserActivationExportNet(7, seed: 3), "UserActivations", "class Custom_", seed: 19, dataSeed: 41);
 
     /// <summary>A user's loss (log-cosh, mean over elements) exports as a Python function whose value is KernelGen's.</summary>
     [Fact]
-    public void A_users_loss_runs_in_pytorch_as_in_kernelgen()
+    public void A_users_loss_runs_in_pytorch_as_in_kernelgen() =>
+        AssertUserFunctionsRunInPyTorch(new UserLossExportNet(7, seed: 3), "UserLoss", "def loss_element(x, t):", seed: 29, dataSeed: 43);
+
+    /// <summary>Exports <paramref name="net"/> (randomized, a loss on targets) and checks PyTorch's outputs and data loss
+    /// against KernelGen's, and that the module holds <paramref name="marker"/>.</summary>
+    private void AssertUserFunctionsRunInPyTorch(Runtime.LossNetworkBase<float, float> net, string name, string marker, int seed, int dataSeed)
     {
-        var net = new UserLossExportNet(7, seed: 3);
-        OnnxExportTests.Randomize(net, 29);
-        (float[] x, string labels, float[]? targets, int[]? classes) = Data(net, LabelKind.Targets, 7, 43);
+        OnnxExportTests.Randomize(net, seed);
+        (float[] x, string labels, float[]? targets, int[]? classes) = Data(net, LabelKind.Targets, 7, dataSeed);
         var y = new float[7 * net.OutputSize];
         net.Predict(x, y);
         net.Loss(x, targets!);
-        Job job = Write(net, "UserLoss", x, labels, targets, classes, 7, steps: 0);
-        Assert.Contains("def loss_element(x, t):", File.ReadAllText(job.Module));
-        Result r = RunPython([job])["UserLoss"];
-        AssertClose(y, r.Outputs, 2e-5, "user loss: outputs");
-        AssertClose([net.LastDataLoss], [r.Loss], 2e-5, "user loss: loss");
+        Job job = Write(net, name, x, labels, targets, classes, 7, steps: 0);
+        Assert.Contains(marker, File.ReadAllText(job.Module));
+        Result r = RunPython([job])[name];
+        AssertClose(y, r.Outputs, 2e-5, $"{name}: outputs");
+        AssertClose([net.LastDataLoss], [r.Loss], 2e-5, $"{name}: loss");
     }
 
     public static TheoryData<string> Optimizers =>

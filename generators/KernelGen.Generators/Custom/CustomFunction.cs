@@ -116,7 +116,10 @@ internal static class CustomEmitter
     /// ONNX operators only: Add, Sub, Mul, Div, Neg, Exp, Log, Sqrt, Tanh, Sigmoid, Erf, Abs, Max, Min, Pow, Where,
     /// Greater), e.g. <c>v0 = Sigmoid(x); Mul(x, v0)</c>.
     /// </summary>
-    public static string Onnx(CustomFunction f) => Program(f.Body, OnnxNode);
+    /// <param name="doubleModel">For a double model: ONNX Runtime has no double Erf kernel, so Erf runs in float between
+    /// two Casts (as the catalog's GELU does in double).</param>
+    public static string Onnx(CustomFunction f, bool doubleModel = false) =>
+        Program(f.Body, (e, a) => doubleModel && e.Op == ExprOp.Erf ? $"Cast(Erf(Cast({a[0]}, to=1)), to=11)" : OnnxNode(e, a));
 
     /// <summary>f as Python (PyTorch) statements over the tensor x and the name of the result, e.g.
     /// <c>v0 = torch.sigmoid(x)</c>, …</summary>

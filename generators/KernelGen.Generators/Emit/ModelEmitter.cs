@@ -84,7 +84,9 @@ internal static class ModelEmitter
             {
                 w.Line($"CustomActivation = \"{Escape(custom.Display)}\",");
                 w.Line($"CustomActivationFormula = \"{Escape(custom.Formula)}\",");
-                w.Line($"CustomActivationOnnx = \"{Escape(Custom.CustomEmitter.Onnx(custom))}\",");
+                string onnx = Custom.CustomEmitter.Onnx(custom), onnxDouble = Custom.CustomEmitter.Onnx(custom, doubleModel: true);
+                w.Line($"CustomActivationOnnx = \"{Escape(onnx)}\",");
+                if (onnxDouble != onnx) w.Line($"CustomActivationOnnxDouble = \"{Escape(onnxDouble)}\",");
                 (System.Collections.Generic.List<string> statements, string result) = Custom.CustomEmitter.PyTorch(custom);
                 w.Line($"CustomActivationPyTorch = \"{Escape(string.Join("\n", statements) + (statements.Count > 0 ? "\n" : "") + "return " + result)}\",");
                 if (Custom.CustomEmitter.HasBranches(custom)) w.Line($"CustomActivationBranch = {custom.StructName}<double>.Branch,");

@@ -134,7 +134,7 @@ internal abstract class OpGenerator
             foreach (OpGenerator g in new OpGenerator[]
             {
                 new DenseGenerator(), new ActivationGenerator(), new MaxoutGenerator(), new BatchNormGenerator(), new LayerNormGenerator(),
-                new GroupNormGenerator(), new DropoutGenerator(), new SoftmaxGenerator(), new FlattenGenerator(), new LogSoftmaxGenerator(),
+                new GroupNormGenerator(), new DropoutGenerator(), SoftmaxGenerator.Softmax(), new FlattenGenerator(), SoftmaxGenerator.LogSoftmax(),
             })
                 map.Add(g.Kind, g);
             return map;

@@ -17,8 +17,7 @@ public static class Softmax
         {
             ReadOnlySpan<T> row = x.Slice(b * features, features);
             Span<T> output = y.Slice(b * features, features);
-            T m = row[0];
-            for (int j = 1; j < features; j++) m = T.Max(m, row[j]);
+            T m = RowMax(row);
             T s = T.Zero;
             for (int j = 0; j < features; j++) { T e = T.Exp(row[j] - m); output[j] = e; s += e; }
             T inv = T.One / s;
@@ -52,8 +51,7 @@ public static class Softmax
         {
             ReadOnlySpan<T> row = x.Slice(b * features, features);
             Span<T> output = y.Slice(b * features, features);
-            T m = row[0];
-            for (int j = 1; j < features; j++) m = T.Max(m, row[j]);
+            T m = RowMax(row);
             T s = T.Zero;
             for (int j = 0; j < features; j++) s += T.Exp(row[j] - m);
             T shift = m + T.Log(s);
@@ -77,6 +75,14 @@ public static class Softmax
             for (int j = 0; j < features; j++) sum += gr[j];
             for (int j = 0; j < features; j++) dr[j] = gr[j] - T.Exp(yr[j]) * sum;
         }
+    }
+
+    /// <summary>max_j row[j] (NaN-propagating as <c>T.Max</c>): the shift that keeps every e^(x − m) ≤ 1.</summary>
+    private static T RowMax<T>(ReadOnlySpan<T> row) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T m = row[0];
+        for (int j = 1; j < row.Length; j++) m = T.Max(m, row[j]);
+        return m;
     }
 
     private static void Validate(int input, int output, int batch, int features, string inputName, string outputName)
