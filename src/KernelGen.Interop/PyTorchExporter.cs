@@ -54,7 +54,7 @@ public static class PyTorchExporter
         bool isDouble = typeof(T) == typeof(double);
         var init = new StringBuilder();
         var forward = new StringBuilder();
-        bool maxout = false;
+        bool maxout = false, paddedConvolution = false;
         var weightNames = new List<string>();
         var customModules = new StringBuilder();
         foreach (LayerInfo layer in network.Layers)
@@ -72,7 +72,13 @@ public static class PyTorchExporter
             LayerDescriptor descriptor = OpCatalog.Get(layer.Kind);
             if (descriptor.PyTorch.Length == 0) throw new NotSupportedException($"Layer {name}: {layer.Kind} has no PyTorch equivalent.");
             maxout |= layer.Kind == LayerKind.Maxout;
-            Module(init, forward, name, Fill(descriptor.PyTorch, layer), descriptor.Name);
+            string module = Fill(descriptor.PyTorch, layer);
+            if (layer.Kind == LayerKind.Conv2D && !SymmetricPadding(layer))
+            {
+                module = AsymmetricConvolution(module, layer);
+                paddedConvolution = true;
+            }
+            Module(init, forward, name, module, descriptor.Name);
             if ((layer.Activation != Activation.Identity && OpCatalog.IsKnown(layer.Activation)) || layer.CustomActivationPyTorch is not null)
                 Module(init, forward, name + "_activation", ActivationModule(layer, customModules), $"{layer.CustomActivation ?? layer.Activation.ToString()}, fused into {name} in KernelGen");
         }
@@ -97,6 +103,20 @@ public static class PyTorchExporter
 
 
             """);
+        if (paddedConvolution)
+            py.Append("""
+                class PaddedConv2d(nn.Conv2d):
+                    # nn.Conv2d after F.pad: zero padding that differs between sides. pads = (left, right, top, bottom).
+                    def __init__(self, pads, *args, **kwargs):
+                        kwargs.pop("padding", None)
+                        super().__init__(*args, padding=0, **kwargs)
+                        self.pads = pads
+
+                    def forward(self, x):
+                        return super().forward(F.pad(x, self.pads))
+
+
+                """);
         if (maxout)
             py.Append("""
                 class Maxout(nn.Module):
@@ -156,10 +176,23 @@ public static class PyTorchExporter
         {
             "in" => Integer(layer.InputFeatures),
             "C" => Integer(layer.OutputFeatures),
+            "InChannels" => Integer(layer.InputShape[0]),
+            "Channels" => Integer(layer.OutputShape.Rank == 3 ? layer.OutputShape[0] : layer.OutputFeatures),
+            "Nd" => layer.OutputShape.Rank == 3 ? "2d" : "1d",
+            "CountIncludePadPy" => layer.Option("CountIncludePad") != 0 ? "True" : "False",
+            "Padding2d" => SymmetricPadding(layer) ? $"({Integer((int)layer.Option("PadTop"))}, {Integer((int)layer.Option("PadLeft"))})" : "0",
             "Units" => Integer(layer.OutputFeatures),
             string option => double.IsNaN(layer.Option(option)) ? throw new NotSupportedException($"Layer {layer.Name}: option {option} is unknown.")
                 : IsInteger(layer, option) ? Integer((int)layer.Option(option)) : Number(layer.Option(option)),
         });
+
+    private static bool SymmetricPadding(LayerInfo layer) =>
+        layer.Option("PadTop") == layer.Option("PadBottom") && layer.Option("PadLeft") == layer.Option("PadRight");
+
+    /// <summary>A convolution whose sides pad differently: nn.Conv2d pads both sides alike, so the module is a
+    /// <c>PaddedConv2d</c> (an nn.Conv2d after F.pad; same parameter names).</summary>
+    private static string AsymmetricConvolution(string module, LayerInfo layer) =>
+        module.Replace("nn.Conv2d(", $"PaddedConv2d(({Integer((int)layer.Option("PadLeft"))}, {Integer((int)layer.Option("PadRight"))}, {Integer((int)layer.Option("PadTop"))}, {Integer((int)layer.Option("PadBottom"))}), ", StringComparison.Ordinal);
 
     private static bool IsInteger(LayerInfo layer, string option)
     {

@@ -141,7 +141,7 @@ public static class OnnxExporter
                 string scope = layer.Name;
                 var values = new Dictionary<string, string>(StringComparer.Ordinal) { ["x"] = x };
                 LayerInfo? folded = null;
-                if (options.FoldBatchNorm && descriptor.FusesActivation && layer.Activation == Activation.Identity && i + 1 < layers.Count
+                if (options.FoldBatchNorm && layer.Kind == LayerKind.Dense && layer.Activation == Activation.Identity && i + 1 < layers.Count
                     && OpCatalog.Get(layers[i + 1].Kind).FoldsIntoDense)
                     folded = layers[++i];
                 if (folded is not null) scope = layer.Name + "+" + folded.Name;

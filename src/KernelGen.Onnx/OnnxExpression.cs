@@ -14,13 +14,13 @@ namespace KernelGen.Onnx;
 /// program   := (name '=' expr ';')* expr
 /// expr      := OpType '(' [arg (',' arg)*] ')' | name | number | '[' item (',' item)* ']'
 /// arg       := expr | attribute '=' value
-/// value     := number | name | '[' item (',' item)* ']'
+/// value     := number | name | 'int(' name ')' | '[' item (',' item)* ']'
 /// </code>
 /// Names are bound by the caller: <c>x</c> (the op's input), tensors (<c>Weights</c>, <c>Gamma</c>, …), assigned names,
 /// and numbers (options such as <c>Epsilon</c>, <c>Groups</c>, an activation's parameter <c>p</c>). In an input
 /// position a number (literal or bound) becomes a scalar initializer of the model's element type and a list an int64
 /// tensor (a Reshape shape); as an attribute value, a literal without '.' or exponent is an INT, any other number a
-/// FLOAT, and a list INTS. Examples: <c>LeakyRelu(x, alpha=p)</c>, <c>Gemm(x, Weights, Bias)</c>,
+/// FLOAT, <c>int(Name)</c> a bound number as an INT, and a list INTS. Examples: <c>LeakyRelu(x, alpha=p)</c>, <c>Gemm(x, Weights, Bias)</c>,
 /// <c>ReduceMax(Reshape(y, [-1, Units, Pieces]), axes=[2], keepdims=0)</c>.
 /// </summary>
 internal sealed class OnnxExpression
@@ -113,8 +113,19 @@ internal sealed class OnnxExpression
             double value = Number(out bool integer);
             return integer ? OnnxMessages.Int(name, (long)value) : OnnxMessages.Float(name, (float)value);
         }
-        if (TryName(out string? bound) && _numbers.TryGetValue(bound!, out double number)) return OnnxMessages.Float(name, (float)number);
-        throw Error($"attribute '{name}' needs a number, a bound number or a list");
+        if (TryName(out string? bound))
+        {
+            if (bound == "int" && Peek() == '(')
+            {
+                // int(Name): a bound number as an INT attribute (group, count_include_pad).
+                Expect('(');
+                if (!TryName(out string? inner) || !_numbers.TryGetValue(inner!, out double whole)) throw Error("int(…) takes a bound number");
+                Expect(')');
+                return OnnxMessages.Int(name, (long)whole);
+            }
+            if (_numbers.TryGetValue(bound!, out double number)) return OnnxMessages.Float(name, (float)number);
+        }
+        throw Error($"attribute '{name}' needs a number, a bound number, int(bound number) or a list");
     }
 
     private long[] List()

@@ -28,6 +28,25 @@ public static class Initializers
     }
 
     /// <summary>
+    /// Fills a weight tensor of <paramref name="shape"/>: a dense layer's [fanIn × fanOut], or a convolution's
+    /// [O, C/groups, kh, kw] with PyTorch's fans (fan_in = C/groups·kh·kw, fan_out = O·kh·kw; orthogonal treats it as O rows
+    /// of its patch, as <c>torch.nn.init.orthogonal_</c> does).
+    /// </summary>
+    public static void Fill<T>(Span<T> weights, Init init, TensorShape shape, ref KernelRandom random)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Rank != 4)
+        {
+            Fill(weights, init, shape[0], shape.Size / shape[0], ref random);
+            return;
+        }
+        int receptive = shape[2] * shape[3], patch = shape[1] * receptive;
+        if (init is Init.Orthogonal or Init.Lsuv) Orthogonal(weights, shape[0], patch, ref random);
+        else Fill(weights, init, patch, shape[0] * receptive, ref random);
+    }
+
+    /// <summary>
     /// Fills the [<paramref name="rows"/> × <paramref name="columns"/>] row-major matrix with a random (semi-)orthogonal one:
     /// orthonormal columns when rows ≥ columns (WᵀW = I), orthonormal rows otherwise (WWᵀ = I). Computed as the Q of a
     /// Gaussian matrix's QR decomposition by modified Gram–Schmidt (dot products accumulated in double), which makes R's

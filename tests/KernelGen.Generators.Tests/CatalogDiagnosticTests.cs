@@ -68,7 +68,14 @@ public class CatalogDiagnosticTests
 
     [Theory]
     [InlineData("[Network(1, 28, 28)]\n[[|Dense(10)|]]", "Layer 'Dense1' needs a flat [features] input, but receives [1, 28, 28]; add [Flatten] before it")]
-    [InlineData("[Network(3, 4, 4)]\n[Tanh]\n[[|BatchNorm|]]", "Layer 'BatchNorm1' needs a flat [features] input, but receives [3, 4, 4]; add [Flatten] before it")]
+    [InlineData("[Network(3, 4, 4)]\n[Tanh]\n[[|LayerNorm|]]", "Layer 'LayerNorm1' needs a flat [features] input, but receives [3, 4, 4]; add [Flatten] before it")]
+    [InlineData("[Network(12)]\n[[|Conv2D(4, 3)|]]", "Layer 'Conv2D1' needs an image [channels, height, width] input, but receives [12]")]
+    [InlineData("[Network(3, 4, 4)]\n[[|Conv2D(4, 3, Groups = 2)|]]", "Layer 'Conv2D1' needs a group count that divides its 3 input and 4 output channels, but has 2 groups")]
+    [InlineData("[Network(1, 4, 4)]\n[[|Conv2D(4, 5)|]]", "Layer 'Conv2D1' needs a 5×5 kernel (dilation 1) that fits its padded 4×4 input")]
+    [InlineData("[Network(1, 4, 4)]\n[[|Conv2D(4, 3, Stride = 2, PaddingMode = PaddingMode.Same)|]]", "Layer 'Conv2D1' needs stride 1 for PaddingMode.Same (as PyTorch)")]
+    [InlineData("[Network(1, 4, 4)]\n[[|MaxPool2D(3, Padding = 2)|]]", "Layer 'MaxPool2D1' needs padding between 0 and half the kernel (1), as PyTorch, but has 2")]
+    [InlineData("[Network(2, 3, 3)]\n[[|AvgPool2D(4)|]]", "Layer 'AvgPool2D1' needs a 4×4 window that fits its padded 3×3 input")]
+    [InlineData("[Network(5)]\n[[|GlobalAveragePool|]]", "Layer 'GlobalAveragePool1' needs an image [channels, height, width] input, but receives [5]")]
     [InlineData("[Network(2, 2, 2)]\n[[|Maxout(3, 2)|]]", "Layer 'Maxout1' needs a flat [features] input, but receives [2, 2, 2]; add [Flatten] before it")]
     [InlineData("[Network(3)]\n[Dense(4)]\n[[|GroupNorm(3)|]]", "Layer 'GroupNorm1' needs a number of groups that divides its 4 features")]
     public void KG0019_LayerThatDoesNotFitItsInput_AtTheLayer(string layers, string message) => AssertError($$"""

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Numerics;
 using System.Text;
+using KernelGen.Catalog;
 using KernelGen.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -64,7 +65,11 @@ public class OnnxExportTests(ITestOutputHelper output)
         AssertMatchesOnnxRuntime(single, null, entry + " (float)");
         INeuralNetwork<double> wide = KernelGen.Tests.CatalogCompiler.CreateFloat64(entry, 7, seed: 4);
         Randomize(wide, 21);
-        AssertMatchesOnnxRuntime(wide, new OnnxExportOptions { ElementType = OnnxElementType.Double }, entry + " (double)");
+        // ONNX Runtime's CPU provider has no double Conv or AveragePool kernel: such a network's double form is compared
+        // through a float model (its weights rounded once), with the float tolerance.
+        bool doubleKernels = wide.Layers.All(l => OpCatalog.Get(l.Kind).OnnxRuntimeDouble);
+        AssertMatchesOnnxRuntime(wide, new OnnxExportOptions { ElementType = doubleKernels ? OnnxElementType.Double : OnnxElementType.Float },
+            entry + (doubleKernels ? " (double)" : " (double network, float model)"));
     }
 
     /// <summary>A user's activations (fused and standalone, every operator of the grammar) export as primitive ONNX operators

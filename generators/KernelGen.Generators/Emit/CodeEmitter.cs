@@ -39,6 +39,7 @@ internal static class CodeEmitter
                 w.Line();
             }
             EmitParameterTypes(w, p);
+            EmitDeclarations(w, p);
             if (p.Loss?.Custom is { } customLoss)
             {
                 Custom.CustomEmitter.EmitLoss(w, customLoss);
@@ -132,6 +133,25 @@ internal static class CodeEmitter
             w.Line("}");
             w.Line();
         }
+    }
+
+    /// <summary>Each node kind's static members (geometries), once per node name across the network and its inference form.</summary>
+    private static void EmitDeclarations(SourceWriter w, GraphPlan p)
+    {
+        var seen = new HashSet<string>(System.StringComparer.Ordinal);
+        IEnumerable<NodePlan> nodes = p.InferenceForm is { } form ? p.Nodes.Concat(form.Nodes) : p.Nodes;
+        bool any = false;
+        foreach (NodePlan node in nodes)
+        {
+            if (!seen.Add(node.Name)) continue;
+            var text = new SourceWriter();
+            OpGenerator.For(node.Kind).Declarations(text, node);
+            string code = text.ToString();
+            if (code.Length == 0) continue;
+            OpGenerator.For(node.Kind).Declarations(w, node);
+            any = true;
+        }
+        if (any) w.Line();
     }
 
     // ---- bodies ------------------------------------------------------------------------------------------------------

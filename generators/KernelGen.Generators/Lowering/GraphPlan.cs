@@ -166,7 +166,11 @@ internal sealed record TrainingOptionPlan(string Attribute, EquatableArray<Optio
 
 /// <summary>One step of rebuilding the inference form's arena: a copy, or a dense layer with BatchNorm layers folded in
 /// (layer indices into the training network, −1 for none).</summary>
-internal sealed record FoldPlan(int Source, int Target, int Length, int SourceBias, int TargetBias, int Inputs, int Outputs, int Before, int After);
+internal sealed record FoldPlan(int Source, int Target, int Length, int SourceBias, int TargetBias, int Inputs, int Outputs, int Before, int After)
+{
+    /// <summary>A convolution: weights [Outputs × Inputs] (per output channel), only a normalization after it folds.</summary>
+    public bool Convolution { get; init; }
+}
 
 /// <summary>
 /// The inference form: its nodes (offsets index the folded arena), the fold steps that rebuild it from the training

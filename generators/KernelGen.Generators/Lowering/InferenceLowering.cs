@@ -41,7 +41,8 @@ internal static class InferenceLowering
                 last!.Node = last.Node with { Activation = node.Activation, ActivationParameter = node.ActivationParameter, Custom = node.Custom };
                 continue;
             }
-            if (descriptor.FusesActivation && last is not null && OpCatalog.Get(last.Node.Kind).FoldsIntoDense && last.Before is null && last.After is null && last.Node == last.Original)
+            // Before a layer only a dense one: a padded convolution's zeros are not normalized values.
+            if (node.Kind == LayerKind.Dense && last is not null && OpCatalog.Get(last.Node.Kind).FoldsIntoDense && last.Before is null && last.After is null && last.Node == last.Original)
             {
                 NodePlan norm = last.Original;
                 drafts[drafts.Count - 1] = new Draft(node) { Before = norm };
@@ -82,8 +83,10 @@ internal static class InferenceLowering
                 continue;
             }
             LayerTensorPlan weights = draft.Original.Tensor(TensorRole.Weight), bias = draft.Original.Tensor(TensorRole.Bias);
+            bool convolution = weights.Shape.Rank == 4;
             folds.Add(new FoldPlan(weights.Offset, node.Tensor(TensorRole.Weight).Offset, weights.Length, bias.Offset, node.Tensor(TensorRole.Bias).Offset,
-                weights.Shape[0], weights.Shape[1], draft.Before?.Index ?? -1, draft.After?.Index ?? -1));
+                convolution ? weights.Length / weights.Shape[0] : weights.Shape[0], convolution ? weights.Shape[0] : weights.Shape[1],
+                draft.Before?.Index ?? -1, draft.After?.Index ?? -1) { Convolution = convolution });
         }
         var regions = new List<int>();
         EvaluationLayout evaluation = RegionAllocator.Evaluation(nodes, nodes.Count + 1, regions);

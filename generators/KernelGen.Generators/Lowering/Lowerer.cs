@@ -68,7 +68,7 @@ internal static class Lowerer
             var node = new NodePlan(nodes.Count, layer.Spec.Kind, layer.Name, nodes.Count, nodes.Count + 1, nodeInput, nodeOutput)
             {
                 Options = generator.Options(layer.Options),
-                ResolvedOptions = Resolved(layer, layer.Descriptor.Options),
+                ResolvedOptions = layer.Descriptor.Options.Select(d => new OptionSpec(d.Name, generator.ResolvedOption(d.Name, layer.Options))).ToEquatableArray(),
                 ActivityL1 = layer.Descriptor.Options.Any(o => o.Name == "ActivityL1") ? layer.Options["ActivityL1"] : 0,
             };
             if (layer.Descriptor.FusesActivation && layer.Activation is { } fused)
@@ -98,7 +98,9 @@ internal static class Lowerer
                     at = offset;
                     offset = Align(offset + length);
                     count += length;
-                    tensors.Add(new ParameterTensorPlan(node.Name + "." + t.Suffix, at, shape.Rank == 2 ? shape[0] : 1, shape.Rank == 2 ? shape[1] : length, t.Role == TensorRole.Weight));
+                    // Rows × columns: a matrix as it is; a convolution's [O, C/g, kh, kw] as O rows of its patch length.
+                    int rows = shape.Rank == 2 ? shape[0] : shape.Rank == 4 ? shape[0] : 1;
+                    tensors.Add(new ParameterTensorPlan(node.Name + "." + t.Suffix, at, rows, length / rows, t.Role == TensorRole.Weight));
                 }
                 var tensor = new LayerTensorPlan(t.Role, node.Name + "." + t.Suffix, node.Name + "." + t.FileName, shape, t.Layout, at, t.IsState);
                 switch (t.Role)
@@ -167,6 +169,7 @@ internal static class Lowerer
     {
         DenseOptions d => d with { Init = init },
         MaxoutOptions m => m with { Init = init },
+        ConvOptions v => v with { Init = init },
         _ => options,
     };
 

@@ -5,7 +5,8 @@ using KernelGen.Generators.Ops;
 namespace KernelGen.Generators.Lowering;
 
 /// <summary>
-/// A pool of work regions sized per sample (a region holds maxBatchSize × size elements at run time). Regions are
+/// A pool of work regions sized per sample (a region holds maxBatchSize × size elements at run time), and fixed-size
+/// regions (recorded as the negated length) that are never shared. Regions are
 /// handed out by best fit among the released ones (the smallest that is large enough, else the largest grown), so
 /// values whose lifetimes do not overlap share memory. Deterministic: ties go to the lower region number.
 /// </summary>
@@ -26,6 +27,13 @@ internal sealed class RegionPool
     public int Pinned(int perSample)
     {
         _sizes.Add(perSample);
+        return _sizes.Count - 1;
+    }
+
+    /// <summary>A region of <paramref name="length"/> elements whatever the batch (recorded as −length), never reused.</summary>
+    public int Fixed(int length)
+    {
+        _sizes.Add(-length);
         return _sizes.Count - 1;
     }
 
@@ -50,10 +58,10 @@ internal sealed class RegionPool
         if (_sizes[region] < perSample) _sizes[region] = perSample;
     }
 
-    /// <summary>Returns <paramref name="region"/> to the pool.</summary>
+    /// <summary>Returns <paramref name="region"/> to the pool (fixed-size regions stay out of it).</summary>
     public void Release(int region)
     {
-        if (region >= _first && !_free.Contains(region)) _free.Add(region);
+        if (region >= _first && _sizes[region] >= 0 && !_free.Contains(region)) _free.Add(region);
     }
 }
 
@@ -142,7 +150,8 @@ internal static class RegionAllocator
     private static NodeRegions Named(IEnumerable<BufferNeed> needs, RegionPool pool, bool pinned)
     {
         var named = new List<NamedRegion>();
-        foreach (BufferNeed need in needs) named.Add(new NamedRegion(need.Name, pinned ? pool.Pinned(need.PerSample) : pool.Take(need.PerSample)));
+        foreach (BufferNeed need in needs)
+            named.Add(new NamedRegion(need.Name, need.Fixed ? pool.Fixed(need.PerSample) : pinned ? pool.Pinned(need.PerSample) : pool.Take(need.PerSample)));
         return named.Count == 0 ? NodeRegions.None : new NodeRegions(named.ToEquatableArray());
     }
 }

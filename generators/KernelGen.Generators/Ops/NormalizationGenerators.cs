@@ -35,10 +35,32 @@ internal sealed class BatchNormGenerator : OpGenerator
         yield return new BufferNeed("istd", node.Out);
     }
 
+    /// <summary>An image's (channels, pixels), or null for a flat value.</summary>
+    private static (int Channels, int Pixels)? Spatial(NodePlan node) =>
+        node.InputShape.Rank == 3 ? (node.InputShape[0], node.InputShape[1] * node.InputShape[2]) : null;
+
     public override void Forward(SourceWriter w, EmitContext c, NodePlan node, ForwardBindings b)
     {
         var o = (BatchNormOptions)node.Options;
         string F = EmitContext.Int(node.Out);
+        if (Spatial(node) is { } image)
+        {
+            string C = EmitContext.Int(image.Channels), P = EmitContext.Int(image.Pixels);
+            string g = EmitContext.Param(node.Tensor(TensorRole.Gamma)), bt = EmitContext.Param(node.Tensor(TensorRole.Beta));
+            string rm = EmitContext.Param(node.Tensor(TensorRole.RunningMean)), rv = EmitContext.Param(node.Tensor(TensorRole.RunningVariance));
+            if (b.Training)
+            {
+                w.Line($"// {node.Name}: batch normalization over {image.Channels} channels (N·H·W values each), batch statistics (running statistics updated)");
+                w.Line($"{Norm}.BatchNormSpatialForwardTraining<T>({b.Input}, {b.Output}, {g}, {bt}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, " +
+                       $"s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {C}), {rm}, {rv}, batch, {C}, {P}, {c.Const(o.Epsilon)}, {c.Const(o.Momentum)});");
+            }
+            else
+            {
+                w.Line($"// {node.Name}: batch normalization over {image.Channels} channels, running statistics");
+                w.Line($"{Norm}.BatchNormSpatialForwardInference<T>({b.Input}, {b.Output}, {g}, {bt}, {rm}, {rv}, batch, {C}, {P}, {c.Const(o.Epsilon)});");
+            }
+            return;
+        }
         string gamma = EmitContext.Param(node.Tensor(TensorRole.Gamma)), beta = EmitContext.Param(node.Tensor(TensorRole.Beta));
         string mean = EmitContext.Param(node.Tensor(TensorRole.RunningMean)), variance = EmitContext.Param(node.Tensor(TensorRole.RunningVariance));
         if (b.Training)
@@ -58,6 +80,13 @@ internal sealed class BatchNormGenerator : OpGenerator
     {
         string F = EmitContext.Int(node.Out);
         w.Line($"// {node.Name}: batch normalization, through the batch mean and variance");
+        if (Spatial(node) is { } image)
+        {
+            string C = EmitContext.Int(image.Channels);
+            w.Line($"{Norm}.BatchNormSpatialBackward<T>({b.OutputGradient}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {C}), " +
+                   $"{EmitContext.Param(node.Tensor(TensorRole.Gamma))}, {b.OutputGradient}, {EmitContext.Grad(node.Tensor(TensorRole.Gamma))}, {EmitContext.Grad(node.Tensor(TensorRole.Beta))}, batch, {C}, {EmitContext.Int(image.Pixels)});");
+            return;
+        }
         w.Line($"{Norm}.BatchNormBackward<T>({b.OutputGradient}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {F}), " +
                $"{EmitContext.Param(node.Tensor(TensorRole.Gamma))}, {b.OutputGradient}, {EmitContext.Grad(node.Tensor(TensorRole.Gamma))}, {EmitContext.Grad(node.Tensor(TensorRole.Beta))}, batch, {F});");
     }

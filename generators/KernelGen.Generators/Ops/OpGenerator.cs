@@ -26,12 +26,19 @@ internal enum OutputMode
     Alias,
 }
 
-/// <summary>A buffer a node needs: a name and its elements per sample.</summary>
+/// <summary>A buffer a node needs: a name and its elements per sample, or (<see cref="Fixed"/>) a size independent of the batch.</summary>
 internal readonly struct BufferNeed
 {
-    public BufferNeed(string name, int perSample) { Name = name; PerSample = perSample; }
+    public BufferNeed(string name, int perSample, bool isFixed = false) { Name = name; PerSample = perSample; Fixed = isFixed; }
     public string Name { get; }
+    /// <summary>Elements per sample, or in all when <see cref="Fixed"/>.</summary>
     public int PerSample { get; }
+    /// <summary>True for scratch whose size does not grow with the batch (a convolution's patch matrix): it gets a region of
+    /// its own, recorded as the negated size.</summary>
+    public bool Fixed { get; }
+
+    /// <summary>A batch-independent buffer of <paramref name="length"/> elements.</summary>
+    public static BufferNeed OfLength(string name, int length) => new(name, length, isFixed: true);
 }
 
 /// <summary>What a node's forward code reads and writes, as C# expressions of the generic body.</summary>
@@ -95,6 +102,13 @@ internal abstract class OpGenerator
     /// <summary>The typed options of a node of this kind.</summary>
     public virtual OpOptions Options(OptionValues values) => NoOptions.Instance;
 
+    /// <summary>An option's value as the node uses it (LayerInfo.Options, ONNX and PyTorch export): the written or default
+    /// value, unless the kind derives it (a convolution's paddings in "same" mode, a pool's default stride).</summary>
+    public virtual double ResolvedOption(string name, OptionValues values) => values[name];
+
+    /// <summary>Static members of <c>KernelGenCode</c> the node's code refers to (a convolution's geometry).</summary>
+    public virtual void Declarations(SourceWriter w, NodePlan node) { }
+
     /// <summary>Training: what backward reads besides the node's input and output.</summary>
     public virtual IEnumerable<BufferNeed> Saved(NodePlan node) { yield break; }
 
@@ -135,6 +149,7 @@ internal abstract class OpGenerator
             {
                 new DenseGenerator(), new ActivationGenerator(), new MaxoutGenerator(), new BatchNormGenerator(), new LayerNormGenerator(),
                 new GroupNormGenerator(), new DropoutGenerator(), SoftmaxGenerator.Softmax(), new FlattenGenerator(), SoftmaxGenerator.LogSoftmax(),
+                new ConvGenerator(), PoolGenerator.Max(), PoolGenerator.Average(), new GlobalAveragePoolGenerator(),
             })
                 map.Add(g.Kind, g);
             return map;

@@ -389,6 +389,9 @@ namespace KernelGen.Catalog
         public int MinimumTrainingBatch { get; set; } = 1;
         /// <summary>ONNX (opset 17) expression of the layer (see <c>OnnxExpression</c>); null when the exporter handles it specially.</summary>
         public string? Onnx { get; set; }
+        /// <summary>False when ONNX Runtime's CPU provider has no double kernel for the mapping's operators (Conv,
+        /// AveragePool, GlobalAveragePool are float-only there): a double model is valid ONNX but runs elsewhere only.</summary>
+        public bool OnnxRuntimeDouble { get; set; } = true;
         /// <summary>The PyTorch module with the same semantics, as Python source with <c>{option}</c> placeholders.</summary>
         public string PyTorch { get; set; } = "";
         /// <summary>Gradient-check settings.</summary>

@@ -25,6 +25,14 @@ namespace KernelGen
         Flatten,
         /// <summary>Log-softmax over each sample's features: log-probabilities.</summary>
         LogSoftmax,
+        /// <summary>2-D convolution over [channels, height, width] with the activation f fused.</summary>
+        Conv2D,
+        /// <summary>2-D max pooling.</summary>
+        MaxPool2D,
+        /// <summary>2-D average pooling.</summary>
+        AvgPool2D,
+        /// <summary>The mean of each channel: [channels, height, width] → [channels].</summary>
+        GlobalAveragePool,
     }
 
     /// <summary>The loss a network trains on.</summary>

@@ -153,6 +153,104 @@ namespace KernelGen
     /// </summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class FlattenAttribute : LayerAttribute { }
+
+    /// <summary>How a convolution pads its input with zeros.</summary>
+    public enum PaddingMode
+    {
+        /// <summary>The layer's <c>Padding</c> on every side, or <c>PadTop</c>/<c>PadLeft</c>/<c>PadBottom</c>/<c>PadRight</c> where set.</summary>
+        Explicit = 0,
+        /// <summary>No padding (PyTorch <c>padding="valid"</c>).</summary>
+        Valid = 1,
+        /// <summary>Output as large as the input (stride 1 only): dilation·(kernel − 1) zeros in all, the odd one on the bottom
+        /// and right (PyTorch <c>padding="same"</c>).</summary>
+        Same = 2,
+    }
+
+    /// <summary>
+    /// A 2-D convolution over [channels, height, width] inputs (PyTorch nn.Conv2d): y[o] = f(b[o] + Σ_c W[o, c] ⋆ x[c])
+    /// with weights [outChannels, channels/groups, kernel, kernel] (PyTorch's layout) and one bias per output channel;
+    /// zero padding, stride, dilation and groups as in PyTorch. The activation is fused into the kernel's epilogue.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class Conv2DAttribute : LayerAttribute
+    {
+        /// <summary>A convolution with no activation.</summary>
+        /// <param name="outChannels">Output channels; must be positive.</param>
+        /// <param name="kernel">The square kernel's side; must be positive.</param>
+        public Conv2DAttribute(int outChannels, int kernel) : this(outChannels, kernel, Activation.Identity) { }
+
+        /// <summary>A convolution followed by <paramref name="activation"/>, fused into its kernel.</summary>
+        public Conv2DAttribute(int outChannels, int kernel, Activation activation) { OutChannels = outChannels; Kernel = kernel; Activation = activation; }
+
+        /// <summary>Output channels.</summary>
+        public int OutChannels { get; }
+        /// <summary>The square kernel's side.</summary>
+        public int Kernel { get; }
+        /// <summary>The activation applied to the convolution plus bias.</summary>
+        public Activation Activation { get; }
+        /// <summary>Step between kernel positions, both directions; default 1.</summary>
+        public int Stride { get; set; } = 1;
+        /// <summary>Zeros added on every side (with <see cref="PaddingMode.Explicit"/>); default 0.</summary>
+        public int Padding { get; set; }
+        /// <summary>Explicit padding (default), "valid" or "same".</summary>
+        public PaddingMode PaddingMode { get; set; }
+        /// <summary>Zeros above; −1 (default): <see cref="Padding"/>.</summary>
+        public int PadTop { get; set; } = -1;
+        /// <summary>Zeros on the left; −1 (default): <see cref="Padding"/>.</summary>
+        public int PadLeft { get; set; } = -1;
+        /// <summary>Zeros below; −1 (default): <see cref="Padding"/>.</summary>
+        public int PadBottom { get; set; } = -1;
+        /// <summary>Zeros on the right; −1 (default): <see cref="Padding"/>.</summary>
+        public int PadRight { get; set; } = -1;
+        /// <summary>Spacing between kernel taps; default 1.</summary>
+        public int Dilation { get; set; } = 1;
+        /// <summary>Channel groups (must divide both channel counts; groups = channels = outChannels is a depthwise convolution); default 1.</summary>
+        public int Groups { get; set; } = 1;
+        /// <summary>Weight initialization; <see cref="Init.Auto"/> by default (fan-in = channels/groups·kernel², as PyTorch).</summary>
+        public Init Init { get; set; }
+        /// <summary>L2 penalty ½λ‖W‖² on this layer's weights (overrides [L2Regularization]); unset = inherit.</summary>
+        public double L2 { get; set; } = double.NaN;
+        /// <summary>L1 penalty λ‖W‖₁ on this layer's weights (overrides [L1Regularization]); unset = inherit.</summary>
+        public double L1 { get; set; } = double.NaN;
+        /// <summary>The constant every bias starts at (0 by default).</summary>
+        public double BiasInit { get; set; }
+    }
+
+    /// <summary>2-D max pooling (PyTorch nn.MaxPool2d, floor rounding): the maximum of each kernel × kernel window; padding
+    /// counts as −∞; the gradient flows to the first maximal element of each window.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class MaxPool2DAttribute : LayerAttribute
+    {
+        /// <summary>Max pooling over <paramref name="kernel"/> × <paramref name="kernel"/> windows.</summary>
+        public MaxPool2DAttribute(int kernel) { Kernel = kernel; }
+        /// <summary>The window's side.</summary>
+        public int Kernel { get; }
+        /// <summary>Step between windows; 0 (default): the kernel size, PyTorch's default.</summary>
+        public int Stride { get; set; }
+        /// <summary>Padding on every side (at most half the kernel); default 0.</summary>
+        public int Padding { get; set; }
+    }
+
+    /// <summary>2-D average pooling (PyTorch nn.AvgPool2d, floor rounding): the mean of each kernel × kernel window.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class AvgPool2DAttribute : LayerAttribute
+    {
+        /// <summary>Average pooling over <paramref name="kernel"/> × <paramref name="kernel"/> windows.</summary>
+        public AvgPool2DAttribute(int kernel) { Kernel = kernel; }
+        /// <summary>The window's side.</summary>
+        public int Kernel { get; }
+        /// <summary>Step between windows; 0 (default): the kernel size, PyTorch's default.</summary>
+        public int Stride { get; set; }
+        /// <summary>Zero padding on every side (at most half the kernel); default 0.</summary>
+        public int Padding { get; set; }
+        /// <summary>True (default, PyTorch's count_include_pad): every window divides by kernel²; false: by the input elements it covers.</summary>
+        public bool CountIncludePad { get; set; } = true;
+    }
+
+    /// <summary>Global average pooling: [channels, height, width] → [channels], each channel's mean (PyTorch
+    /// nn.AdaptiveAvgPool2d(1) followed by nn.Flatten()).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class GlobalAveragePoolAttribute : LayerAttribute { }
 }
 
 namespace KernelGen.Catalog
@@ -163,6 +261,70 @@ namespace KernelGen.Catalog
             input.Rank == 1 ? ShapeResult.Of(output()) : ShapeResult.Fail($"a flat [features] input, but receives {input}; add [Flatten] before it");
 
         private static TensorShape V(int n) => TensorShape.Vector(n);
+
+        private static ShapeResult Image(TensorShape input, Func<ShapeResult> output) =>
+            input.Rank == 3 ? output() : ShapeResult.Fail($"an image [channels, height, width] input, but receives {input}");
+
+        /// <summary>Channels of a [channels, height, width] shape, features of a [features] one.</summary>
+        private static int Channels(TensorShape shape) => shape.Rank == 3 ? shape[0] : shape.Size;
+
+        /// <summary>
+        /// A convolution's zero padding (top, left, bottom, right) from its options: <see cref="PaddingMode.Same"/> pads
+        /// dilation·(kernel − 1) in all (the odd one at the bottom and right), <see cref="PaddingMode.Valid"/> none, and
+        /// <see cref="PaddingMode.Explicit"/> each side's own value where set (≥ 0), else <c>Padding</c>.
+        /// </summary>
+        public static int[] ConvolutionPadding(OptionValues o)
+        {
+            switch ((PaddingMode)o.Int("PaddingMode"))
+            {
+                case PaddingMode.Valid: return new[] { 0, 0, 0, 0 };
+                case PaddingMode.Same:
+                    int total = o.Int("Dilation") * (o.Int("Kernel") - 1);
+                    return new[] { total / 2, total / 2, total - total / 2, total - total / 2 };
+                default:
+                    int all = o.Int("Padding");
+                    int Side(string name) => o.Int(name) >= 0 ? o.Int(name) : all;
+                    return new[] { Side("PadTop"), Side("PadLeft"), Side("PadBottom"), Side("PadRight") };
+            }
+        }
+
+        /// <summary>A pooling layer's stride: its own, or the kernel size when 0.</summary>
+        public static int PoolStride(OptionValues o) => o.Int("Stride") > 0 ? o.Int("Stride") : o.Int("Kernel");
+
+        private static ShapeResult ConvolutionShape(TensorShape input, OptionValues o) => Image(input, () =>
+        {
+            int channels = input[0], outChannels = o.Int("OutChannels"), kernel = o.Int("Kernel"), groups = o.Int("Groups");
+            int stride = o.Int("Stride"), dilation = o.Int("Dilation");
+            if (outChannels < 1 || kernel < 1 || stride < 1 || dilation < 1 || groups < 1) return ShapeResult.Fail("positive sizes, stride, dilation and groups");
+            if (channels % groups != 0 || outChannels % groups != 0)
+                return ShapeResult.Fail($"a group count that divides its {channels} input and {outChannels} output channels, but has {groups} groups");
+            if ((PaddingMode)o.Int("PaddingMode") == PaddingMode.Same && stride != 1) return ShapeResult.Fail("stride 1 for PaddingMode.Same (as PyTorch)");
+            int[] pad = ConvolutionPadding(o);
+            if (pad[0] < 0 || pad[1] < 0 || pad[2] < 0 || pad[3] < 0) return ShapeResult.Fail("non-negative padding");
+            long span = (long)dilation * (kernel - 1) + 1;
+            long h = (long)input[1] + pad[0] + pad[2] - span, w = (long)input[2] + pad[1] + pad[3] - span;
+            if (h < 0 || w < 0)
+                return ShapeResult.Fail($"a {kernel}×{kernel} kernel (dilation {dilation}) that fits its padded {input[1] + pad[0] + pad[2]}×{input[2] + pad[1] + pad[3]} input");
+            var output = TensorShape.Image(outChannels, (int)(h / stride + 1), (int)(w / stride + 1));
+            return output.LongSize <= int.MaxValue && (long)channels / groups * kernel * kernel * output[1] * output[2] <= int.MaxValue
+                ? ShapeResult.Of(output) : ShapeResult.Fail("fewer than 2³¹ elements per sample and per patch matrix");
+        });
+
+        private static ShapeResult PoolShape(TensorShape input, OptionValues o) => Image(input, () =>
+        {
+            int kernel = o.Int("Kernel"), stride = PoolStride(o), pad = o.Int("Padding");
+            if (kernel < 1 || stride < 1) return ShapeResult.Fail("a positive kernel and stride");
+            if (pad < 0 || 2 * pad > kernel) return ShapeResult.Fail($"padding between 0 and half the kernel ({kernel / 2}), as PyTorch, but has {pad}");
+            if (input[1] + 2 * pad < kernel || input[2] + 2 * pad < kernel)
+                return ShapeResult.Fail($"a {kernel}×{kernel} window that fits its padded {input[1] + 2 * pad}×{input[2] + 2 * pad} input");
+            return ShapeResult.Of(TensorShape.Image(input[0], (input[1] + 2 * pad - kernel) / stride + 1, (input[2] + 2 * pad - kernel) / stride + 1));
+        });
+
+        private static ShapeResult FlatOrImage(TensorShape input) =>
+            input.Rank == 1 || input.Rank == 3 ? ShapeResult.Of(input) : ShapeResult.Fail($"a [features] or [channels, height, width] input, but receives {input}");
+
+        private static TensorDescriptor PerChannel(TensorRole role, string suffix, string file) =>
+            new TensorDescriptor(role, suffix, file, (input, output, options) => V(Channels(output)));
 
         private static OptionDescriptor Epsilon() =>
             new OptionDescriptor("Epsilon", OptionType.Real, 1e-5, ValueRange.Positive, "ε added to the variance") { ElementConstant = true, Fingerprinted = true };
@@ -231,22 +393,22 @@ namespace KernelGen.Catalog
             },
             new LayerDescriptor(LayerKind.BatchNorm, typeof(BatchNormAttribute))
             {
-                Summary = "per feature over the batch: y = γ·(x − μ_B)/√(σ²_B + ε) + β in training; running statistics in evaluation",
-                Source = "PyTorch nn.BatchNorm1d",
+                Summary = "per feature (per channel of an image, over N·H·W) over the batch: y = γ·(x − μ_B)/√(σ²_B + ε) + β in training; running statistics in evaluation",
+                Source = "PyTorch nn.BatchNorm1d, nn.BatchNorm2d",
                 Options = new[]
                 {
                     new OptionDescriptor("Momentum", OptionType.Real, 0.1, ValueRange.UnitPositive, "weight of the new batch statistic") { ElementConstant = true },
                     Epsilon(),
                 },
-                OutputShape = (input, o) => Flat(input, () => input),
+                OutputShape = (input, o) => FlatOrImage(input),
                 Tensors = new[]
                 {
-                    PerFeature(TensorRole.Gamma, "Gamma", "weight"), PerFeature(TensorRole.Beta, "Beta", "bias"),
-                    PerFeature(TensorRole.RunningMean, "RunningMean", "running_mean"), PerFeature(TensorRole.RunningVariance, "RunningVariance", "running_var"),
+                    PerChannel(TensorRole.Gamma, "Gamma", "weight"), PerChannel(TensorRole.Beta, "Beta", "bias"),
+                    PerChannel(TensorRole.RunningMean, "RunningMean", "running_mean"), PerChannel(TensorRole.RunningVariance, "RunningVariance", "running_var"),
                 },
                 FoldsIntoDense = true, TransparentToInit = true, MinimumTrainingBatch = 2,
                 Onnx = "BatchNormalization(x, Gamma, Beta, RunningMean, RunningVariance, epsilon=Epsilon)",
-                PyTorch = "nn.BatchNorm1d({C}, eps={Epsilon}, momentum={Momentum})",
+                PyTorch = "nn.BatchNorm{Nd}({Channels}, eps={Epsilon}, momentum={Momentum})",
                 // At batch 2 every normalized value is ±1 whatever the input, so the input gradient is exactly 0 and a
                 // finite difference measures rounding only: check batches of 3 or more, with an absolute floor.
                 Tolerance = new GradientTolerance { Epsilon = 1e-5, FourPointStencil = true, AbsoluteFloor = 1e-2, MinimumBatch = 3 },
@@ -327,6 +489,88 @@ namespace KernelGen.Catalog
                 Onnx = "LogSoftmax(x, axis=-1)",
                 PyTorch = "nn.LogSoftmax(dim=-1)",
                 TestNetwork = "[Network(6)] [Dense(4)] [LogSoftmax]",
+            },
+            new LayerDescriptor(LayerKind.Conv2D, typeof(Conv2DAttribute))
+            {
+                Summary = "y[o] = f(b[o] + Σ_c W[o, c] ⋆ x[c]) over [C, H, W], W [O, C/groups, k, k]; stride, zero padding, dilation, groups; activation fused",
+                Source = "PyTorch nn.Conv2d",
+                Options = new[]
+                {
+                    new OptionDescriptor("OutChannels", OptionType.Integer, double.NaN, ValueRange.Count, "output channels"),
+                    new OptionDescriptor("Kernel", OptionType.Integer, double.NaN, ValueRange.Count, "the square kernel's side") { Fingerprinted = true },
+                    new OptionDescriptor("Activation", OptionType.Enumeration, 0, null, "fused activation") { EnumType = typeof(Activation) },
+                    new OptionDescriptor("Stride", OptionType.Integer, 1, ValueRange.Count, "step between kernel positions") { Fingerprinted = true },
+                    new OptionDescriptor("Padding", OptionType.Integer, 0, new ValueRange(0, false, int.MaxValue, false, integer: true), "zeros on every side (explicit mode)") { Fingerprinted = true },
+                    new OptionDescriptor("PaddingMode", OptionType.Enumeration, 0, null, "explicit, valid or same") { EnumType = typeof(PaddingMode) },
+                    new OptionDescriptor("PadTop", OptionType.Integer, -1, new ValueRange(-1, false, int.MaxValue, false, integer: true), "zeros above (−1: Padding)") { Fingerprinted = true },
+                    new OptionDescriptor("PadLeft", OptionType.Integer, -1, new ValueRange(-1, false, int.MaxValue, false, integer: true), "zeros on the left (−1: Padding)") { Fingerprinted = true },
+                    new OptionDescriptor("PadBottom", OptionType.Integer, -1, new ValueRange(-1, false, int.MaxValue, false, integer: true), "zeros below (−1: Padding)") { Fingerprinted = true },
+                    new OptionDescriptor("PadRight", OptionType.Integer, -1, new ValueRange(-1, false, int.MaxValue, false, integer: true), "zeros on the right (−1: Padding)") { Fingerprinted = true },
+                    new OptionDescriptor("Dilation", OptionType.Integer, 1, ValueRange.Count, "spacing between kernel taps") { Fingerprinted = true },
+                    new OptionDescriptor("Groups", OptionType.Integer, 1, ValueRange.Count, "channel groups (must divide both channel counts)") { Fingerprinted = true },
+                    InitOption(),
+                    new OptionDescriptor("L2", OptionType.Real, double.NaN, ValueRange.NonNegative, "L2 penalty λ on the weights (unset: the network's)") { NaNInherits = true },
+                    new OptionDescriptor("L1", OptionType.Real, double.NaN, ValueRange.NonNegative, "L1 penalty λ on the weights (unset: the network's)") { NaNInherits = true },
+                    new OptionDescriptor("BiasInit", OptionType.Real, 0, ValueRange.Finite, "initial bias") { ElementConstant = true },
+                },
+                OutputShape = ConvolutionShape,
+                Tensors = new[]
+                {
+                    new TensorDescriptor(TensorRole.Weight, "Weights", "weight", (input, output, o) => new TensorShape(output[0], input[0] / Math.Max(1, o.Int("Groups")), o.Int("Kernel"), o.Int("Kernel"))),
+                    new TensorDescriptor(TensorRole.Bias, "Bias", "bias", (input, output, o) => V(output[0])),
+                },
+                FusesActivation = true,
+                OnnxRuntimeDouble = false,
+                Onnx = "Conv(x, Weights, Bias, kernel_shape=[Kernel, Kernel], strides=[Stride, Stride], pads=[PadTop, PadLeft, PadBottom, PadRight], dilations=[Dilation, Dilation], group=int(Groups))",
+                PyTorch = "nn.Conv2d({InChannels}, {OutChannels}, {Kernel}, stride={Stride}, padding={Padding2d}, dilation={Dilation}, groups={Groups})",
+                Tolerance = new GradientTolerance { Epsilon = 1e-6 },
+                TestNetwork = "[Network(2, 6, 5)] [Conv2D(4, 3, Activation.Tanh, Padding = 1, Stride = 2)] [Conv2D(4, 2, Groups = 2, PadLeft = 1, Dilation = 2)] [Flatten] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.MaxPool2D, typeof(MaxPool2DAttribute))
+            {
+                Summary = "the maximum of each k × k window of each channel (padding counts as −∞)",
+                Source = "PyTorch nn.MaxPool2d",
+                Options = new[]
+                {
+                    new OptionDescriptor("Kernel", OptionType.Integer, double.NaN, ValueRange.Count, "the window's side") { Fingerprinted = true },
+                    new OptionDescriptor("Stride", OptionType.Integer, 0, new ValueRange(0, false, int.MaxValue, false, integer: true), "step between windows (0: the kernel size)") { Fingerprinted = true },
+                    new OptionDescriptor("Padding", OptionType.Integer, 0, new ValueRange(0, false, int.MaxValue, false, integer: true), "padding on every side (at most half the kernel)") { Fingerprinted = true },
+                },
+                OutputShape = PoolShape,
+                TransparentToInit = true,
+                OnnxRuntimeDouble = false,
+                Onnx = "MaxPool(x, kernel_shape=[Kernel, Kernel], strides=[Stride, Stride], pads=[Padding, Padding, Padding, Padding])",
+                PyTorch = "nn.MaxPool2d({Kernel}, stride={Stride}, padding={Padding})",
+                TestNetwork = "[Network(2, 5, 6)] [Conv2D(3, 2, Activation.Tanh)] [MaxPool2D(2, Stride = 1, Padding = 1)] [MaxPool2D(3)] [Flatten] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.AvgPool2D, typeof(AvgPool2DAttribute))
+            {
+                Summary = "the mean of each k × k window of each channel (divisor k² with CountIncludePad, else the covered elements)",
+                Source = "PyTorch nn.AvgPool2d",
+                Options = new[]
+                {
+                    new OptionDescriptor("Kernel", OptionType.Integer, double.NaN, ValueRange.Count, "the window's side") { Fingerprinted = true },
+                    new OptionDescriptor("Stride", OptionType.Integer, 0, new ValueRange(0, false, int.MaxValue, false, integer: true), "step between windows (0: the kernel size)") { Fingerprinted = true },
+                    new OptionDescriptor("Padding", OptionType.Integer, 0, new ValueRange(0, false, int.MaxValue, false, integer: true), "zero padding on every side (at most half the kernel)") { Fingerprinted = true },
+                    new OptionDescriptor("CountIncludePad", OptionType.Boolean, 1, null, "divide by k² (PyTorch's count_include_pad)") { Fingerprinted = true },
+                },
+                OutputShape = PoolShape,
+                TransparentToInit = true,
+                OnnxRuntimeDouble = false,
+                Onnx = "AveragePool(x, kernel_shape=[Kernel, Kernel], strides=[Stride, Stride], pads=[Padding, Padding, Padding, Padding], count_include_pad=int(CountIncludePad))",
+                PyTorch = "nn.AvgPool2d({Kernel}, stride={Stride}, padding={Padding}, count_include_pad={CountIncludePadPy})",
+                TestNetwork = "[Network(2, 5, 6)] [Conv2D(3, 2, Activation.Tanh)] [AvgPool2D(3, Stride = 2, Padding = 1)] [AvgPool2D(2, Stride = 1, Padding = 1, CountIncludePad = false)] [Flatten] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.GlobalAveragePool, typeof(GlobalAveragePoolAttribute))
+            {
+                Summary = "[C, H, W] → [C]: the mean of each channel",
+                Source = "PyTorch nn.AdaptiveAvgPool2d(1) + nn.Flatten",
+                OutputShape = (input, o) => Image(input, () => ShapeResult.Of(V(input[0]))),
+                TransparentToInit = true,
+                OnnxRuntimeDouble = false,
+                Onnx = "Flatten(GlobalAveragePool(x), axis=1)",
+                PyTorch = "nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())",
+                TestNetwork = "[Network(2, 4, 3)] [Conv2D(5, 3, Activation.Tanh, Padding = 1)] [GlobalAveragePool] [Dense(3)]",
             },
         };
     }

@@ -172,28 +172,30 @@ public static partial class Dense
     /// <summary>
     /// C[m, j] = TAct(init[j] + Σ_k A[m, k]·B[k, j]) for m in [0, <paramref name="rows"/>), j in
     /// [<paramref name="j0"/>, <paramref name="j1"/>), k in [0, <paramref name="kCount"/>) ascending; A[m, k] is at
-    /// a[m·aRow + k·aK], B[k, j] at b[k·ldb + j], C[m, j] at c[m·ldc + j]; init is read only if
-    /// <paramref name="hasInit"/> (else 0). Needs j1 − j0 ≥ one vector.
+    /// a[m·aRow + k·aK], B[k, j] at b[k·ldb + j], C[m, j] at c[m·ldc + j], init[m, j] at init[m·ldi + j] (ldi = 0: one
+    /// row for all, the dense bias; ldi = ldc with init = c: accumulation into C); init is read only if
+    /// <paramref name="hasInit"/> (else 0). Needs j1 − j0 ≥ one vector. An accumulating caller must keep j1 − j0 a whole
+    /// number of vectors: the overlapping final vector would read columns it has already updated.
     /// </summary>
-    private static void Gemm<T, TAct, TV>(ref T a, nuint aRow, nuint aK, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit,
-        ref T c, nuint ldc, int rows, int j0, int j1)
+    internal static void Gemm<T, TAct, TV>(ref T a, nuint aRow, nuint aK, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit,
+        ref T c, nuint ldc, int rows, int j0, int j1, nuint ldi = 0)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
     {
         Debug.Assert(j1 - j0 >= TV.Count);
         int m = 0;
         for (; m + GemmRows <= rows; m += GemmRows)
-            GemmBlock<T, TAct, TV>(ref Unsafe.Add(ref a, (nuint)m * aRow), aRow, aK, GemmRows, ref b, ldb, kCount, ref init, hasInit,
+            GemmBlock<T, TAct, TV>(ref Unsafe.Add(ref a, (nuint)m * aRow), aRow, aK, GemmRows, ref b, ldb, kCount, ref Unsafe.Add(ref init, (nuint)m * ldi), hasInit, ldi,
                 ref Unsafe.Add(ref c, (nuint)m * ldc), ldc, j0, j1);
         int left = rows - m;
         if (left == 1)
-            GemmRow<T, TAct, TV>(ref Unsafe.Add(ref a, (nuint)m * aRow), aK, ref b, ldb, kCount, ref init, hasInit, ref Unsafe.Add(ref c, (nuint)m * ldc), j0, j1);
+            GemmRow<T, TAct, TV>(ref Unsafe.Add(ref a, (nuint)m * aRow), aK, ref b, ldb, kCount, ref Unsafe.Add(ref init, (nuint)m * ldi), hasInit, ref Unsafe.Add(ref c, (nuint)m * ldc), j0, j1);
         else if (left > 1)
-            GemmBlock<T, TAct, TV>(ref Unsafe.Add(ref a, (nuint)m * aRow), aRow, aK, left, ref b, ldb, kCount, ref init, hasInit,
+            GemmBlock<T, TAct, TV>(ref Unsafe.Add(ref a, (nuint)m * aRow), aRow, aK, left, ref b, ldb, kCount, ref Unsafe.Add(ref init, (nuint)m * ldi), hasInit, ldi,
                 ref Unsafe.Add(ref c, (nuint)m * ldc), ldc, j0, j1);
     }
 
     /// <summary>Up to <see cref="GemmRows"/> rows across columns [j0, j1).</summary>
-    private static void GemmBlock<T, TAct, TV>(ref T a, nuint aRow, nuint aK, int rows, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit,
+    private static void GemmBlock<T, TAct, TV>(ref T a, nuint aRow, nuint aK, int rows, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit, nuint ldi,
         ref T c, nuint ldc, int j0, int j1)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
     {
@@ -201,19 +203,19 @@ public static partial class Dense
         if (GemmVectors<T, TV>() == 4)
         {
             for (; j + 4 * v <= end; j += 4 * v)
-                Tile4x4<T, TAct, TV>(ref a, aRow, aK, rows, ref Unsafe.Add(ref b, j), ldb, kCount, ref Unsafe.Add(ref init, j), hasInit, ref Unsafe.Add(ref c, j), ldc);
+                Tile4x4<T, TAct, TV>(ref a, aRow, aK, rows, ref Unsafe.Add(ref b, j), ldb, kCount, ref Unsafe.Add(ref init, j), hasInit, ldi, ref Unsafe.Add(ref c, j), ldc);
         }
         else
         {
             for (; j + 2 * v <= end; j += 2 * v)
-                Tile4x2<T, TAct, TV>(ref a, aRow, aK, rows, ref Unsafe.Add(ref b, j), ldb, kCount, ref Unsafe.Add(ref init, j), hasInit, ref Unsafe.Add(ref c, j), ldc);
+                Tile4x2<T, TAct, TV>(ref a, aRow, aK, rows, ref Unsafe.Add(ref b, j), ldb, kCount, ref Unsafe.Add(ref init, j), hasInit, ldi, ref Unsafe.Add(ref c, j), ldc);
         }
         for (; j + v <= end; j += v)
-            Tile4x1<T, TAct, TV>(ref a, aRow, aK, rows, ref Unsafe.Add(ref b, j), ldb, kCount, ref Unsafe.Add(ref init, j), hasInit, ref Unsafe.Add(ref c, j), ldc);
+            Tile4x1<T, TAct, TV>(ref a, aRow, aK, rows, ref Unsafe.Add(ref b, j), ldb, kCount, ref Unsafe.Add(ref init, j), hasInit, ldi, ref Unsafe.Add(ref c, j), ldc);
         if (j < end)
         {
             j = end - v; // overlapping final vector
-            Tile4x1<T, TAct, TV>(ref a, aRow, aK, rows, ref Unsafe.Add(ref b, j), ldb, kCount, ref Unsafe.Add(ref init, j), hasInit, ref Unsafe.Add(ref c, j), ldc);
+            Tile4x1<T, TAct, TV>(ref a, aRow, aK, rows, ref Unsafe.Add(ref b, j), ldb, kCount, ref Unsafe.Add(ref init, j), hasInit, ldi, ref Unsafe.Add(ref c, j), ldc);
         }
     }
 
@@ -253,7 +255,7 @@ public static partial class Dense
     // ---- register tiles -------------------------------------------------------------------------------------------
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x4<T, TAct, TV>(ref T a, nuint aRow, nuint aK, int rows, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit, ref T c, nuint ldc)
+    private static void Tile4x4<T, TAct, TV>(ref T a, nuint aRow, nuint aK, int rows, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit, nuint ldi, ref T c, nuint ldc)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
     {
         nuint v = (nuint)TV.Count;
@@ -261,11 +263,14 @@ public static partial class Dense
         ref T a1 = ref TileRow(ref a, aRow, 1, rows);
         ref T a2 = ref TileRow(ref a, aRow, 2, rows);
         ref T a3 = ref TileRow(ref a, aRow, 3, rows);
-        TV i0 = Init<T, TV>(ref init, 0, hasInit), i1 = Init<T, TV>(ref init, v, hasInit), i2 = Init<T, TV>(ref init, 2 * v, hasInit), i3 = Init<T, TV>(ref init, 3 * v, hasInit);
-        TV c00 = i0, c01 = i1, c02 = i2, c03 = i3;
-        TV c10 = i0, c11 = i1, c12 = i2, c13 = i3;
-        TV c20 = i0, c21 = i1, c22 = i2, c23 = i3;
-        TV c30 = i0, c31 = i1, c32 = i2, c33 = i3;
+        ref T n0 = ref init;
+        ref T n1 = ref TileRow(ref init, ldi, 1, rows);
+        ref T n2 = ref TileRow(ref init, ldi, 2, rows);
+        ref T n3 = ref TileRow(ref init, ldi, 3, rows);
+        TV c00 = Init<T, TV>(ref n0, 0, hasInit), c01 = Init<T, TV>(ref n0, v, hasInit), c02 = Init<T, TV>(ref n0, 2 * v, hasInit), c03 = Init<T, TV>(ref n0, 3 * v, hasInit);
+        TV c10 = Init<T, TV>(ref n1, 0, hasInit), c11 = Init<T, TV>(ref n1, v, hasInit), c12 = Init<T, TV>(ref n1, 2 * v, hasInit), c13 = Init<T, TV>(ref n1, 3 * v, hasInit);
+        TV c20 = Init<T, TV>(ref n2, 0, hasInit), c21 = Init<T, TV>(ref n2, v, hasInit), c22 = Init<T, TV>(ref n2, 2 * v, hasInit), c23 = Init<T, TV>(ref n2, 3 * v, hasInit);
+        TV c30 = Init<T, TV>(ref n3, 0, hasInit), c31 = Init<T, TV>(ref n3, v, hasInit), c32 = Init<T, TV>(ref n3, 2 * v, hasInit), c33 = Init<T, TV>(ref n3, 3 * v, hasInit);
         nuint ka = 0;
         for (nuint k = 0; k < kCount; k++)
         {
@@ -292,7 +297,7 @@ public static partial class Dense
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x2<T, TAct, TV>(ref T a, nuint aRow, nuint aK, int rows, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit, ref T c, nuint ldc)
+    private static void Tile4x2<T, TAct, TV>(ref T a, nuint aRow, nuint aK, int rows, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit, nuint ldi, ref T c, nuint ldc)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
     {
         nuint v = (nuint)TV.Count;
@@ -300,8 +305,11 @@ public static partial class Dense
         ref T a1 = ref TileRow(ref a, aRow, 1, rows);
         ref T a2 = ref TileRow(ref a, aRow, 2, rows);
         ref T a3 = ref TileRow(ref a, aRow, 3, rows);
-        TV i0 = Init<T, TV>(ref init, 0, hasInit), i1 = Init<T, TV>(ref init, v, hasInit);
-        TV c00 = i0, c01 = i1, c10 = i0, c11 = i1, c20 = i0, c21 = i1, c30 = i0, c31 = i1;
+        ref T n1 = ref TileRow(ref init, ldi, 1, rows);
+        ref T n2 = ref TileRow(ref init, ldi, 2, rows);
+        ref T n3 = ref TileRow(ref init, ldi, 3, rows);
+        TV c00 = Init<T, TV>(ref init, 0, hasInit), c01 = Init<T, TV>(ref init, v, hasInit), c10 = Init<T, TV>(ref n1, 0, hasInit), c11 = Init<T, TV>(ref n1, v, hasInit);
+        TV c20 = Init<T, TV>(ref n2, 0, hasInit), c21 = Init<T, TV>(ref n2, v, hasInit), c30 = Init<T, TV>(ref n3, 0, hasInit), c31 = Init<T, TV>(ref n3, v, hasInit);
         nuint ka = 0;
         for (nuint k = 0; k < kCount; k++)
         {
@@ -327,15 +335,15 @@ public static partial class Dense
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x1<T, TAct, TV>(ref T a, nuint aRow, nuint aK, int rows, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit, ref T c, nuint ldc)
+    private static void Tile4x1<T, TAct, TV>(ref T a, nuint aRow, nuint aK, int rows, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit, nuint ldi, ref T c, nuint ldc)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
     {
         ref T a0 = ref a;
         ref T a1 = ref TileRow(ref a, aRow, 1, rows);
         ref T a2 = ref TileRow(ref a, aRow, 2, rows);
         ref T a3 = ref TileRow(ref a, aRow, 3, rows);
-        TV i0 = Init<T, TV>(ref init, 0, hasInit);
-        TV c0 = i0, c1 = i0, c2 = i0, c3 = i0;
+        TV c0 = Init<T, TV>(ref init, 0, hasInit), c1 = Init<T, TV>(ref TileRow(ref init, ldi, 1, rows), 0, hasInit);
+        TV c2 = Init<T, TV>(ref TileRow(ref init, ldi, 2, rows), 0, hasInit), c3 = Init<T, TV>(ref TileRow(ref init, ldi, 3, rows), 0, hasInit);
         nuint ka = 0;
         for (nuint k = 0; k < kCount; k++)
         {

@@ -61,6 +61,32 @@ public static class Folding
         }
     }
 
+    /// <summary>
+    /// Writes the folded weights and bias of a convolution whose outputs a batch normalization (evaluation mode) follows:
+    /// weights [<paramref name="outChannels"/> × <paramref name="patch"/>] (PyTorch's [O, C/groups, kh, kw] flattened),
+    /// W′[o, k] = W[o, k]·s_o and b′_o = b_o·s_o + t_o. Exact whatever the padding, since the map acts on the outputs.
+    /// (A normalization before a padded convolution does not fold exactly: the zeros of the padding are not normalized.)
+    /// </summary>
+    public static void FoldConvolution<T>(ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> foldedWeights, Span<T> foldedBias, int outChannels, int patch,
+        ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, ReadOnlySpan<T> mean, ReadOnlySpan<T> variance, double epsilon)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (outChannels <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(outChannels), outChannels, "Must be positive.");
+        if (patch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(patch), patch, "Must be positive.");
+        int n = checked(outChannels * patch);
+        ThrowHelper.ThrowIfLengthNotEqual(weights.Length, n, nameof(weights));
+        ThrowHelper.ThrowIfLengthNotEqual(foldedWeights.Length, n, nameof(foldedWeights));
+        ThrowHelper.ThrowIfLengthNotEqual(bias.Length, outChannels, nameof(bias));
+        ThrowHelper.ThrowIfLengthNotEqual(foldedBias.Length, outChannels, nameof(foldedBias));
+        ValidateStatistics(gamma, beta, mean, variance, outChannels, nameof(gamma));
+        for (int o = 0; o < outChannels; o++)
+        {
+            (double s, double t) = Affine(gamma, beta, mean, variance, epsilon, o);
+            foldedBias[o] = T.CreateTruncating(double.CreateTruncating(bias[o]) * s + t);
+            for (int k = 0; k < patch; k++) foldedWeights[o * patch + k] = T.CreateTruncating(double.CreateTruncating(weights[o * patch + k]) * s);
+        }
+    }
+
     private static (double Scale, double Shift) Affine<T>(ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, ReadOnlySpan<T> mean, ReadOnlySpan<T> variance, double epsilon, int k)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {

@@ -31,7 +31,7 @@ namespace KernelGen.Kernels;
 /// reduces over rows lane by lane with no horizontal sums or fused multiply-adds, so its results are also identical
 /// at every vector width; layer and group norm reduce within a row, so widths may differ by float reordering.</para>
 /// </remarks>
-public static class Normalization
+public static partial class Normalization
 {
     private const int Unroll = 4; // independent accumulators per reduction (hides add latency)
 

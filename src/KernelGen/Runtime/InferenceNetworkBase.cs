@@ -149,6 +149,13 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
                 continue;
             }
             int n = step.Inputs * step.Outputs;
+            if (step.Convolution)
+            {
+                Folding.FoldConvolution<T>(parameters.Slice(step.Source, n), parameters.Slice(step.SourceBias, step.Outputs),
+                    _state.Parameters(step.Target, n), _state.Parameters(step.TargetBias, step.Outputs), step.Outputs, step.Inputs,
+                    Gamma(parameters, step.After), Beta(parameters, step.After), Mean(statistics, step.After), Variance(statistics, step.After), Epsilon(step.After));
+                continue;
+            }
             Folding.FoldDense<T>(parameters.Slice(step.Source, n), parameters.Slice(step.SourceBias, step.Outputs),
                 _state.Parameters(step.Target, n), _state.Parameters(step.TargetBias, step.Outputs), step.Inputs, step.Outputs,
                 Gamma(parameters, step.Before), Beta(parameters, step.Before), Mean(statistics, step.Before), Variance(statistics, step.Before), Epsilon(step.Before),
@@ -159,9 +166,11 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
         _state.Reduced?.Pack(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_state.AllParameters));
     }
 
-    private static ReadOnlySpan<T> Gamma(ReadOnlySpan<T> p, LayerInfo? bn) => bn is null ? default : p.Slice(bn.GammaOffset, bn.OutputFeatures);
-    private static ReadOnlySpan<T> Beta(ReadOnlySpan<T> p, LayerInfo? bn) => bn is null ? default : p.Slice(bn.BetaOffset, bn.OutputFeatures);
-    private static ReadOnlySpan<T> Mean(ReadOnlySpan<T> s, LayerInfo? bn) => bn is null ? default : s.Slice(bn.RunningMeanOffset, bn.OutputFeatures);
-    private static ReadOnlySpan<T> Variance(ReadOnlySpan<T> s, LayerInfo? bn) => bn is null ? default : s.Slice(bn.RunningVarianceOffset, bn.OutputFeatures);
+    private static ReadOnlySpan<T> Gamma(ReadOnlySpan<T> p, LayerInfo? bn) => bn is null ? default : p.Slice(bn.GammaOffset, Channels(bn));
+    private static ReadOnlySpan<T> Beta(ReadOnlySpan<T> p, LayerInfo? bn) => bn is null ? default : p.Slice(bn.BetaOffset, Channels(bn));
+    private static ReadOnlySpan<T> Mean(ReadOnlySpan<T> s, LayerInfo? bn) => bn is null ? default : s.Slice(bn.RunningMeanOffset, Channels(bn));
+    private static ReadOnlySpan<T> Variance(ReadOnlySpan<T> s, LayerInfo? bn) => bn is null ? default : s.Slice(bn.RunningVarianceOffset, Channels(bn));
+    /// <summary>A BatchNorm's statistics per feature (flat) or per channel (image).</summary>
+    private static int Channels(LayerInfo bn) => bn.OutputShape.Rank == 3 ? bn.OutputShape[0] : bn.OutputFeatures;
     private static double Epsilon(LayerInfo? bn) => bn is null ? 0 : bn.Option("Epsilon");
 }

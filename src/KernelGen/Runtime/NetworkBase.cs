@@ -212,7 +212,7 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
             if (layer.Tensor(TensorRole.Weight) is { } w)
             {
                 var random = new KernelRandom(seed, ++stream);
-                Initializers.Fill(_state.Parameters(w.Offset, w.Length), w.Init, w.Shape[0], w.Length / w.Shape[0], ref random);
+                Initializers.Fill(_state.Parameters(w.Offset, w.Length), w.Init, w.Shape, ref random);
             }
     }
 

@@ -82,6 +82,8 @@ public sealed record FoldStep(int Source, int Target, int Length)
     public LayerInfo? After { get; init; }
     /// <summary>True when this step folds rather than copies.</summary>
     public bool IsFold => Before is not null || After is not null;
+    /// <summary>True when the layer is a convolution (weights [outputs × inputs] per output channel, only <see cref="After"/> folds).</summary>
+    public bool Convolution { get; init; }
 }
 
 /// <summary>The static description of a generated inference form: its folded parameter layout, regions and fold steps.</summary>

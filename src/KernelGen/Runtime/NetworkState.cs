@@ -27,7 +27,7 @@ public sealed class NetworkState<T> where T : unmanaged, IBinaryFloatingPointIee
     public NetworkState(int arenaLength, int statisticsLength, IReadOnlyList<int> regions, int maxBatchSize, bool gradients = true)
     {
         long total = 0;
-        foreach (int perSample in regions) total += RoundUp((long)maxBatchSize * perSample);
+        foreach (int perSample in regions) total += RoundUp(RegionLength(perSample, maxBatchSize));
         if (maxBatchSize <= 0 || total > Array.MaxLength - 64)
             ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatchSize), maxBatchSize, "The maximum batch size must be positive and small enough for the network's buffers to fit in one array.");
         MaxBatchSize = maxBatchSize;
@@ -39,10 +39,14 @@ public sealed class NetworkState<T> where T : unmanaged, IBinaryFloatingPointIee
         for (int r = 0; r < regions.Count; r++)
         {
             _regionOffsets[r] = offset;
-            offset += AlignedBuffer<T>.RoundUp(maxBatchSize * regions[r]);
+            offset += AlignedBuffer<T>.RoundUp((int)RegionLength(regions[r], maxBatchSize));
         }
         _work = new AlignedBuffer<T>(offset);
     }
+
+    /// <summary>A region's elements: maxBatchSize × its per-sample size, or −size for a fixed-size region (scratch that
+    /// does not grow with the batch, such as a convolution's patch matrix).</summary>
+    private static long RegionLength(int size, int maxBatchSize) => size >= 0 ? (long)maxBatchSize * size : -(long)size;
 
     private static long RoundUp(long count)
     {

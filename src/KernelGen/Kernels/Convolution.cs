@@ -1,0 +1,315 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using KernelGen.Operators;
+
+namespace KernelGen.Kernels;
+
+/// <summary>
+/// 2-D convolution kernels on NCHW data with PyTorch <c>Conv2d</c> weights [O, C/groups, kh, kw] (see
+/// <see cref="Conv2DGeometry"/>). Each sample and group is lowered to the register-tiled GEMM the dense layers use:
+/// <list type="bullet">
+/// <item>forward: Y_g [O_g × P] = W_g [O_g × K] · X̃_g [K × P], X̃ the patch matrix (im2col: row k = (c, i, j) holds
+/// the input pixels kernel tap (i, j) of channel c meets at each of the P = OH·OW output positions, 0 in the padding),
+/// then y = f(y + b) per output channel (bias and activation in one pass over the cache-hot output);</item>
+/// <item>weight gradient: dW_g [O_g × K] += dY_g [O_g × P] · X̃_gᵀ [P × K], the transposed patch matrix built per sample,
+/// accumulated across the batch inside the GEMM (each weight is one multiply-add chain over samples and positions in
+/// ascending order); db = Σ dY;</item>
+/// <item>input gradient: dX̃_g [K × P] = W_gᵀ · dY_g, then col2im adds each patch entry back to its input pixel.</item>
+/// </list>
+/// A 1×1 kernel with stride 1 and no padding uses the input as X̃ and writes dX directly. The scratch span holds one
+/// group's patch matrix (<see cref="Conv2DGeometry.ScratchLength"/>); nothing is allocated. Results are deterministic;
+/// the bias gradient's sums over positions are vectorized, so vector widths may differ by float reordering there.
+/// </summary>
+public static class Convolution
+{
+    /// <summary>
+    /// y = f(conv(x, w) + b) for <paramref name="batch"/> samples. <paramref name="bias"/> may be empty (no bias).
+    /// <paramref name="y"/> must not overlap <paramref name="x"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is shorter than the geometry needs, or the bias is neither empty nor O long.</exception>
+    public static void Forward<T, TAct>(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> y, Span<T> scratch, int batch, Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T>
+    {
+        Validate(x.Length, y.Length, weights.Length, bias.Length, scratch.Length, batch, g);
+        ref T xr = ref MemoryMarshal.GetReference(x);
+        ref T wr = ref MemoryMarshal.GetReference(weights);
+        ref T yr = ref MemoryMarshal.GetReference(y);
+        ref T col = ref MemoryMarshal.GetReference(scratch);
+        int p = g.OutputPixels, k = g.PatchSize, og = g.GroupOutChannels;
+        for (int b = 0; b < batch; b++)
+        {
+            ref T xs = ref Unsafe.Add(ref xr, (nuint)b * (nuint)g.InputSize);
+            ref T ys = ref Unsafe.Add(ref yr, (nuint)b * (nuint)g.OutputSize);
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                ref T patches = ref col;
+                if (g.IsPointwise) patches = ref Unsafe.Add(ref xs, (nuint)grp * (nuint)g.GroupChannels * (nuint)p);
+                else Im2Col(ref xs, ref col, g, grp * g.GroupChannels);
+                // A = W_g [og × k] (rows of W), B = X̃ [k × p], C = Y_g [og × p].
+                Gemm<T, IdentityOp<T>>(ref Unsafe.Add(ref wr, (nuint)grp * (nuint)og * (nuint)k), (nuint)k, 1, ref patches, (nuint)p, (nuint)k,
+                    ref patches, false, 0, ref Unsafe.Add(ref ys, (nuint)grp * (nuint)og * (nuint)p), (nuint)p, og, p);
+            }
+            BiasActivation<T, TAct>(ref ys, bias, g.OutChannels, p);
+        }
+    }
+
+    /// <summary>
+    /// The parameter gradients: dW = Σ_samples dY·X̃ᵀ and, unless <paramref name="biasGradient"/> is empty, db = Σ dY
+    /// (both overwritten). <paramref name="outputGradient"/> is ∂L/∂y after the activation's derivative.
+    /// </summary>
+    public static void BackwardParameters<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, Span<T> weightGradient, Span<T> biasGradient, Span<T> scratch, int batch, Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Validate(x.Length, outputGradient.Length, weightGradient.Length, biasGradient.Length, scratch.Length, batch, g);
+        ref T xr = ref MemoryMarshal.GetReference(x);
+        ref T dyr = ref MemoryMarshal.GetReference(outputGradient);
+        ref T dw = ref MemoryMarshal.GetReference(weightGradient);
+        ref T rows = ref MemoryMarshal.GetReference(scratch);
+        int p = g.OutputPixels, k = g.PatchSize, og = g.GroupOutChannels;
+        for (int b = 0; b < batch; b++)
+        {
+            ref T xs = ref Unsafe.Add(ref xr, (nuint)b * (nuint)g.InputSize);
+            ref T dys = ref Unsafe.Add(ref dyr, (nuint)b * (nuint)g.OutputSize);
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                Im2Row(ref xs, ref rows, g, grp * g.GroupChannels);
+                ref T dwg = ref Unsafe.Add(ref dw, (nuint)grp * (nuint)og * (nuint)k);
+                // A = dY_g [og × p], B = X̃ᵀ [p × k], C = dW_g [og × k], accumulated from the second sample on.
+                Gemm<T, IdentityOp<T>>(ref Unsafe.Add(ref dys, (nuint)grp * (nuint)og * (nuint)p), (nuint)p, 1, ref rows, (nuint)k, (nuint)p,
+                    ref dwg, b > 0, (nuint)k, ref dwg, (nuint)k, og, k);
+            }
+        }
+        if (biasGradient.IsEmpty) return;
+        ref T db = ref MemoryMarshal.GetReference(biasGradient);
+        for (int o = 0; o < g.OutChannels; o++)
+        {
+            T sum = T.Zero;
+            for (int b = 0; b < batch; b++) sum += Sum(ref Unsafe.Add(ref dyr, (nuint)b * (nuint)g.OutputSize + (nuint)o * (nuint)p), p);
+            Unsafe.Add(ref db, (nuint)o) = sum;
+        }
+    }
+
+    /// <summary>∂L/∂x = convᵀ(dY, W) (overwritten). <paramref name="inputGradient"/> must not overlap <paramref name="outputGradient"/>.</summary>
+    public static void BackwardInput<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<T> weights, Span<T> inputGradient, Span<T> scratch, int batch, Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Validate(inputGradient.Length, outputGradient.Length, weights.Length, 0, scratch.Length, batch, g);
+        ref T dyr = ref MemoryMarshal.GetReference(outputGradient);
+        ref T wr = ref MemoryMarshal.GetReference(weights);
+        ref T dxr = ref MemoryMarshal.GetReference(inputGradient);
+        ref T col = ref MemoryMarshal.GetReference(scratch);
+        int p = g.OutputPixels, k = g.PatchSize, og = g.GroupOutChannels;
+        for (int b = 0; b < batch; b++)
+        {
+            ref T dxs = ref Unsafe.Add(ref dxr, (nuint)b * (nuint)g.InputSize);
+            ref T dys = ref Unsafe.Add(ref dyr, (nuint)b * (nuint)g.OutputSize);
+            if (!g.IsPointwise) MemoryMarshal.CreateSpan(ref dxs, g.InputSize).Clear();
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                ref T target = ref g.IsPointwise ? ref Unsafe.Add(ref dxs, (nuint)grp * (nuint)g.GroupChannels * (nuint)p) : ref col;
+                // A[m = patch row, kk = output channel] = W[kk, m]: rows of A are adjacent weights, kk strides by K.
+                Gemm<T, IdentityOp<T>>(ref Unsafe.Add(ref wr, (nuint)grp * (nuint)og * (nuint)k), 1, (nuint)k,
+                    ref Unsafe.Add(ref dys, (nuint)grp * (nuint)og * (nuint)p), (nuint)p, (nuint)og, ref target, false, 0, ref target, (nuint)p, k, p);
+                if (!g.IsPointwise) Col2Im(ref col, ref dxs, g, grp * g.GroupChannels);
+            }
+        }
+    }
+
+    // ---- validation --------------------------------------------------------------------------------------------------
+
+    private static void Validate(int inputLength, int outputLength, int weightLength, int biasLength, int scratchLength, int batch, Conv2DGeometry g)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "The batch size must be positive.");
+        if ((long)batch * g.InputSize > int.MaxValue || (long)batch * g.OutputSize > int.MaxValue)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "batch × sample size exceeds the largest span length.");
+        ThrowHelper.ThrowIfLengthLessThan(inputLength, batch * g.InputSize, "x");
+        ThrowHelper.ThrowIfLengthLessThan(outputLength, batch * g.OutputSize, "y");
+        ThrowHelper.ThrowIfLengthNotEqual(weightLength, g.WeightLength, "weights");
+        if (biasLength != 0) ThrowHelper.ThrowIfLengthNotEqual(biasLength, g.OutChannels, "bias");
+        ThrowHelper.ThrowIfLengthLessThan(scratchLength, g.ScratchLength, "scratch");
+    }
+
+    // ---- patch matrices ----------------------------------------------------------------------------------------------
+
+    /// <summary>X̃ [K × P] of channels [c0, c0 + C/groups) of one sample: X̃[(c, i, j), (oh, ow)] = x[c, oh·sh − pt + i·dh, ow·sw − pl + j·dw], 0 outside.</summary>
+    private static void Im2Col<T>(ref T x, ref T col, Conv2DGeometry g, int c0) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int H = g.Height, W = g.Width, OH = g.OutHeight, OW = g.OutWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        nuint row = 0;
+        for (int c = 0; c < g.GroupChannels; c++)
+        {
+            ref T plane = ref Unsafe.Add(ref x, (nuint)(c0 + c) * (nuint)g.InputPixels);
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < g.KernelWidth; j++)
+                {
+                    int iw0 = j * g.DilationWidth - g.PadLeft;
+                    // Output columns whose input column is inside [0, W): ow in [lo, hi).
+                    int lo = iw0 >= 0 ? 0 : Math.Min(OW, (-iw0 + sw - 1) / sw);
+                    int hi = W - iw0 <= 0 ? 0 : Math.Min(OW, (W - 1 - iw0) / sw + 1);
+                    if (hi < lo) hi = lo;
+                    for (int oh = 0; oh < OH; oh++, row += (nuint)OW)
+                    {
+                        Span<T> dst = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref col, row), OW);
+                        int ih = oh * sh - g.PadTop + i * g.DilationHeight;
+                        if ((uint)ih >= (uint)H) { dst.Clear(); continue; }
+                        ref T src = ref Unsafe.Add(ref plane, (nuint)ih * (nuint)W);
+                        dst.Slice(0, lo).Clear();
+                        if (sw == 1) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref src, (nint)(lo + iw0)), hi - lo).CopyTo(dst.Slice(lo));
+                        else for (int ow = lo; ow < hi; ow++) dst[ow] = Unsafe.Add(ref src, (nint)(ow * sw + iw0));
+                        dst.Slice(hi).Clear();
+                    }
+                }
+        }
+    }
+
+    /// <summary>X̃ᵀ [P × K]: row (oh, ow) holds the patch the kernel meets at that output position (0 in the padding).</summary>
+    private static void Im2Row<T>(ref T x, ref T rows, Conv2DGeometry g, int c0) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int H = g.Height, W = g.Width, kh = g.KernelHeight, kw = g.KernelWidth, dh = g.DilationHeight, dw = g.DilationWidth;
+        nuint at = 0;
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            int ih0 = oh * g.StrideHeight - g.PadTop;
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                int iw0 = ow * g.StrideWidth - g.PadLeft;
+                bool inside = ih0 >= 0 && ih0 + (kh - 1) * dh < H && iw0 >= 0 && iw0 + (kw - 1) * dw < W;
+                for (int c = 0; c < g.GroupChannels; c++)
+                {
+                    ref T plane = ref Unsafe.Add(ref x, (nuint)(c0 + c) * (nuint)g.InputPixels);
+                    for (int i = 0; i < kh; i++)
+                    {
+                        int ih = ih0 + i * dh;
+                        if (inside)
+                        {
+                            ref T src = ref Unsafe.Add(ref plane, (nuint)ih * (nuint)W + (nuint)iw0);
+                            if (dw == 1) for (int j = 0; j < kw; j++) Unsafe.Add(ref rows, at++) = Unsafe.Add(ref src, (nuint)j);
+                            else for (int j = 0; j < kw; j++) Unsafe.Add(ref rows, at++) = Unsafe.Add(ref src, (nuint)(j * dw));
+                            continue;
+                        }
+                        bool rowInside = (uint)ih < (uint)H;
+                        for (int j = 0; j < kw; j++)
+                        {
+                            int iw = iw0 + j * dw;
+                            Unsafe.Add(ref rows, at++) = rowInside && (uint)iw < (uint)W ? Unsafe.Add(ref plane, (nuint)ih * (nuint)W + (nuint)iw) : T.Zero;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>dx[c, ih, iw] += dX̃[(c, i, j), (oh, ow)] over every patch entry that read that pixel (the adjoint of im2col).</summary>
+    private static void Col2Im<T>(ref T col, ref T dx, Conv2DGeometry g, int c0) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int H = g.Height, W = g.Width, OH = g.OutHeight, OW = g.OutWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        nuint row = 0;
+        for (int c = 0; c < g.GroupChannels; c++)
+        {
+            ref T plane = ref Unsafe.Add(ref dx, (nuint)(c0 + c) * (nuint)g.InputPixels);
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < g.KernelWidth; j++)
+                {
+                    int iw0 = j * g.DilationWidth - g.PadLeft;
+                    int lo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;
+                    int hi = W - iw0 <= 0 ? 0 : Math.Min(OW, (W - 1 - iw0) / sw + 1);
+                    for (int oh = 0; oh < OH; oh++, row += (nuint)OW)
+                    {
+                        int ih = oh * sh - g.PadTop + i * g.DilationHeight;
+                        if ((uint)ih >= (uint)H || hi <= lo) continue;
+                        ref T src = ref Unsafe.Add(ref col, row);
+                        ref T dst = ref Unsafe.Add(ref plane, (nuint)ih * (nuint)W);
+                        if (sw == 1) AddInto(ref Unsafe.Add(ref src, (nuint)lo), ref Unsafe.Add(ref dst, (nint)(lo + iw0)), hi - lo);
+                        else for (int ow = lo; ow < hi; ow++) Unsafe.Add(ref dst, (nint)(ow * sw + iw0)) += Unsafe.Add(ref src, (nuint)ow);
+                    }
+                }
+        }
+    }
+
+    // ---- vector helpers ----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The GEMM of <see cref="Dense"/> at the widest register that fits a row of <paramref name="columns"/>. When it
+    /// accumulates (<paramref name="hasInit"/> with a row stride: init is C itself) the last partial vector is computed
+    /// with scalar registers instead of the overlapping final vector, which would add the overlapped columns twice.
+    /// </summary>
+    private static void Gemm<T, TAct>(ref T a, nuint aRow, nuint aK, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit, nuint ldi,
+        ref T c, nuint ldc, int rows, int columns)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T>
+    {
+        switch (Dense.Width<T>(columns))
+        {
+            case 512: Split<T, TAct, Simd512<T>>(ref a, aRow, aK, ref b, ldb, kCount, ref init, hasInit, ldi, ref c, ldc, rows, columns); break;
+            case 256: Split<T, TAct, Simd256<T>>(ref a, aRow, aK, ref b, ldb, kCount, ref init, hasInit, ldi, ref c, ldc, rows, columns); break;
+            default: Dense.Gemm<T, TAct, SimdScalar<T>>(ref a, aRow, aK, ref b, ldb, kCount, ref init, hasInit, ref c, ldc, rows, 0, columns, ldi); break;
+        }
+    }
+
+    private static void Split<T, TAct, TV>(ref T a, nuint aRow, nuint aK, ref T b, nuint ldb, nuint kCount, ref T init, bool hasInit, nuint ldi,
+        ref T c, nuint ldc, int rows, int columns)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
+    {
+        bool accumulates = hasInit && ldi != 0;
+        int whole = accumulates ? columns / TV.Count * TV.Count : columns;
+        Dense.Gemm<T, TAct, TV>(ref a, aRow, aK, ref b, ldb, kCount, ref init, hasInit, ref c, ldc, rows, 0, whole, ldi);
+        if (whole < columns) Dense.Gemm<T, TAct, SimdScalar<T>>(ref a, aRow, aK, ref b, ldb, kCount, ref init, hasInit, ref c, ldc, rows, whole, columns, ldi);
+    }
+
+    private static void BiasActivation<T, TAct>(ref T y, ReadOnlySpan<T> bias, int channels, int pixels)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T>
+    {
+        if (bias.IsEmpty && typeof(TAct) == typeof(IdentityOp<T>)) return;
+        for (int o = 0; o < channels; o++)
+        {
+            T b = bias.IsEmpty ? T.Zero : bias[o];
+            ref T row = ref Unsafe.Add(ref y, (nuint)o * (nuint)pixels);
+            if (Vector512.IsHardwareAccelerated) BiasActivationRow<T, TAct, Simd512<T>>(ref row, b, pixels);
+            else if (Vector256.IsHardwareAccelerated) BiasActivationRow<T, TAct, Simd256<T>>(ref row, b, pixels);
+            else BiasActivationRow<T, TAct, SimdScalar<T>>(ref row, b, pixels);
+        }
+    }
+
+    private static void BiasActivationRow<T, TAct, TV>(ref T row, T bias, int n)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> where TV : struct, ISimd<TV, T>
+    {
+        TV b = TV.Create(bias);
+        nuint v = (nuint)TV.Count, i = 0, end = (nuint)n;
+        for (; i + v <= end; i += v) TV.Store(TAct.Forward(TV.Load(ref row, i) + b), ref row, i);
+        for (; i < end; i++) Unsafe.Add(ref row, i) = TAct.Forward(SimdScalar<T>.Create(Unsafe.Add(ref row, i) + bias)).V;
+    }
+
+    private static T Sum<T>(ref T data, int n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Vector512.IsHardwareAccelerated) return Sum<T, Simd512<T>>(ref data, n);
+        if (Vector256.IsHardwareAccelerated) return Sum<T, Simd256<T>>(ref data, n);
+        return Sum<T, SimdScalar<T>>(ref data, n);
+    }
+
+    private static T Sum<T, TV>(ref T data, int n) where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
+    {
+        nuint v = (nuint)TV.Count, i = 0, end = (nuint)n;
+        TV s = TV.Zero;
+        for (; i + v <= end; i += v) s += TV.Load(ref data, i);
+        T total = TV.Sum(s);
+        for (; i < end; i++) total += Unsafe.Add(ref data, i);
+        return total;
+    }
+
+    private static void AddInto<T>(ref T source, ref T destination, int n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Vector512.IsHardwareAccelerated) AddInto<T, Simd512<T>>(ref source, ref destination, n);
+        else if (Vector256.IsHardwareAccelerated) AddInto<T, Simd256<T>>(ref source, ref destination, n);
+        else AddInto<T, SimdScalar<T>>(ref source, ref destination, n);
+    }
+
+    private static void AddInto<T, TV>(ref T source, ref T destination, int n) where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
+    {
+        nuint v = (nuint)TV.Count, i = 0, end = (nuint)n;
+        for (; i + v <= end; i += v) TV.Store(TV.Load(ref destination, i) + TV.Load(ref source, i), ref destination, i);
+        for (; i < end; i++) Unsafe.Add(ref destination, i) += Unsafe.Add(ref source, i);
+    }
+}
