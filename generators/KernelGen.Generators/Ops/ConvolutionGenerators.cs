@@ -44,11 +44,13 @@ internal sealed class ConvGenerator : OpGenerator
         };
     }
 
-    /// <summary>Elements of one group's patch matrix.</summary>
+    /// <summary>The kernels' scratch (<c>Conv2DGeometry.ScratchLength</c>): one group's patch matrix and transposed output
+    /// gradient, and the transposed weight gradient.</summary>
     private static int ScratchLength(NodePlan node)
     {
         var o = (ConvOptions)node.Options;
-        return node.InputShape[0] / o.Groups * o.Kernel * o.Kernel * node.OutputShape[1] * node.OutputShape[2];
+        int patch = node.InputShape[0] / o.Groups * o.Kernel * o.Kernel, pixels = node.OutputShape[1] * node.OutputShape[2];
+        return patch * pixels + pixels * (node.OutputShape[0] / o.Groups) + node.OutputShape[0] * patch;
     }
 
     public override IEnumerable<BufferNeed> Saved(NodePlan node)

@@ -306,7 +306,8 @@ namespace KernelGen.Catalog
             if (h < 0 || w < 0)
                 return ShapeResult.Fail($"a {kernel}×{kernel} kernel (dilation {dilation}) that fits its padded {input[1] + pad[0] + pad[2]}×{input[2] + pad[1] + pad[3]} input");
             var output = TensorShape.Image(outChannels, (int)(h / stride + 1), (int)(w / stride + 1));
-            return output.LongSize <= int.MaxValue && (long)channels / groups * kernel * kernel * output[1] * output[2] <= int.MaxValue
+            long patch = (long)channels / groups * kernel * kernel, pixels = (long)output[1] * output[2];
+            return output.LongSize <= int.MaxValue && patch * pixels + pixels * (outChannels / groups) + outChannels * patch <= int.MaxValue
                 ? ShapeResult.Of(output) : ShapeResult.Fail("fewer than 2³¹ elements per sample and per patch matrix");
         });
 

@@ -29,7 +29,8 @@ public sealed class Conv2DGeometry
         if ((long)height + padTop + padBottom - (long)dilationHeight * (kernelHeight - 1) - 1 < 0 || (long)width + padLeft + padRight - (long)dilationWidth * (kernelWidth - 1) - 1 < 0 || oh < 1 || ow < 1)
             ThrowHelper.ThrowArgumentOutOfRange(nameof(kernelHeight), kernelHeight, $"The (dilated) kernel {kernelHeight}×{kernelWidth} does not fit the padded {height}×{width} input.");
         long patch = (long)channels / groups * kernelHeight * kernelWidth;
-        if ((long)channels * height * width > int.MaxValue || (long)outChannels * oh * ow > int.MaxValue || patch * oh * ow > int.MaxValue || outChannels * patch > int.MaxValue)
+        if ((long)channels * height * width > int.MaxValue || (long)outChannels * oh * ow > int.MaxValue || outChannels * patch > int.MaxValue
+            || patch * oh * ow + oh * ow * (outChannels / groups) + outChannels * patch > int.MaxValue)
             ThrowHelper.ThrowArgumentOutOfRange(nameof(channels), channels, "The convolution's tensors must fit in a span.");
         Channels = channels; Height = height; Width = width; OutChannels = outChannels;
         KernelHeight = kernelHeight; KernelWidth = kernelWidth; StrideHeight = strideHeight; StrideWidth = strideWidth;
@@ -89,8 +90,9 @@ public sealed class Conv2DGeometry
     public int PatchSize => GroupChannels * KernelHeight * KernelWidth;
     /// <summary>Weight elements, O·K.</summary>
     public int WeightLength => OutChannels * PatchSize;
-    /// <summary>Scratch the kernels need (one group's patch matrix, K·OH·OW elements).</summary>
-    public int ScratchLength => PatchSize * OutputPixels;
+    /// <summary>Scratch the kernels need: one group's patch matrix (K·OH·OW), one group's transposed output gradient
+    /// (OH·OW·O/groups) and the transposed weight gradient (O·K).</summary>
+    public int ScratchLength => PatchSize * OutputPixels + OutputPixels * GroupOutChannels + WeightLength;
     /// <summary>True for a 1×1 kernel with stride 1 and no padding: the input itself is the patch matrix.</summary>
     public bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1 && PadTop == 0 && PadLeft == 0 && PadBottom == 0 && PadRight == 0;
 

@@ -14,13 +14,14 @@ namespace KernelGen.Kernels;
 /// <item>forward: Y_g [O_g × P] = W_g [O_g × K] · X̃_g [K × P], X̃ the patch matrix (im2col: row k = (c, i, j) holds
 /// the input pixels kernel tap (i, j) of channel c meets at each of the P = OH·OW output positions, 0 in the padding),
 /// then y = f(y + b) per output channel (bias and activation in one pass over the cache-hot output);</item>
-/// <item>weight gradient: dW_g [O_g × K] += dY_g [O_g × P] · X̃_gᵀ [P × K], the transposed patch matrix built per sample,
-/// accumulated across the batch inside the GEMM (each weight is one multiply-add chain over samples and positions in
-/// ascending order); db = Σ dY;</item>
+/// <item>weight gradient: dW_gᵀ [K × O_g] += X̃_g [K × P] · dY_gᵀ [P × O_g], accumulated across the batch inside the
+/// GEMM (each weight is one multiply-add chain over samples and positions in ascending order), transposed once at the
+/// end; db = Σ dY;</item>
 /// <item>input gradient: dX̃_g [K × P] = W_gᵀ · dY_g, then col2im adds each patch entry back to its input pixel.</item>
 /// </list>
 /// A 1×1 kernel with stride 1 and no padding uses the input as X̃ and writes dX directly. The scratch span holds one
-/// group's patch matrix (<see cref="Conv2DGeometry.ScratchLength"/>); nothing is allocated. Results are deterministic;
+/// group's patch matrix, one group's transposed output gradient and the transposed weight gradient
+/// (<see cref="Conv2DGeometry.ScratchLength"/>); nothing is allocated. Results are deterministic;
 /// the bias gradient's sums over positions are vectorized, so vector widths may differ by float reordering there.
 /// </summary>
 public static class Convolution
@@ -60,6 +61,10 @@ public static class Convolution
     /// The parameter gradients: dW = Σ_samples dY·X̃ᵀ and, unless <paramref name="biasGradient"/> is empty, db = Σ dY
     /// (both overwritten). <paramref name="outputGradient"/> is ∂L/∂y after the activation's derivative.
     /// </summary>
+    /// <remarks>Computed transposed, dWᵀ_g [K × O_g] += X̃_g [K × P] · dY_gᵀ [P × O_g]: the patch matrix is the same
+    /// contiguous im2col as the forward pass (the input itself for a pointwise convolution) and only dY_g is transposed
+    /// (O_g·P values per sample, fewer than the K·P of a transposed patch matrix); dWᵀ accumulates over the batch in the
+    /// scratch and is transposed into dW once.</remarks>
     public static void BackwardParameters<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> outputGradient, Span<T> weightGradient, Span<T> biasGradient, Span<T> scratch, int batch, Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -67,21 +72,27 @@ public static class Convolution
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T dyr = ref MemoryMarshal.GetReference(outputGradient);
         ref T dw = ref MemoryMarshal.GetReference(weightGradient);
-        ref T rows = ref MemoryMarshal.GetReference(scratch);
         int p = g.OutputPixels, k = g.PatchSize, og = g.GroupOutChannels;
+        ref T col = ref MemoryMarshal.GetReference(scratch);
+        ref T dyt = ref Unsafe.Add(ref col, (nuint)k * (nuint)p);
+        ref T dwt = ref Unsafe.Add(ref dyt, (nuint)p * (nuint)og);
         for (int b = 0; b < batch; b++)
         {
             ref T xs = ref Unsafe.Add(ref xr, (nuint)b * (nuint)g.InputSize);
             ref T dys = ref Unsafe.Add(ref dyr, (nuint)b * (nuint)g.OutputSize);
             for (int grp = 0; grp < g.Groups; grp++)
             {
-                Im2Row(ref xs, ref rows, g, grp * g.GroupChannels);
-                ref T dwg = ref Unsafe.Add(ref dw, (nuint)grp * (nuint)og * (nuint)k);
-                // A = dY_g [og × p], B = X̃ᵀ [p × k], C = dW_g [og × k], accumulated from the second sample on.
-                Gemm<T, IdentityOp<T>>(ref Unsafe.Add(ref dys, (nuint)grp * (nuint)og * (nuint)p), (nuint)p, 1, ref rows, (nuint)k, (nuint)p,
-                    ref dwg, b > 0, (nuint)k, ref dwg, (nuint)k, og, k);
+                ref T patches = ref col;
+                if (g.IsPointwise) patches = ref Unsafe.Add(ref xs, (nuint)grp * (nuint)g.GroupChannels * (nuint)p);
+                else Im2Col(ref xs, ref col, g, grp * g.GroupChannels);
+                Transpose(ref Unsafe.Add(ref dys, (nuint)grp * (nuint)og * (nuint)p), ref dyt, og, p);
+                ref T target = ref Unsafe.Add(ref dwt, (nuint)grp * (nuint)k * (nuint)og);
+                // A = X̃ [k × p], B = dYᵀ [p × og], C = dWᵀ_g [k × og], accumulated from the second sample on.
+                Gemm<T, IdentityOp<T>>(ref patches, (nuint)p, 1, ref dyt, (nuint)og, (nuint)p, ref target, b > 0, (nuint)og, ref target, (nuint)og, k, og);
             }
         }
+        for (int grp = 0; grp < g.Groups; grp++)
+            Transpose(ref Unsafe.Add(ref dwt, (nuint)grp * (nuint)k * (nuint)og), ref Unsafe.Add(ref dw, (nuint)grp * (nuint)og * (nuint)k), k, og);
         if (biasGradient.IsEmpty) return;
         ref T db = ref MemoryMarshal.GetReference(biasGradient);
         for (int o = 0; o < g.OutChannels; o++)
@@ -89,6 +100,25 @@ public static class Convolution
             T sum = T.Zero;
             for (int b = 0; b < batch; b++) sum += Sum(ref Unsafe.Add(ref dyr, (nuint)b * (nuint)g.OutputSize + (nuint)o * (nuint)p), p);
             Unsafe.Add(ref db, (nuint)o) = sum;
+        }
+    }
+
+    /// <summary>destination [columns × rows] = source [rows × columns]ᵀ, in 8 × 8 blocks.</summary>
+    private static void Transpose<T>(ref T source, ref T destination, int rows, int columns) where T : unmanaged
+    {
+        const int Block = 8;
+        for (int r0 = 0; r0 < rows; r0 += Block)
+        {
+            int r1 = Math.Min(rows, r0 + Block);
+            for (int c0 = 0; c0 < columns; c0 += Block)
+            {
+                int c1 = Math.Min(columns, c0 + Block);
+                for (int r = r0; r < r1; r++)
+                {
+                    ref T row = ref Unsafe.Add(ref source, (nuint)r * (nuint)columns);
+                    for (int c = c0; c < c1; c++) Unsafe.Add(ref destination, (nuint)c * (nuint)rows + (nuint)r) = Unsafe.Add(ref row, (nuint)c);
+                }
+            }
         }
     }
 
@@ -153,53 +183,16 @@ public static class Convolution
                     if (hi < lo) hi = lo;
                     for (int oh = 0; oh < OH; oh++, row += (nuint)OW)
                     {
-                        Span<T> dst = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref col, row), OW);
+                        ref T dst = ref Unsafe.Add(ref col, row);
                         int ih = oh * sh - g.PadTop + i * g.DilationHeight;
-                        if ((uint)ih >= (uint)H) { dst.Clear(); continue; }
+                        if ((uint)ih >= (uint)H) { Zero(ref dst, 0, OW); continue; }
                         ref T src = ref Unsafe.Add(ref plane, (nuint)ih * (nuint)W);
-                        dst.Slice(0, lo).Clear();
-                        if (sw == 1) MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref src, (nint)(lo + iw0)), hi - lo).CopyTo(dst.Slice(lo));
-                        else for (int ow = lo; ow < hi; ow++) dst[ow] = Unsafe.Add(ref src, (nint)(ow * sw + iw0));
-                        dst.Slice(hi).Clear();
+                        Zero(ref dst, 0, lo);
+                        if (sw == 1) Copy(ref Unsafe.Add(ref src, (nint)(lo + iw0)), ref Unsafe.Add(ref dst, (nuint)lo), hi - lo);
+                        else for (int ow = lo; ow < hi; ow++) Unsafe.Add(ref dst, (nuint)ow) = Unsafe.Add(ref src, (nint)(ow * sw + iw0));
+                        Zero(ref dst, hi, OW);
                     }
                 }
-        }
-    }
-
-    /// <summary>X̃ᵀ [P × K]: row (oh, ow) holds the patch the kernel meets at that output position (0 in the padding).</summary>
-    private static void Im2Row<T>(ref T x, ref T rows, Conv2DGeometry g, int c0) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        int H = g.Height, W = g.Width, kh = g.KernelHeight, kw = g.KernelWidth, dh = g.DilationHeight, dw = g.DilationWidth;
-        nuint at = 0;
-        for (int oh = 0; oh < g.OutHeight; oh++)
-        {
-            int ih0 = oh * g.StrideHeight - g.PadTop;
-            for (int ow = 0; ow < g.OutWidth; ow++)
-            {
-                int iw0 = ow * g.StrideWidth - g.PadLeft;
-                bool inside = ih0 >= 0 && ih0 + (kh - 1) * dh < H && iw0 >= 0 && iw0 + (kw - 1) * dw < W;
-                for (int c = 0; c < g.GroupChannels; c++)
-                {
-                    ref T plane = ref Unsafe.Add(ref x, (nuint)(c0 + c) * (nuint)g.InputPixels);
-                    for (int i = 0; i < kh; i++)
-                    {
-                        int ih = ih0 + i * dh;
-                        if (inside)
-                        {
-                            ref T src = ref Unsafe.Add(ref plane, (nuint)ih * (nuint)W + (nuint)iw0);
-                            if (dw == 1) for (int j = 0; j < kw; j++) Unsafe.Add(ref rows, at++) = Unsafe.Add(ref src, (nuint)j);
-                            else for (int j = 0; j < kw; j++) Unsafe.Add(ref rows, at++) = Unsafe.Add(ref src, (nuint)(j * dw));
-                            continue;
-                        }
-                        bool rowInside = (uint)ih < (uint)H;
-                        for (int j = 0; j < kw; j++)
-                        {
-                            int iw = iw0 + j * dw;
-                            Unsafe.Add(ref rows, at++) = rowInside && (uint)iw < (uint)W ? Unsafe.Add(ref plane, (nuint)ih * (nuint)W + (nuint)iw) : T.Zero;
-                        }
-                    }
-                }
-            }
         }
     }
 
@@ -231,6 +224,26 @@ public static class Convolution
     }
 
     // ---- vector helpers ----------------------------------------------------------------------------------------------
+
+    /// <summary>Copies <paramref name="n"/> elements; short rows (a 14- or 7-pixel feature map) in a plain loop, which beats
+    /// the call overhead of a span copy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<T>(ref T source, ref T destination, int n) where T : unmanaged
+    {
+        if (n >= 32)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref source, n).CopyTo(MemoryMarshal.CreateSpan(ref destination, n));
+            return;
+        }
+        for (int i = 0; i < n; i++) Unsafe.Add(ref destination, (nuint)i) = Unsafe.Add(ref source, (nuint)i);
+    }
+
+    /// <summary>Zeroes elements [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Zero<T>(ref T row, int from, int to) where T : unmanaged
+    {
+        for (int i = from; i < to; i++) Unsafe.Add(ref row, (nuint)i) = default;
+    }
 
     /// <summary>
     /// The GEMM of <see cref="Dense"/> at the widest register that fits a row of <paramref name="columns"/>. When it
