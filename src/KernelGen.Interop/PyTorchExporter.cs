@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.IO;
 using System.Numerics;
 using System.Text;
@@ -179,6 +180,8 @@ public static class PyTorchExporter
             "InChannels" => Integer(layer.InputShape[0]),
             "Channels" => Integer(layer.OutputShape.Rank == 3 ? layer.OutputShape[0] : layer.OutputFeatures),
             "Nd" => layer.OutputShape.Rank == 3 ? "2d" : "1d",
+            "SampleShape" => layer.OutputShape.Rank == 1 ? Integer(layer.OutputFeatures) : "(" + string.Join(", ", layer.OutputShape.Dimensions.Select(Integer)) + ")",
+            "DropoutModule" => layer.Option("Channelwise") != 0 ? "nn.Dropout2d" : "nn.Dropout",
             "CountIncludePadPy" => layer.Option("CountIncludePad") != 0 ? "True" : "False",
             "Padding2d" => SymmetricPadding(layer) ? $"({Integer((int)layer.Option("PadTop"))}, {Integer((int)layer.Option("PadLeft"))})" : "0",
             "Units" => Integer(layer.OutputFeatures),

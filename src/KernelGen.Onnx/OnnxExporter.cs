@@ -136,7 +136,7 @@ public static class OnnxExporter
             LayerDescriptor descriptor = OpCatalog.Get(layer.Kind);
             if (layer.Kind != LayerKind.Activation)
             {
-                if (descriptor.Onnx is not { } mapping)
+                if ((layer.InputShape.Rank == 3 ? descriptor.OnnxImage ?? descriptor.Onnx : descriptor.Onnx) is not { } mapping)
                     throw new NotSupportedException($"Layer {layer.Name}: layer kind {layer.Kind} has no ONNX lowering.");
                 string scope = layer.Name;
                 var values = new Dictionary<string, string>(StringComparer.Ordinal) { ["x"] = x };
@@ -238,6 +238,12 @@ public static class OnnxExporter
             ["Features"] = layer.OutputFeatures,
             ["InputFeatures"] = layer.InputFeatures,
         };
+        if (layer.InputShape.Rank == 3)
+        {
+            numbers["Channels"] = layer.InputShape[0];
+            numbers["Height"] = layer.InputShape[1];
+            numbers["Width"] = layer.InputShape[2];
+        }
         return numbers;
     }
 

@@ -174,6 +174,51 @@ public sealed class ConvolutionNetworkTests
         Assert.True(a.Parameters.SequenceEqual(b.Parameters), "same seed, same steps: bit-identical parameters");
     }
 
+    /// <summary>Channel-wise dropout keeps or zeroes each channel of each sample whole (scaled by 1/(1 − p)), about half of them at p = 0.5.</summary>
+    [Fact]
+    public void Channelwise_dropout_drops_whole_channels()
+    {
+        const int batch = 50;
+        var net = new ChannelOpsNet.Float64(batch, 3);
+        double[] x = Uniform(batch * net.InputSize, 4, 1).Select(v => v + 2).ToArray(); // no zeros in the input
+        net.Forward(x);
+        double[] y = net.LayerOutput(0).ToArray();
+        int dropped = 0;
+        for (int plane = 0; plane < batch * 4; plane++)
+        {
+            double[] values = y.Skip(plane * 25).Take(25).ToArray(), inputs = x.Skip(plane * 25).Take(25).ToArray();
+            bool zero = values.All(v => v == 0);
+            if (zero) dropped++;
+            else for (int i = 0; i < 25; i++) Assert.Equal(2 * inputs[i], values[i], 1e-12);
+        }
+        Assert.InRange(dropped, 70, 130); // 200 planes, p = 0.5
+    }
+
+    /// <summary>InstanceNorm normalizes each channel of each sample over its pixels; GroupNorm(2) each pair of channels; γ = 1, β = 0 at construction.</summary>
+    [Fact]
+    public void Instance_and_group_norm_normalize_the_right_values()
+    {
+        const int batch = 3;
+        var net = new ChannelOpsNet.Float64(batch, 5);
+        double[] x = Uniform(batch * net.InputSize, 6, 3).Select((v, i) => v + i % 7).ToArray();
+        net.Forward(x);
+        double[] afterDropout = net.LayerOutput(0).ToArray(), normalized = net.LayerOutput(1).ToArray(), grouped = net.LayerOutput(2).ToArray();
+        for (int plane = 0; plane < batch * 4; plane++)
+        {
+            double[] v = afterDropout.Skip(plane * 25).Take(25).ToArray();
+            double mean = v.Average(), variance = v.Select(t => (t - mean) * (t - mean)).Average();
+            for (int i = 0; i < 25; i++) Assert.Equal((v[i] - mean) / Math.Sqrt(variance + 1e-5), normalized[plane * 25 + i], 1e-9);
+        }
+        for (int segment = 0; segment < batch * 2; segment++)
+        {
+            double[] v = normalized.Skip(segment * 50).Take(50).ToArray();
+            double mean = v.Average(), variance = v.Select(t => (t - mean) * (t - mean)).Average();
+            for (int i = 0; i < 50; i++) Assert.Equal((v[i] - mean) / Math.Sqrt(variance + 1e-5), grouped[segment * 50 + i], 1e-9);
+        }
+        Assert.Equal(new TensorShape(4), net.Layers[1].Tensor(TensorRole.Gamma)!.Shape);
+        Assert.Equal(new TensorShape(4), net.Layers[2].Tensor(TensorRole.Gamma)!.Shape);
+    }
+
     [Fact]
     public void Convolution_weights_start_with_pytorch_fans()
     {
@@ -197,6 +242,17 @@ public sealed class ConvolutionNetworkTests
         Assert.True(before.AsSpan().SequenceEqual(net.Parameters));
     }
 }
+
+/// <summary>Channel-wise dropout, instance and group normalization over images.</summary>
+[Network(4, 5, 5)]
+[Dropout(0.5, Channelwise = true)]
+[InstanceNorm]
+[GroupNorm(2)]
+[Flatten]
+[Dense(2)]
+[SoftmaxCrossEntropyLoss]
+[Sgd(0.01)]
+public partial class ChannelOpsNet;
 
 /// <summary>"Same" padding with an even kernel.</summary>
 [Network(3, 5, 7)]

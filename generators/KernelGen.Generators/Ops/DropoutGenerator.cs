@@ -7,7 +7,7 @@ using KernelGen.Generators.Lowering;
 namespace KernelGen.Generators.Ops;
 
 /// <summary>Dropout options: the drop probability.</summary>
-internal sealed record DropoutOptions(double DropProbability) : OpOptions;
+internal sealed record DropoutOptions(double DropProbability, bool Channelwise) : OpOptions;
 
 /// <summary>
 /// Inverted dropout: in training a counter-based mask (seeded by DropoutSeed, a per-layer key and DropoutStep, so
@@ -18,7 +18,7 @@ internal sealed class DropoutGenerator : OpGenerator
 {
     public override LayerKind Kind => LayerKind.Dropout;
 
-    public override OpOptions Options(OptionValues values) => new DropoutOptions(values["DropProbability"]);
+    public override OpOptions Options(OptionValues values) => new DropoutOptions(values["DropProbability"], values.Int("Channelwise") != 0);
 
     public override IEnumerable<BufferNeed> Saved(NodePlan node)
     {
@@ -39,8 +39,17 @@ internal sealed class DropoutGenerator : OpGenerator
             return;
         }
         string mask = EmitContext.Work(b.SavedRegions["mask"], node.Out);
-        w.Line($"// {node.Name}: inverted dropout, drop probability {p}");
-        w.Line($"{EmitContext.Kernels}.Dropout.FillMask<T>({mask}, {p}, s.DropoutSeed ^ 0x{LayerKey(node.Index):X16}UL, s.DropoutStep);");
+        string key = $"s.DropoutSeed ^ 0x{LayerKey(node.Index):X16}UL, s.DropoutStep";
+        if (options.Channelwise)
+        {
+            w.Line($"// {node.Name}: inverted channel-wise dropout (whole channels), drop probability {p}");
+            w.Line($"{EmitContext.Kernels}.Dropout.FillChannelMask<T>({mask}, batch * {EmitContext.Int(node.InputShape[0])}, {EmitContext.Int(node.InputShape[1] * node.InputShape[2])}, {p}, {key});");
+        }
+        else
+        {
+            w.Line($"// {node.Name}: inverted dropout, drop probability {p}");
+            w.Line($"{EmitContext.Kernels}.Dropout.FillMask<T>({mask}, {p}, {key});");
+        }
         w.Line($"{EmitContext.Kernels}.Dropout.Apply<T>({b.Input}, {mask}, {b.Output});");
     }
 

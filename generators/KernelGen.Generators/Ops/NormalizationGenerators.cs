@@ -110,12 +110,24 @@ internal abstract class PerSampleNormGenerator : OpGenerator
 
     public override IEnumerable<BufferNeed> EvaluationScratch(NodePlan node) => Saved(node);
 
+    /// <summary>True when γ and β are per channel of an image (group and instance norm; layer norm's are per value).</summary>
+    private bool PerChannel(NodePlan node) => Kind != LayerKind.LayerNorm && node.InputShape.Rank == 3;
+
+    private static string Image(NodePlan node) =>
+        $"batch, {EmitContext.Int(node.InputShape[0])}, {EmitContext.Int(node.InputShape[1] * node.InputShape[2])}";
+
     public override void Forward(SourceWriter w, EmitContext c, NodePlan node, ForwardBindings b)
     {
         NodeRegions regions = b.Training ? b.SavedRegions : b.ScratchRegions;
         string F = EmitContext.Int(node.Out);
         string gamma = EmitContext.Param(node.Tensor(TensorRole.Gamma)), beta = EmitContext.Param(node.Tensor(TensorRole.Beta));
         string normalized = EmitContext.Work(regions["norm"], node.Out), invStd = EmitContext.Work(regions["istd"], Groups(node));
+        if (PerChannel(node))
+        {
+            w.Line($"// {node.Name}: {(Kind == LayerKind.InstanceNorm ? "instance normalization of each channel" : $"group normalization ({Groups(node)} groups of channels)")} over {node.InputShape}");
+            w.Line($"{Norm}.GroupNormSpatialForward<T>({b.Input}, {b.Output}, {gamma}, {beta}, {normalized}, {invStd}, {Image(node)}, {EmitContext.Int(Groups(node))}, {c.Const(Epsilon(node))});");
+            return;
+        }
         if (Kind == LayerKind.GroupNorm)
         {
             w.Line($"// {node.Name}: group normalization ({Groups(node)} groups) over {node.Out} features");
@@ -132,7 +144,14 @@ internal abstract class PerSampleNormGenerator : OpGenerator
     {
         string F = EmitContext.Int(node.Out);
         string args = $"{b.OutputGradient}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, {EmitContext.Work(b.SavedRegions["istd"], Groups(node))}, " +
-                      $"{EmitContext.Param(node.Tensor(TensorRole.Gamma))}, {b.OutputGradient}, {EmitContext.Grad(node.Tensor(TensorRole.Gamma))}, {EmitContext.Grad(node.Tensor(TensorRole.Beta))}, batch, {F}";
+                      $"{EmitContext.Param(node.Tensor(TensorRole.Gamma))}, {b.OutputGradient}, {EmitContext.Grad(node.Tensor(TensorRole.Gamma))}, {EmitContext.Grad(node.Tensor(TensorRole.Beta))}, ";
+        if (PerChannel(node))
+        {
+            w.Line($"// {node.Name}: {(Kind == LayerKind.InstanceNorm ? "instance" : "group")} normalization");
+            w.Line($"{Norm}.GroupNormSpatialBackward<T>({args}{Image(node)}, {EmitContext.Int(Groups(node))});");
+            return;
+        }
+        args += $"batch, {F}";
         if (Kind == LayerKind.GroupNorm)
         {
             w.Line($"// {node.Name}: group normalization");
@@ -152,6 +171,15 @@ internal sealed class LayerNormGenerator : PerSampleNormGenerator
     public override LayerKind Kind => LayerKind.LayerNorm;
     public override OpOptions Options(OptionValues values) => new LayerNormOptions(values["Epsilon"]);
     protected override int Groups(NodePlan node) => 1;
+    protected override double Epsilon(NodePlan node) => ((LayerNormOptions)node.Options).Epsilon;
+}
+
+/// <summary>Instance normalization: group normalization of an image with one group per channel.</summary>
+internal sealed class InstanceNormGenerator : PerSampleNormGenerator
+{
+    public override LayerKind Kind => LayerKind.InstanceNorm;
+    public override OpOptions Options(OptionValues values) => new LayerNormOptions(values["Epsilon"]);
+    protected override int Groups(NodePlan node) => node.InputShape[0];
     protected override double Epsilon(NodePlan node) => ((LayerNormOptions)node.Options).Epsilon;
 }
 

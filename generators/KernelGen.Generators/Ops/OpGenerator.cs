@@ -149,7 +149,7 @@ internal abstract class OpGenerator
             {
                 new DenseGenerator(), new ActivationGenerator(), new MaxoutGenerator(), new BatchNormGenerator(), new LayerNormGenerator(),
                 new GroupNormGenerator(), new DropoutGenerator(), SoftmaxGenerator.Softmax(), new FlattenGenerator(), SoftmaxGenerator.LogSoftmax(),
-                new ConvGenerator(), PoolGenerator.Max(), PoolGenerator.Average(), new GlobalAveragePoolGenerator(),
+                new ConvGenerator(), PoolGenerator.Max(), PoolGenerator.Average(), new GlobalAveragePoolGenerator(), new InstanceNormGenerator(),
             })
                 map.Add(g.Kind, g);
             return map;

@@ -389,6 +389,9 @@ namespace KernelGen.Catalog
         public int MinimumTrainingBatch { get; set; } = 1;
         /// <summary>ONNX (opset 17) expression of the layer (see <c>OnnxExpression</c>); null when the exporter handles it specially.</summary>
         public string? Onnx { get; set; }
+        /// <summary>The ONNX expression for an image-shaped input when it differs from <see cref="Onnx"/> (null: the same);
+        /// <c>Channels</c>, <c>Height</c> and <c>Width</c> are bound.</summary>
+        public string? OnnxImage { get; set; }
         /// <summary>False when ONNX Runtime's CPU provider has no double kernel for the mapping's operators (Conv,
         /// AveragePool, GlobalAveragePool are float-only there): a double model is valid ONNX but runs elsewhere only.</summary>
         public bool OnnxRuntimeDouble { get; set; } = true;

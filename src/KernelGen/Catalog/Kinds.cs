@@ -33,6 +33,8 @@ namespace KernelGen
         AvgPool2D,
         /// <summary>The mean of each channel: [channels, height, width] → [channels].</summary>
         GlobalAveragePool,
+        /// <summary>Instance normalization: each channel of each sample over its pixels.</summary>
+        InstanceNorm,
     }
 
     /// <summary>The loss a network trains on.</summary>

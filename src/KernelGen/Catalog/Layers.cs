@@ -121,6 +121,18 @@ namespace KernelGen
     }
 
     /// <summary>
+    /// Instance normalization of an image (PyTorch nn.InstanceNorm2d with affine=True): each channel of each sample is
+    /// normalized over its H·W pixels, y = γ·(x − μ)/√(σ² + ε) + β with γ, β per channel, the same in training and
+    /// evaluation (no running statistics). PyTorch's default affine=False is this layer with γ = 1 and β = 0, its start.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class InstanceNormAttribute : LayerAttribute
+    {
+        /// <summary>ε &gt; 0; default 1e-5.</summary>
+        public double Epsilon { get; set; } = 1e-5;
+    }
+
+    /// <summary>
     /// Inverted dropout (PyTorch semantics): in training each feature is zeroed with the DROP probability p and the rest
     /// scaled by 1/(1 − p); evaluation is the identity. Put it first to drop inputs. Masks come from a seeded,
     /// counter-based generator (the network's DropoutSeed and DropoutStep).
@@ -132,6 +144,10 @@ namespace KernelGen
         public DropoutAttribute(double dropProbability) { DropProbability = dropProbability; }
         /// <summary>p, the probability that a feature is zeroed.</summary>
         public double DropProbability { get; }
+
+        /// <summary>Drop whole channels of an image-shaped value (PyTorch nn.Dropout2d): one draw per sample and channel;
+        /// false (default) drops elements.</summary>
+        public bool Channelwise { get; set; }
     }
 
     /// <summary>Softmax over each sample's features as a layer: y_j = e^(x_j)/Σ_k e^(x_k) (use raw logits with the softmax losses instead).</summary>
@@ -417,49 +433,58 @@ namespace KernelGen.Catalog
             },
             new LayerDescriptor(LayerKind.LayerNorm, typeof(LayerNormAttribute))
             {
-                Summary = "per sample over its features: y = γ·(x − μ)/√(σ² + ε) + β",
-                Source = "PyTorch nn.LayerNorm",
+                Summary = "per sample over all its values (features, or C·H·W of an image): y = γ·(x − μ)/√(σ² + ε) + β, γ and β per value",
+                Source = "PyTorch nn.LayerNorm (normalized_shape = the sample's shape)",
                 Options = new[] { Epsilon() },
-                OutputShape = (input, o) => Flat(input, () => input),
+                OutputShape = (input, o) => FlatOrImage(input),
                 Tensors = new[] { PerFeature(TensorRole.Gamma, "Gamma", "weight"), PerFeature(TensorRole.Beta, "Beta", "bias") },
                 TransparentToInit = true,
-                Onnx = "LayerNormalization(x, Gamma, Beta, axis=-1, epsilon=Epsilon)",
-                PyTorch = "nn.LayerNorm({C}, eps={Epsilon})",
+                Onnx = "LayerNormalization(x, Gamma, Beta, axis=1, epsilon=Epsilon)",
+                PyTorch = "nn.LayerNorm({SampleShape}, eps={Epsilon})",
                 Tolerance = new GradientTolerance { Epsilon = 1e-5, FourPointStencil = true, AbsoluteFloor = 1e-2 },
-                TestNetwork = "[Network(6)] [Dense(8)] [LayerNorm] [Sigmoid] [Dense(3)]",
+                TestNetwork = "[Network(2, 3, 3)] [LayerNorm] [Conv2D(2, 2)] [LayerNorm(Epsilon = 1e-3)] [Flatten] [Dense(8)] [LayerNorm] [Sigmoid] [Dense(3)]",
             },
             new LayerDescriptor(LayerKind.GroupNorm, typeof(GroupNormAttribute))
             {
-                Summary = "per sample over each of G contiguous feature groups: y = γ·(x − μ_g)/√(σ²_g + ε) + β",
-                Source = "PyTorch nn.GroupNorm (γ and β per feature)",
+                Summary = "per sample over each of G groups of contiguous features (of an image: of channels, with their pixels): y = γ·(x − μ_g)/√(σ²_g + ε) + β",
+                Source = "PyTorch nn.GroupNorm (γ and β per channel of an image; per feature of a flat value)",
                 Options = new[]
                 {
                     new OptionDescriptor("Groups", OptionType.Integer, double.NaN, ValueRange.Count, "groups G (must divide the features)") { Fingerprinted = true },
                     Epsilon(),
                 },
                 OutputShape = (input, o) =>
-                    input.Rank != 1 ? Flat(input, () => input)
+                    input.Rank != 1 && input.Rank != 3 ? FlatOrImage(input)
                     : o.Int("Groups") >= 1 && input[0] % o.Int("Groups") == 0 ? ShapeResult.Of(input)
-                    : ShapeResult.Fail($"a number of groups that divides its {input[0]} features"),
-                Tensors = new[] { PerFeature(TensorRole.Gamma, "Gamma", "weight"), PerFeature(TensorRole.Beta, "Beta", "bias") },
+                    : ShapeResult.Fail($"a number of groups that divides its {input[0]} {(input.Rank == 3 ? "channels" : "features")}"),
+                Tensors = new[] { PerChannel(TensorRole.Gamma, "Gamma", "weight"), PerChannel(TensorRole.Beta, "Beta", "bias") },
                 TransparentToInit = true,
                 // Opset 17 has no GroupNormalization with per-channel γ, β: reshape to [N, G, C/G] and normalize the last axis.
                 Onnx = "g = Reshape(x, [0, Groups, -1]); m = ReduceMean(g, axes=[-1], keepdims=1); d = Sub(g, m); "
                      + "v = ReduceMean(Mul(d, d), axes=[-1], keepdims=1); "
                      + "Add(Mul(Reshape(Div(d, Sqrt(Add(v, Epsilon))), [0, -1]), Gamma), Beta)",
-                PyTorch = "nn.GroupNorm({Groups}, {C}, eps={Epsilon})",
+                OnnxImage = "g = Reshape(x, [0, Groups, -1]); m = ReduceMean(g, axes=[-1], keepdims=1); d = Sub(g, m); "
+                     + "v = ReduceMean(Mul(d, d), axes=[-1], keepdims=1); "
+                     + "Add(Mul(Reshape(Div(d, Sqrt(Add(v, Epsilon))), [0, Channels, Height, Width]), Reshape(Gamma, [-1, 1, 1])), Reshape(Beta, [-1, 1, 1]))",
+                PyTorch = "nn.GroupNorm({Groups}, {Channels}, eps={Epsilon})",
                 Tolerance = new GradientTolerance { Epsilon = 1e-5, FourPointStencil = true, AbsoluteFloor = 1e-2 },
-                TestNetwork = "[Network(6)] [Dense(8)] [GroupNorm(4, Epsilon = 1e-3)] [Dense(3)]",
+                TestNetwork = "[Network(4, 3, 2)] [GroupNorm(2)] [Conv2D(4, 2)] [Flatten] [Dense(8)] [GroupNorm(4, Epsilon = 1e-3)] [Dense(3)]",
             },
             new LayerDescriptor(LayerKind.Dropout, typeof(DropoutAttribute))
             {
                 Summary = "training: y = x·m/(1 − p) with m ~ Bernoulli(1 − p); evaluation: y = x",
                 Source = "PyTorch nn.Dropout (p is the drop probability)",
-                Options = new[] { new OptionDescriptor("DropProbability", OptionType.Real, double.NaN, ValueRange.UnitOpen, "drop probability p") },
+                Options = new[]
+                {
+                    new OptionDescriptor("DropProbability", OptionType.Real, double.NaN, ValueRange.UnitOpen, "drop probability p"),
+                    new OptionDescriptor("Channelwise", OptionType.Boolean, 0, null, "drop whole channels of an image (nn.Dropout2d)"),
+                },
+                OutputShape = (input, o) => o.Int("Channelwise") != 0 && input.Rank != 3
+                    ? ShapeResult.Fail($"an image [channels, height, width] input for Channelwise = true, but receives {input}") : ShapeResult.Of(input),
                 IdentityInEvaluation = true, TransparentToInit = true,
                 Onnx = "x",
-                PyTorch = "nn.Dropout({DropProbability})",
-                TestNetwork = "[Network(5)] [Dropout(0.2)] [Dense(16, Activation.Tanh)] [Dropout(0.5)] [Dense(4)]",
+                PyTorch = "{DropoutModule}({DropProbability})",
+                TestNetwork = "[Network(2, 3, 4)] [Dropout(0.2)] [Conv2D(3, 2, Activation.Tanh)] [Dropout(0.4, Channelwise = true)] [Flatten] [Dense(16, Activation.Tanh)] [Dropout(0.5)] [Dense(4)]",
             },
             new LayerDescriptor(LayerKind.Softmax, typeof(SoftmaxAttribute))
             {
@@ -572,6 +597,20 @@ namespace KernelGen.Catalog
                 Onnx = "Flatten(GlobalAveragePool(x), axis=1)",
                 PyTorch = "nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())",
                 TestNetwork = "[Network(2, 4, 3)] [Conv2D(5, 3, Activation.Tanh, Padding = 1)] [GlobalAveragePool] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.InstanceNorm, typeof(InstanceNormAttribute))
+            {
+                Summary = "per sample and channel over its H·W pixels: y = γ·(x − μ)/√(σ² + ε) + β, γ and β per channel",
+                Source = "PyTorch nn.InstanceNorm2d(affine=True)",
+                Options = new[] { Epsilon() },
+                OutputShape = (input, o) => Image(input, () => ShapeResult.Of(input)),
+                Tensors = new[] { PerChannel(TensorRole.Gamma, "Gamma", "weight"), PerChannel(TensorRole.Beta, "Beta", "bias") },
+                TransparentToInit = true,
+                OnnxRuntimeDouble = false,
+                Onnx = "InstanceNormalization(x, Gamma, Beta, epsilon=Epsilon)",
+                PyTorch = "nn.InstanceNorm2d({Channels}, eps={Epsilon}, affine=True)",
+                Tolerance = new GradientTolerance { Epsilon = 1e-5, FourPointStencil = true, AbsoluteFloor = 1e-2 },
+                TestNetwork = "[Network(2, 3, 3)] [Conv2D(3, 2, Padding = 1)] [InstanceNorm] [Tanh] [Flatten] [Dense(3)]",
             },
         };
     }

@@ -50,6 +50,23 @@ public static class Dropout
     }
 
     /// <summary>
+    /// Channel-wise dropout (PyTorch <c>Dropout2d</c>): fills the first <paramref name="planes"/> elements of
+    /// <paramref name="mask"/> as <see cref="FillMask{T}"/> does (one draw per sample and channel), then repeats each over
+    /// its <paramref name="pixels"/> positions, so a channel of a sample is kept or zeroed whole.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">p is not in [0, 1), or a count is not positive.</exception>
+    /// <exception cref="ArgumentException"><paramref name="mask"/> is shorter than planes × pixels.</exception>
+    public static void FillChannelMask<T>(Span<T> mask, int planes, int pixels, double dropProbability, ulong seed, ulong counter)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (planes <= 0 || pixels <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(planes), planes, "The plane and pixel counts must be positive.");
+        ThrowHelper.ThrowIfLengthLessThan(mask.Length, checked(planes * pixels), nameof(mask));
+        FillMask(mask.Slice(0, planes), dropProbability, seed, counter);
+        // From the last plane down: plane k's block starts at k·pixels ≥ k, so no value is overwritten before it is read.
+        for (int k = planes - 1; k >= 0; k--) mask.Slice(k * pixels, pixels).Fill(mask[k]);
+    }
+
+    /// <summary>
     /// Computes y[i] = x[i]·mask[i]. <paramref name="y"/> may alias <paramref name="x"/>. Also the backward pass:
     /// dx = dy ⊙ mask. NaN and ±∞ propagate (∞·0 = NaN, as in PyTorch's multiply).
     /// </summary>

@@ -127,6 +127,94 @@ public static partial class Normalization
         }
     }
 
+    /// <summary>
+    /// Group normalization of [batch × channels × pixels] values (PyTorch <c>GroupNorm(groups, channels)</c> on NCHW; with
+    /// groups = channels, <c>InstanceNorm2d(affine=True)</c>): for each sample and group of channels/groups adjacent
+    /// channels, over its (channels/groups)·pixels values, μ, biased σ², x̂ = (x − μ)/√(σ² + ε), y = γ_c·x̂ + β_c with γ, β
+    /// per channel. Writes x̂ and 1/√(σ² + ε) ([batch × groups]) for backward. <paramref name="y"/> may alias <paramref name="x"/>.
+    /// </summary>
+    public static void GroupNormSpatialForward<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
+        Span<T> normalized, Span<T> invStd, int batch, int channels, int pixels, int groups, T epsilon)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int n = SpatialArea(batch, channels, pixels);
+        if (groups <= 0 || channels % groups != 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(groups), groups, $"The group count must be positive and divide the channel count {channels}.");
+        ValidateEpsilon(epsilon);
+        ThrowHelper.ThrowIfLengthLessThan(x.Length, n, nameof(x));
+        ThrowHelper.ThrowIfLengthLessThan(y.Length, n, nameof(y));
+        ThrowHelper.ThrowIfLengthLessThan(normalized.Length, n, nameof(normalized));
+        ThrowHelper.ThrowIfLengthNotEqual(gamma.Length, channels, nameof(gamma));
+        ThrowHelper.ThrowIfLengthNotEqual(beta.Length, channels, nameof(beta));
+        ThrowHelper.ThrowIfLengthLessThan(invStd.Length, batch * groups, nameof(invStd));
+        int per = channels / groups;
+        double count = (double)per * pixels, eps = double.CreateTruncating(epsilon);
+        for (int b = 0; b < batch; b++)
+            for (int grp = 0; grp < groups; grp++)
+            {
+                int c0 = grp * per, at0 = (b * channels + c0) * pixels;
+                T shift = x[at0];
+                double sum = 0;
+                for (int c = 0; c < per; c++) sum += double.CreateTruncating(RowSum(x.Slice(at0 + c * pixels, pixels), shift));
+                double meanShifted = sum / count;
+                T meanT = T.CreateTruncating(meanShifted);
+                double squares = 0;
+                for (int c = 0; c < per; c++) squares += double.CreateTruncating(RowSquares(x.Slice(at0 + c * pixels, pixels), shift, meanT));
+                T sT = T.CreateTruncating(1.0 / Math.Sqrt(squares / count + eps));
+                invStd[b * groups + grp] = sT;
+                for (int c = 0; c < per; c++)
+                {
+                    int at = at0 + c * pixels;
+                    Normalize(x.Slice(at, pixels), y.Slice(at, pixels), normalized.Slice(at, pixels), shift, meanT, sT, gamma[c0 + c], beta[c0 + c]);
+                }
+            }
+    }
+
+    /// <summary>
+    /// Backward pass of <see cref="GroupNormSpatialForward"/>: dγ_c = Σ dy·x̂ and dβ_c = Σ dy over the batch and pixels
+    /// (overwritten) and, per sample and group with g = γ_c·dy over its n values, dx = s/n·(n·g − Σ g − x̂·Σ g·x̂).
+    /// <paramref name="dx"/> may alias <paramref name="dy"/>.
+    /// </summary>
+    public static void GroupNormSpatialBackward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> normalized, ReadOnlySpan<T> invStd, ReadOnlySpan<T> gamma,
+        Span<T> dx, Span<T> dGamma, Span<T> dBeta, int batch, int channels, int pixels, int groups)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int n = SpatialArea(batch, channels, pixels);
+        if (groups <= 0 || channels % groups != 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(groups), groups, $"The group count must be positive and divide the channel count {channels}.");
+        ThrowHelper.ThrowIfLengthLessThan(dy.Length, n, nameof(dy));
+        ThrowHelper.ThrowIfLengthLessThan(normalized.Length, n, nameof(normalized));
+        ThrowHelper.ThrowIfLengthLessThan(invStd.Length, batch * groups, nameof(invStd));
+        ThrowHelper.ThrowIfLengthNotEqual(gamma.Length, channels, nameof(gamma));
+        ThrowHelper.ThrowIfLengthLessThan(dx.Length, n, nameof(dx));
+        ThrowHelper.ThrowIfLengthNotEqual(dGamma.Length, channels, nameof(dGamma));
+        ThrowHelper.ThrowIfLengthNotEqual(dBeta.Length, channels, nameof(dBeta));
+        dGamma.Clear();
+        dBeta.Clear();
+        int per = channels / groups;
+        double count = (double)per * pixels;
+        for (int b = 0; b < batch; b++)
+            for (int grp = 0; grp < groups; grp++)
+            {
+                int c0 = grp * per, at0 = (b * channels + c0) * pixels;
+                double sumG = 0, sumGx = 0;
+                for (int c = 0; c < per; c++)
+                {
+                    int at = at0 + c * pixels;
+                    (T a, T d) = RowGradientSums(dy.Slice(at, pixels), normalized.Slice(at, pixels));
+                    dBeta[c0 + c] += a;
+                    dGamma[c0 + c] += d;
+                    sumG += double.CreateTruncating(gamma[c0 + c]) * double.CreateTruncating(a);
+                    sumGx += double.CreateTruncating(gamma[c0 + c]) * double.CreateTruncating(d);
+                }
+                double s = double.CreateTruncating(invStd[b * groups + grp]);
+                T m1 = T.CreateTruncating(s * sumG / count), m2 = T.CreateTruncating(s * sumGx / count);
+                for (int c = 0; c < per; c++)
+                {
+                    int at = at0 + c * pixels;
+                    ScaledGradientRow(dy.Slice(at, pixels), normalized.Slice(at, pixels), dx.Slice(at, pixels), T.CreateTruncating(s) * gamma[c0 + c], m1, m2);
+                }
+            }
+    }
+
     private static int SpatialArea(int batch, int channels, int pixels)
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "The batch size must be positive.");
@@ -256,6 +344,12 @@ public static partial class Normalization
             sb += Unsafe.Add(ref dy, i) * Unsafe.Add(ref xh, i);
         }
         return (sa, sb);
+    }
+
+    /// <summary>dx = a·dy − m1 − x̂·m2.</summary>
+    private static void ScaledGradientRow<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> normalized, Span<T> dx, T scale, T m1, T m2) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < dy.Length; i++) dx[i] = scale * dy[i] - m1 - normalized[i] * m2;
     }
 
     private static void InputGradientRow<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> normalized, Span<T> dx, T scale, T m1, T m2) where T : unmanaged, IBinaryFloatingPointIeee754<T>
