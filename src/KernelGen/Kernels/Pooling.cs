@@ -1,5 +1,8 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace KernelGen.Kernels;
 
@@ -17,6 +20,21 @@ public static class Pooling
     {
         Validate(x.Length, y.Length, batch, g);
         int planes = batch * g.Channels, inPlane = g.Height * g.Width, outPlane = g.OutHeight * g.OutWidth;
+        if (g.PadHeight == 0 && g.PadWidth == 0)
+        {
+            // Every window lies inside the plane (floor rounding, no padding): no clipping, validated lengths above.
+            ref T xr = ref MemoryMarshal.GetReference(x);
+            ref T yr = ref MemoryMarshal.GetReference(y);
+            for (int p = 0; p < planes; p++)
+            {
+                ref T src = ref Unsafe.Add(ref xr, (nuint)p * (nuint)inPlane);
+                ref T dst = ref Unsafe.Add(ref yr, (nuint)p * (nuint)outPlane);
+                for (int oh = 0, o = 0; oh < g.OutHeight; oh++)
+                    for (int ow = 0; ow < g.OutWidth; ow++, o++)
+                        Unsafe.Add(ref dst, (nuint)o) = InsideMax(ref src, g, oh, ow);
+            }
+            return;
+        }
         for (int p = 0; p < planes; p++)
         {
             ReadOnlySpan<T> src = x.Slice(p * inPlane, inPlane);
@@ -34,6 +52,22 @@ public static class Pooling
         ThrowHelper.ThrowIfLengthLessThan(dx.Length, batch * g.InputSize, nameof(dx));
         int planes = batch * g.Channels, inPlane = g.Height * g.Width, outPlane = g.OutHeight * g.OutWidth;
         dx.Slice(0, batch * g.InputSize).Clear();
+        if (g.PadHeight == 0 && g.PadWidth == 0)
+        {
+            ref T xr = ref MemoryMarshal.GetReference(x);
+            ref T dyr = ref MemoryMarshal.GetReference(dy);
+            ref T dxr = ref MemoryMarshal.GetReference(dx);
+            for (int p = 0; p < planes; p++)
+            {
+                ref T src = ref Unsafe.Add(ref xr, (nuint)p * (nuint)inPlane);
+                ref T grad = ref Unsafe.Add(ref dyr, (nuint)p * (nuint)outPlane);
+                ref T dst = ref Unsafe.Add(ref dxr, (nuint)p * (nuint)inPlane);
+                for (int oh = 0, o = 0; oh < g.OutHeight; oh++)
+                    for (int ow = 0; ow < g.OutWidth; ow++, o++)
+                        Unsafe.Add(ref dst, (nuint)InsideArgMax(ref src, g, oh, ow)) += Unsafe.Add(ref grad, (nuint)o);
+            }
+            return;
+        }
         for (int p = 0; p < planes; p++)
         {
             ReadOnlySpan<T> src = x.Slice(p * inPlane, inPlane), grad = dy.Slice(p * outPlane, outPlane);
@@ -137,6 +171,77 @@ public static class Pooling
 
     private static T Divisor<T>(Pool2DGeometry g, int h0, int h1, int w0, int w1, bool countIncludePad) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
         T.CreateTruncating(countIncludePad ? g.KernelHeight * g.KernelWidth : (h1 - h0) * (w1 - w0));
+
+    /// <summary>The maximum of a window inside the plane; NaN if any element is NaN (IEEE maximum, as PyTorch propagates NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T InsideMax<T>(ref T plane, Pool2DGeometry g, int oh, int ow) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int h0 = oh * g.StrideHeight, w0 = ow * g.StrideWidth, width = g.Width;
+        T max = Unsafe.Add(ref plane, (nuint)(h0 * width + w0));
+        for (int i = 0; i < g.KernelHeight; i++)
+        {
+            ref T row = ref Unsafe.Add(ref plane, (nuint)((h0 + i) * width + w0));
+            for (int j = 0; j < g.KernelWidth; j++) max = T.Max(max, Unsafe.Add(ref row, (nuint)j));
+        }
+        return max;
+    }
+
+    /// <summary>
+    /// As <see cref="ArgMax{T}"/> for a window that lies inside the plane, without clipping, bounds checks or
+    /// data-dependent branches (which element wins is random and would mispredict): the maximum first, then the first
+    /// element equal to it from a bit mask. A NaN window takes the plain loop (the last NaN wins).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InsideArgMax<T>(ref T plane, Pool2DGeometry g, int oh, int ow) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int h0 = oh * g.StrideHeight, w0 = ow * g.StrideWidth, width = g.Width, kw = g.KernelWidth;
+        if (kw == 2 && g.KernelHeight == 2)
+        {
+            // The common 2 × 2 window, unrolled.
+            ref T r0 = ref Unsafe.Add(ref plane, (nuint)(h0 * width + w0));
+            ref T r1 = ref Unsafe.Add(ref r0, (nuint)width);
+            T a = r0, b = Unsafe.Add(ref r0, 1), c = r1, d = Unsafe.Add(ref r1, 1);
+            T m = T.Max(T.Max(a, b), T.Max(c, d));
+            if (!T.IsNaN(m))
+            {
+                // One vector compare: scalar floating-point compares become branches, which mispredict on random data.
+                uint bits = typeof(T) == typeof(float)
+                    ? Vector128.Equals(Vector128.Create(Unsafe.As<T, float>(ref a), Unsafe.As<T, float>(ref b), Unsafe.As<T, float>(ref c), Unsafe.As<T, float>(ref d)),
+                        Vector128.Create(Unsafe.As<T, float>(ref m))).ExtractMostSignificantBits()
+                    : typeof(T) == typeof(double)
+                        ? Vector256.Equals(Vector256.Create(Unsafe.As<T, double>(ref a), Unsafe.As<T, double>(ref b), Unsafe.As<T, double>(ref c), Unsafe.As<T, double>(ref d)),
+                            Vector256.Create(Unsafe.As<T, double>(ref m))).ExtractMostSignificantBits()
+                        : (a == m ? 1u : 0u) | (b == m ? 2u : 0u) | (c == m ? 4u : 0u) | (d == m ? 8u : 0u);
+                int k = BitOperations.TrailingZeroCount(bits);
+                return (h0 + (k >> 1)) * width + w0 + (k & 1);
+            }
+        }
+        T max = InsideMax(ref plane, g, oh, ow);
+        if (g.KernelHeight > 8 || kw > 8 || T.IsNaN(max)) return ArgMaxLoop(ref plane, g, h0, w0);
+        // Bit 8·i + j for element (i, j): row and column come back by shifts, not divisions.
+        ulong mask = 0;
+        for (int i = 0; i < g.KernelHeight; i++)
+        {
+            ref T row = ref Unsafe.Add(ref plane, (nuint)((h0 + i) * width + w0));
+            for (int j = 0; j < kw; j++) mask |= (Unsafe.Add(ref row, (nuint)j) == max ? 1UL : 0UL) << (8 * i + j);
+        }
+        int first = BitOperations.TrailingZeroCount(mask);
+        return (h0 + (first >> 3)) * width + w0 + (first & 7);
+    }
+
+    private static int ArgMaxLoop<T>(ref T plane, Pool2DGeometry g, int h0, int w0) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int width = g.Width, best = h0 * width + w0;
+        T max = Unsafe.Add(ref plane, (nuint)best);
+        for (int i = 0; i < g.KernelHeight; i++)
+            for (int j = 0; j < g.KernelWidth; j++)
+            {
+                int at = (h0 + i) * width + w0 + j;
+                T v = Unsafe.Add(ref plane, (nuint)at);
+                if (v > max || T.IsNaN(v)) { max = v; best = at; }
+            }
+        return best;
+    }
 
     /// <summary>The index (in the plane) of the window's maximum: the first strictly greater value in row-major order, or
     /// the last NaN (PyTorch's <c>val &gt; max || isnan(val)</c>).</summary>
