@@ -42,16 +42,20 @@ public static class Lsuv
                 if (!layer.HasWeights || (!allLayers && layer.Init != Init.Lsuv)) continue;
                 network.Forward(batch); // the layers before i are final: its inputs are fixed from here on
                 ReadOnlySpan<float> input = i == 0 ? batch : network.LayerOutput(i - 1);
-                int outputs = layer.DenseOutputs, n = layer.InputFeatures * outputs;
-                if (scratch.Length < rows * outputs) scratch = new float[rows * outputs];
+                // A convolution's pre-activations are its whole output maps; a dense layer's its units.
+                Kernels.Conv2DGeometry? conv = layer.Kind == LayerKind.Conv2D ? Kernels.Conv2DGeometry.Of(layer) : null;
+                int outputs = conv?.OutputSize ?? layer.DenseOutputs, n = conv?.WeightLength ?? layer.InputFeatures * outputs;
+                int biases = conv?.OutChannels ?? outputs, patches = conv?.ScratchLength ?? 0;
+                if (scratch.Length < rows * outputs + patches) scratch = new float[rows * outputs + patches];
                 Span<float> z = scratch.AsSpan(0, rows * outputs);
                 Span<float> weights = network.Parameters.Slice(layer.WeightOffset, n);
-                ReadOnlySpan<float> bias = network.Parameters.Slice(layer.BiasOffset, outputs);
+                ReadOnlySpan<float> bias = network.Parameters.Slice(layer.BiasOffset, biases);
                 double initial = double.NaN, variance = double.NaN;
                 int iterations = 0;
                 for (; iterations <= maxIterations; iterations++)
                 {
-                    Kernels.Dense.Forward<float, Operators.IdentityOp<float>>(input, weights, bias, z, rows, layer.InputFeatures, outputs);
+                    if (conv is not null) Kernels.Convolution.Forward<float, Operators.IdentityOp<float>>(input, weights, bias, z, scratch.AsSpan(rows * outputs, patches), rows, conv);
+                    else Kernels.Dense.Forward<float, Operators.IdentityOp<float>>(input, weights, bias, z, rows, layer.InputFeatures, outputs);
                     variance = Variance(z);
                     if (double.IsNaN(initial)) initial = variance;
                     if (Math.Abs(variance - 1) < tolerance || iterations == maxIterations || !(variance > 0) || !double.IsFinite(variance)) break;

@@ -366,7 +366,7 @@ public sealed class Trainer
             double gradientNorm = double.NaN, ratio = double.NaN;
             if (layer.HasWeights)
             {
-                int n = layer.InputFeatures * layer.DenseOutputs;
+                int n = layer.Tensor(TensorRole.Weight)!.Length; // a dense [in × out] or a convolution's [O, C/g, k, k]
                 gradientNorm = TrainingHistory.L2Norm(net.Gradients.Slice(layer.WeightOffset, n));
                 ratio = TrainingHistory.UpdateRatio(_before.AsSpan(layer.WeightOffset, n), after.Slice(layer.WeightOffset, n));
             }

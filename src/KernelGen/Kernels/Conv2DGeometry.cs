@@ -96,6 +96,17 @@ public sealed class Conv2DGeometry
     /// <summary>True for a 1×1 kernel with stride 1 and no padding: the input itself is the patch matrix.</summary>
     public bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1 && PadTop == 0 && PadLeft == 0 && PadBottom == 0 && PadRight == 0;
 
+    /// <summary>The geometry of a generated network's <see cref="LayerKind.Conv2D"/> layer (its shapes and resolved options).</summary>
+    /// <exception cref="ArgumentException">The layer is not a convolution.</exception>
+    public static Conv2DGeometry Of(LayerInfo layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        if (layer.Kind != LayerKind.Conv2D) throw new ArgumentException($"Layer {layer.Name} is a {layer.Kind} layer, not a convolution.", nameof(layer));
+        int Option(string name) => (int)layer.Option(name);
+        return new Conv2DGeometry(layer.InputShape[0], layer.InputShape[1], layer.InputShape[2], layer.OutputShape[0], Option("Kernel"), Option("Kernel"),
+            Option("Stride"), Option("Stride"), Option("PadTop"), Option("PadLeft"), Option("PadBottom"), Option("PadRight"), Option("Dilation"), Option("Dilation"), Option("Groups"));
+    }
+
     private static void Positive(int value, string name)
     {
         if (value <= 0) ThrowHelper.ThrowArgumentOutOfRange(name, value, "Must be positive.");
