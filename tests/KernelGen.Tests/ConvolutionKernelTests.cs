@@ -235,6 +235,25 @@ public class ConvolutionKernelTests
         from seed in Gen.Int[0, int.MaxValue]
         select Make(mode, batch, cPerGroup, oPerGroup, depth, kh, kw, sh, sw, pads, dh, dw, oh, ow, extraH, extraW, bias, relu, pointwiseGroups, seed);
 
+    /// <summary>
+    /// Shapes of the implicit-GEMM path (stride 1, one group, 8–20 input channels, square kernel 1–5 with padding, or
+    /// dilation 1–2): the per-tap GEMMs over a zero-padded input, the output extended to the padded width and rounded to 16
+    /// columns, and the accumulation across taps and samples.
+    /// </summary>
+    internal static readonly Gen<ConvCase> ImplicitCases =
+        from batch in Gen.Int[1, 3]
+        from c in Gen.Int[8, 20]
+        from o in Gen.OneOf(Gen.Int[1, 3], Gen.Int[4, 17], Gen.Int[18, 40])
+        from k in Gen.Int[1, 5]
+        from pads in Gen.Int[0, 2].Array[4]
+        from d in Gen.Int[1, 2]
+        from oh in Gen.Int[1, 6]
+        from ow in Gen.OneOf(Gen.Int[1, 7], Gen.Int[8, 20])
+        from bias in Gen.Bool
+        from relu in Gen.Bool
+        from seed in Gen.Int[0, int.MaxValue]
+        select Make(0, batch, c, o, 1, k, k, 1, 1, k == 1 && pads.All(p => p == 0) ? [1, 0, 0, 0] : pads, d, d, oh, ow, 0, 0, bias, relu, 1, seed);
+
     private static ConvCase Make(int mode, int batch, int cPerGroup, int oPerGroup, int depth, int kh, int kw, int sh, int sw, int[] pads,
         int dh, int dw, int oh, int ow, int extraH, int extraW, bool bias, bool relu, int pointwiseGroups, int seed)
     {
@@ -315,6 +334,14 @@ public class ConvolutionKernelTests
 
     [Fact]
     public void Forward_matches_the_naive_loop_in_float() => Cases.Sample(CheckForward<float>, iter: 250);
+
+    [Fact]
+    public void Implicit_gemm_path_matches_the_naive_loops()
+    {
+        ImplicitCases.Sample(c => Assert.True(c.Geometry.IsImplicit, c.ToString()), iter: 50);
+        ImplicitCases.Sample(c => { CheckForward<float>(c); CheckBackward<float>(c); }, iter: 60);
+        ImplicitCases.Sample(c => { CheckForward<double>(c); CheckBackward<double>(c); }, iter: 60);
+    }
 
     [Fact]
     public void Forward_matches_the_naive_loop_in_double() => Cases.Sample(CheckForward<double>, iter: 250);

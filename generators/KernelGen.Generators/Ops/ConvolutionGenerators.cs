@@ -44,13 +44,12 @@ internal sealed class ConvGenerator : OpGenerator
         };
     }
 
-    /// <summary>The kernels' scratch (<c>Conv2DGeometry.ScratchLength</c>): one group's patch matrix and transposed output
-    /// gradient, and the transposed weight gradient.</summary>
+    /// <summary>The kernels' scratch (<c>Conv2DGeometry.ScratchLength</c>, from the catalog's one formula).</summary>
     private static int ScratchLength(NodePlan node)
     {
         var o = (ConvOptions)node.Options;
-        int patch = node.InputShape[0] / o.Groups * o.Kernel * o.Kernel, pixels = node.OutputShape[1] * node.OutputShape[2];
-        return patch * pixels + pixels * (node.OutputShape[0] / o.Groups) + node.OutputShape[0] * patch;
+        return (int)OpCatalog.ConvolutionScratch(node.InputShape[0], node.InputShape[1], node.InputShape[2], node.OutputShape[0], o.Kernel, o.Stride,
+            o.PadTop, o.PadLeft, o.PadBottom, o.PadRight, o.Dilation, o.Groups);
     }
 
     public override IEnumerable<BufferNeed> Saved(NodePlan node)

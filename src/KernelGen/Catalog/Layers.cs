@@ -304,6 +304,38 @@ namespace KernelGen.Catalog
             }
         }
 
+        /// <summary>
+        /// The elements of scratch a convolution's kernels need (<c>Conv2DGeometry.ScratchLength</c>; the generator sizes the
+        /// layer's fixed work region with it). Stride 1 without groups runs as implicit GEMMs, one per kernel tap, over a
+        /// zero-padded copy of the input (channel planes Hp·Wp plus (kw − 1)·dw slack), an output extended to the padded
+        /// width (O·OH·Wp) and the transposed weight gradient; every other shape through im2col: one group's patch matrix
+        /// (K·P), one group's transposed output gradient (P·O/groups) and the transposed weight gradient (O·K).
+        /// </summary>
+        public static long ConvolutionScratch(int channels, int height, int width, int outChannels, int kernel, int stride, int padTop, int padLeft,
+            int padBottom, int padRight, int dilation, int groups)
+        {
+            long span = (long)dilation * (kernel - 1);
+            long outHeight = (height + padTop + padBottom - span - 1) / stride + 1, outWidth = (width + padLeft + padRight - span - 1) / stride + 1;
+            long patch = (long)channels / groups * kernel * kernel, weights = outChannels * patch;
+            if (ConvolutionIsImplicit(channels, kernel, stride, padTop, padLeft, padBottom, padRight, groups))
+            {
+                long paddedWidth = width + padLeft + padRight, extended = ExtendedColumns(outHeight * paddedWidth);
+                long plane = (height + padTop + padBottom) * paddedWidth + span + extended - outHeight * paddedWidth;
+                return channels * plane + outChannels * extended + weights;
+            }
+            long pixels = outHeight * outWidth;
+            return patch * pixels + pixels * (outChannels / groups) + weights;
+        }
+
+        /// <summary>Whether a convolution runs as implicit GEMMs over a padded input: stride 1, one group, at least 8 input
+        /// channels (each tap's GEMM runs over the channels; a 1- or 3-channel first layer is faster through im2col), not a plain 1×1.</summary>
+        public static bool ConvolutionIsImplicit(int channels, int kernel, int stride, int padTop, int padLeft, int padBottom, int padRight, int groups) =>
+            stride == 1 && groups == 1 && channels >= 8 && !(kernel == 1 && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0);
+
+        /// <summary>The implicit GEMMs' columns: the output extended to the padded width, rounded up to 16 (a whole number of
+        /// vectors at every width, so the GEMM accumulates tap after tap without a scalar tail).</summary>
+        public static long ExtendedColumns(long pixels) => (pixels + 15) / 16 * 16;
+
         /// <summary>A pooling layer's stride: its own, or the kernel size when 0.</summary>
         public static int PoolStride(OptionValues o) => o.Int("Stride") > 0 ? o.Int("Stride") : o.Int("Kernel");
 
@@ -322,8 +354,7 @@ namespace KernelGen.Catalog
             if (h < 0 || w < 0)
                 return ShapeResult.Fail($"a {kernel}×{kernel} kernel (dilation {dilation}) that fits its padded {input[1] + pad[0] + pad[2]}×{input[2] + pad[1] + pad[3]} input");
             var output = TensorShape.Image(outChannels, (int)(h / stride + 1), (int)(w / stride + 1));
-            long patch = (long)channels / groups * kernel * kernel, pixels = (long)output[1] * output[2];
-            return output.LongSize <= int.MaxValue && patch * pixels + pixels * (outChannels / groups) + outChannels * patch <= int.MaxValue
+            return output.LongSize <= int.MaxValue && ConvolutionScratch(channels, input[1], input[2], outChannels, kernel, stride, pad[0], pad[1], pad[2], pad[3], dilation, groups) <= int.MaxValue
                 ? ShapeResult.Of(output) : ShapeResult.Fail("fewer than 2³¹ elements per sample and per patch matrix");
         });
 

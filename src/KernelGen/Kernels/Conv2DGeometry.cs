@@ -29,9 +29,15 @@ public sealed class Conv2DGeometry
         if ((long)height + padTop + padBottom - (long)dilationHeight * (kernelHeight - 1) - 1 < 0 || (long)width + padLeft + padRight - (long)dilationWidth * (kernelWidth - 1) - 1 < 0 || oh < 1 || ow < 1)
             ThrowHelper.ThrowArgumentOutOfRange(nameof(kernelHeight), kernelHeight, $"The (dilated) kernel {kernelHeight}×{kernelWidth} does not fit the padded {height}×{width} input.");
         long patch = (long)channels / groups * kernelHeight * kernelWidth;
-        if ((long)channels * height * width > int.MaxValue || (long)outChannels * oh * ow > int.MaxValue || outChannels * patch > int.MaxValue
-            || patch * oh * ow + oh * ow * (outChannels / groups) + outChannels * patch > int.MaxValue)
+        bool square = kernelHeight == kernelWidth && strideHeight == strideWidth && dilationHeight == dilationWidth;
+        bool implicitGemm = square && Catalog.OpCatalog.ConvolutionIsImplicit(channels, kernelHeight, strideHeight, padTop, padLeft, padBottom, padRight, groups);
+        long scratch = implicitGemm
+            ? Catalog.OpCatalog.ConvolutionScratch(channels, height, width, outChannels, kernelHeight, 1, padTop, padLeft, padBottom, padRight, dilationHeight, 1)
+            : patch * oh * ow + oh * ow * (outChannels / groups) + outChannels * patch;
+        if ((long)channels * height * width > int.MaxValue || (long)outChannels * oh * ow > int.MaxValue || outChannels * patch > int.MaxValue || scratch > int.MaxValue)
             ThrowHelper.ThrowArgumentOutOfRange(nameof(channels), channels, "The convolution's tensors must fit in a span.");
+        ScratchLength = (int)scratch;
+        IsImplicit = implicitGemm;
         Channels = channels; Height = height; Width = width; OutChannels = outChannels;
         KernelHeight = kernelHeight; KernelWidth = kernelWidth; StrideHeight = strideHeight; StrideWidth = strideWidth;
         PadTop = padTop; PadLeft = padLeft; PadBottom = padBottom; PadRight = padRight;
@@ -90,9 +96,14 @@ public sealed class Conv2DGeometry
     public int PatchSize => GroupChannels * KernelHeight * KernelWidth;
     /// <summary>Weight elements, O·K.</summary>
     public int WeightLength => OutChannels * PatchSize;
-    /// <summary>Scratch the kernels need: one group's patch matrix (K·OH·OW), one group's transposed output gradient
-    /// (OH·OW·O/groups) and the transposed weight gradient (O·K).</summary>
-    public int ScratchLength => PatchSize * OutputPixels + OutputPixels * GroupOutChannels + WeightLength;
+    /// <summary>Scratch the kernels need (<see cref="Catalog.OpCatalog.ConvolutionScratch"/>): for the implicit-GEMM path a
+    /// padded input, an output extended to the padded width and the transposed weight gradient; otherwise one group's
+    /// patch matrix (K·OH·OW), one group's transposed output gradient (OH·OW·O/groups) and the transposed weight gradient.</summary>
+    public int ScratchLength { get; }
+
+    /// <summary>True when the kernels run as one implicit GEMM per kernel tap over a zero-padded input (square kernel,
+    /// stride 1, one group, at least 8 channels, not a plain 1×1).</summary>
+    public bool IsImplicit { get; }
     /// <summary>True for a 1×1 kernel with stride 1 and no padding: the input itself is the patch matrix.</summary>
     public bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1 && PadTop == 0 && PadLeft == 0 && PadBottom == 0 && PadRight == 0;
 

@@ -24,7 +24,7 @@ namespace KernelGen.Kernels;
 /// (<see cref="Conv2DGeometry.ScratchLength"/>); nothing is allocated. Results are deterministic;
 /// the bias gradient's sums over positions are vectorized, so vector widths may differ by float reordering there.
 /// </summary>
-public static class Convolution
+public static partial class Convolution
 {
     /// <summary>
     /// y = f(conv(x, w) + b) for <paramref name="batch"/> samples. <paramref name="bias"/> may be empty (no bias).
@@ -39,6 +39,11 @@ public static class Convolution
         ref T wr = ref MemoryMarshal.GetReference(weights);
         ref T yr = ref MemoryMarshal.GetReference(y);
         ref T col = ref MemoryMarshal.GetReference(scratch);
+        if (g.IsImplicit)
+        {
+            ImplicitForward<T, TAct>(ref xr, ref wr, bias, ref yr, ref col, batch, g);
+            return;
+        }
         int p = g.OutputPixels, k = g.PatchSize, og = g.GroupOutChannels;
         for (int b = 0; b < batch; b++)
         {
@@ -76,6 +81,22 @@ public static class Convolution
         ref T col = ref MemoryMarshal.GetReference(scratch);
         ref T dyt = ref Unsafe.Add(ref col, (nuint)k * (nuint)p);
         ref T dwt = ref Unsafe.Add(ref dyt, (nuint)p * (nuint)og);
+        if (g.IsImplicit) ImplicitBackwardParameters(ref xr, ref dyr, ref dw, ref col, batch, g);
+        else WeightGradient(ref xr, ref dyr, ref dw, ref col, ref dyt, ref dwt, batch, g);
+        if (biasGradient.IsEmpty) return;
+        ref T db = ref MemoryMarshal.GetReference(biasGradient);
+        for (int o = 0; o < g.OutChannels; o++)
+        {
+            T sum = T.Zero;
+            for (int b = 0; b < batch; b++) sum += Sum(ref Unsafe.Add(ref dyr, (nuint)b * (nuint)g.OutputSize + (nuint)o * (nuint)p), p);
+            Unsafe.Add(ref db, (nuint)o) = sum;
+        }
+    }
+
+    private static void WeightGradient<T>(ref T xr, ref T dyr, ref T dw, ref T col, ref T dyt, ref T dwt, int batch, Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int p = g.OutputPixels, k = g.PatchSize, og = g.GroupOutChannels;
         for (int b = 0; b < batch; b++)
         {
             ref T xs = ref Unsafe.Add(ref xr, (nuint)b * (nuint)g.InputSize);
@@ -93,14 +114,6 @@ public static class Convolution
         }
         for (int grp = 0; grp < g.Groups; grp++)
             Transpose(ref Unsafe.Add(ref dwt, (nuint)grp * (nuint)k * (nuint)og), ref Unsafe.Add(ref dw, (nuint)grp * (nuint)og * (nuint)k), k, og);
-        if (biasGradient.IsEmpty) return;
-        ref T db = ref MemoryMarshal.GetReference(biasGradient);
-        for (int o = 0; o < g.OutChannels; o++)
-        {
-            T sum = T.Zero;
-            for (int b = 0; b < batch; b++) sum += Sum(ref Unsafe.Add(ref dyr, (nuint)b * (nuint)g.OutputSize + (nuint)o * (nuint)p), p);
-            Unsafe.Add(ref db, (nuint)o) = sum;
-        }
     }
 
     /// <summary>destination [columns × rows] = source [rows × columns]ᵀ, in 8 × 8 blocks.</summary>
@@ -131,6 +144,11 @@ public static class Convolution
         ref T wr = ref MemoryMarshal.GetReference(weights);
         ref T dxr = ref MemoryMarshal.GetReference(inputGradient);
         ref T col = ref MemoryMarshal.GetReference(scratch);
+        if (g.IsImplicit)
+        {
+            ImplicitBackwardInput(ref dyr, ref wr, ref dxr, ref col, batch, g);
+            return;
+        }
         int p = g.OutputPixels, k = g.PatchSize, og = g.GroupOutChannels;
         for (int b = 0; b < batch; b++)
         {
