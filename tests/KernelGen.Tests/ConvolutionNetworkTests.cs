@@ -67,6 +67,22 @@ public sealed class ConvolutionNetworkTests
         Assert.True(backward.Passed, backward.ToString());
     }
 
+    [Theory]
+    [InlineData(3UL)]
+    [InlineData(4UL)]
+    public void Implicit_gemm_convolutions_pass_the_gradient_check(ulong seed)
+    {
+        const int batch = 3;
+        var net = new ImplicitConvNet.Float64(batch, seed);
+        Assert.True(Kernels.Conv2DGeometry.Of(net.Layers[0]).IsImplicit && Kernels.Conv2DGeometry.Of(net.Layers[1]).IsImplicit);
+        double[] x = Uniform(batch * net.InputSize, (int)seed, 1.5);
+        GradientCheckOptions options = GradientCheckOptions.From(GradientTolerance.Default) with { Seed = seed };
+        GradientCheckReport loss = GradientCheck.Run(net, x, Labels(batch, 3, (int)seed), options);
+        Assert.True(loss.Passed, loss.ToString());
+        GradientCheckReport backward = GradientCheck.Run(net, x, options);
+        Assert.True(backward.Passed, backward.ToString());
+    }
+
     [Fact]
     public void Shapes_tensors_and_options_follow_pytorch()
     {
@@ -253,6 +269,16 @@ public sealed class ConvolutionNetworkTests
 [SoftmaxCrossEntropyLoss]
 [Sgd(0.01)]
 public partial class ChannelOpsNet;
+
+/// <summary>Convolutions on the implicit-GEMM path (stride 1, one group, 8 or more channels), one with a dilated kernel and one-sided padding.</summary>
+[Network(8, 5, 5)]
+[Conv2D(9, 3, Activation.Tanh, Padding = 1)]
+[Conv2D(4, 2, Activation.SiLU, Dilation = 2, PadRight = 1, Padding = 0)]
+[Flatten]
+[Dense(3)]
+[SoftmaxCrossEntropyLoss]
+[Sgd(0.1)]
+public partial class ImplicitConvNet;
 
 /// <summary>"Same" padding with an even kernel.</summary>
 [Network(3, 5, 7)]
