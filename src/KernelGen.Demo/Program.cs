@@ -148,13 +148,10 @@ static bool RunFashionMnist(Options options)
 static bool RunFashionConvnet(Options options, Dataset train, Dataset validation, Dataset test)
 {
     Console.WriteLine();
-    Console.WriteLine("== Fashion-MNIST convnet: conv 3×3 ×32 → BN → ReLU → max-pool 2 → conv 3×3 ×64 → BN → ReLU → max-pool 2 → 128 ReLU → dropout 0.3 → 10, Adam, batch 64, horizontal flips, one thread");
+    Console.WriteLine("== Fashion-MNIST convnet: conv 3×3 ×16 → BN → ReLU → max-pool 2 → (conv 3×3 ×32 → BN → ReLU) ×2 → max-pool 2 → 128 ReLU → dropout 0.3 → 10, Adam, batch 64, one thread");
     var net = new FashionConvnet(maxBatchSize: 1000, seed: 1);
     var display = new TrainingDisplay("Fashion-MNIST convnet", options.LogEvery);
-    // Augmentation: horizontal flips (clothes are close to mirror-symmetric). Random crops (padding 2) underfit this small
-    // network in 12 epochs (test accuracy 0.9016 against 0.9189 without augmentation).
-    var batching = new MiniBatchOptions { Augmentation = new Augmentation(flipProbability: 0.5) };
-    var trainer = new Trainer(net, new TrainerOptions { Epochs = options.ConvEpochs, BatchSize = 64, Seed = 2, Patience = 4, Monitor = ValidationMetric.Accuracy, Progress = display, Batching = batching });
+    var trainer = new Trainer(net, new TrainerOptions { Epochs = options.ConvEpochs, BatchSize = 64, Seed = 2, Patience = 4, Monitor = ValidationMetric.Accuracy, Progress = display });
     TrainingResult result = display.Run(() => trainer.Fit(train, validation, options.Stop));
     Console.WriteLine(result.Message);
     Evaluation evaluation = Trainer.Evaluate(net, test);
