@@ -68,7 +68,9 @@ public class CatalogDiagnosticTests
 
     [Theory]
     [InlineData("[Network(1, 28, 28)]\n[[|Dense(10)|]]", "Layer 'Dense1' needs a flat [features] input, but receives [1, 28, 28]; add [Flatten] before it")]
-    [InlineData("[Network(3, 4, 4)]\n[Tanh]\n[[|LayerNorm|]]", "Layer 'LayerNorm1' needs a flat [features] input, but receives [3, 4, 4]; add [Flatten] before it")]
+    [InlineData("[Network(3, 4, 4)]\n[Tanh]\n[[|Softmax|]]", "Layer 'Softmax1' needs a flat [features] input, but receives [3, 4, 4]; add [Flatten] before it")]
+    [InlineData("[Network(12)]\n[[|Dropout(0.5, Channelwise = true)|]]", "Layer 'Dropout1' needs an image [channels, height, width] input for Channelwise = true, but receives [12]")]
+    [InlineData("[Network(12)]\n[[|InstanceNorm|]]", "Layer 'InstanceNorm1' needs an image [channels, height, width] input, but receives [12]")]
     [InlineData("[Network(12)]\n[[|Conv2D(4, 3)|]]", "Layer 'Conv2D1' needs an image [channels, height, width] input, but receives [12]")]
     [InlineData("[Network(3, 4, 4)]\n[[|Conv2D(4, 3, Groups = 2)|]]", "Layer 'Conv2D1' needs a group count that divides its 3 input and 4 output channels, but has 2 groups")]
     [InlineData("[Network(1, 4, 4)]\n[[|Conv2D(4, 5)|]]", "Layer 'Conv2D1' needs a 5×5 kernel (dilation 1) that fits its padded 4×4 input")]
