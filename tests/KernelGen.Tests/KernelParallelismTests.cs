@@ -211,4 +211,66 @@ public class KernelParallelismTests
             KernelParallelism.DegreeOfParallelism = 1;
         }
     }
+    /// <summary>
+    /// Convolutions on two threads (samples split for the forward pass and dX, kernel taps for the implicit weight
+    /// gradient) give the same bits as on one, on both kernel paths, and a convnet's training steps match bit for bit.
+    /// </summary>
+    [Fact]
+    public void Convolutions_split_over_two_threads_bit_identically()
+    {
+        foreach (Conv2DGeometry g in new[]
+        {
+            new Conv2DGeometry(16, 9, 11, 12, 3, 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),          // implicit GEMM
+            new Conv2DGeometry(3, 10, 10, 8, 3, 3, 2, 2, 1, 1, 1, 1),                                            // im2col, stride 2
+        })
+        {
+            const int batch = 64;
+            var r = new Random(3);
+            float[] x = Enumerable.Range(0, batch * g.InputSize).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+            float[] w = Enumerable.Range(0, g.WeightLength).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+            float[] b = Enumerable.Range(0, g.OutChannels).Select(_ => (float)r.NextDouble()).ToArray();
+            float[] dy = Enumerable.Range(0, batch * g.OutputSize).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+            (float[] Y, float[] Dw, float[] Db, float[] Dx) Run()
+            {
+                float[] scratch = new float[2 * g.ScratchLength], y = new float[batch * g.OutputSize], dw = new float[g.WeightLength], db = new float[g.OutChannels], dx = new float[batch * g.InputSize];
+                Convolution.Forward<float, ReluOp<float>>(x, w, b, y, scratch, batch, g);
+                Convolution.BackwardParameters<float>(x, dy, dw, db, scratch, batch, g);
+                Convolution.BackwardInput<float>(dy, w, dx, scratch, batch, g);
+                return (y, dw, db, dx);
+            }
+            var one = Run();
+            long splits = KernelParallelism.SplitCalls;
+            KernelParallelism.DegreeOfParallelism = 2;
+            try
+            {
+                var two = Run();
+                Assert.True(KernelParallelism.SplitCalls - splits >= (g.IsImplicit ? 3 : 2), "the calls were split");
+                Assert.Equal(one.Y, two.Y);
+                Assert.Equal(one.Dw, two.Dw);
+                Assert.Equal(one.Db, two.Db);
+                Assert.Equal(one.Dx, two.Dx);
+            }
+            finally
+            {
+                KernelParallelism.DegreeOfParallelism = 1;
+            }
+        }
+
+        var single = new ConvPathsNet(64, 9);
+        var dual = new ConvPathsNet(64, 9);
+        var rr = new Random(4);
+        float[] inputs = Enumerable.Range(0, 64 * single.InputSize).Select(_ => (float)rr.NextDouble()).ToArray();
+        int[] labels = Enumerable.Range(0, 64).Select(_ => rr.Next(3)).ToArray();
+        for (int step = 0; step < 3; step++) single.TrainStep(inputs, labels);
+        KernelParallelism.DegreeOfParallelism = 2;
+        try
+        {
+            for (int step = 0; step < 3; step++) dual.TrainStep(inputs, labels);
+        }
+        finally
+        {
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+        Assert.True(single.Parameters.SequenceEqual(dual.Parameters));
+    }
 }

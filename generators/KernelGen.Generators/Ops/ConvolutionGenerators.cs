@@ -44,11 +44,12 @@ internal sealed class ConvGenerator : OpGenerator
         };
     }
 
-    /// <summary>The kernels' scratch (<c>Conv2DGeometry.ScratchLength</c>, from the catalog's one formula).</summary>
+    /// <summary>The kernels' scratch for two parts (<c>Conv2DGeometry.ScratchLength</c>, from the catalog's one formula, twice:
+    /// with <c>KernelParallelism.DegreeOfParallelism</c> = 2 each thread works in its own half).</summary>
     private static int ScratchLength(NodePlan node)
     {
         var o = (ConvOptions)node.Options;
-        return (int)OpCatalog.ConvolutionScratch(node.InputShape[0], node.InputShape[1], node.InputShape[2], node.OutputShape[0], o.Kernel, o.Stride,
+        return 2 * (int)OpCatalog.ConvolutionScratch(node.InputShape[0], node.InputShape[1], node.InputShape[2], node.OutputShape[0], o.Kernel, o.Stride,
             o.PadTop, o.PadLeft, o.PadBottom, o.PadRight, o.Dilation, o.Groups);
     }
 

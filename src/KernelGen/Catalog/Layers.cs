@@ -354,7 +354,7 @@ namespace KernelGen.Catalog
             if (h < 0 || w < 0)
                 return ShapeResult.Fail($"a {kernel}×{kernel} kernel (dilation {dilation}) that fits its padded {input[1] + pad[0] + pad[2]}×{input[2] + pad[1] + pad[3]} input");
             var output = TensorShape.Image(outChannels, (int)(h / stride + 1), (int)(w / stride + 1));
-            return output.LongSize <= int.MaxValue && ConvolutionScratch(channels, input[1], input[2], outChannels, kernel, stride, pad[0], pad[1], pad[2], pad[3], dilation, groups) <= int.MaxValue
+            return output.LongSize <= int.MaxValue && 2 * ConvolutionScratch(channels, input[1], input[2], outChannels, kernel, stride, pad[0], pad[1], pad[2], pad[3], dilation, groups) <= int.MaxValue
                 ? ShapeResult.Of(output) : ShapeResult.Fail("fewer than 2³¹ elements per sample and per patch matrix");
         });
 

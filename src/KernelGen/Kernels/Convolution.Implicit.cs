@@ -47,13 +47,18 @@ public static partial class Convolution
         }
     }
 
-    private static void ImplicitBackwardParameters<T>(ref T xr, ref T dyr, ref T dw, ref T scratch, int batch, Conv2DGeometry g)
+    /// <summary>Where the implicit path keeps dWᵀ: after the padded input and the transposed output gradient.</summary>
+    private static ref T ImplicitWeightScratch<T>(ref T scratch, Conv2DGeometry g) =>
+        ref Unsafe.Add(ref scratch, (nuint)g.Channels * (nuint)PlaneStride(g) + (nuint)ExtendedPixels(g) * (nuint)g.OutChannels);
+
+    /// <summary>dW for kernel taps [<paramref name="t0"/>, <paramref name="t1"/>): the padded input and dYextᵀ in
+    /// <paramref name="scratch"/>, dWᵀ per tap in <paramref name="dwt"/>.</summary>
+    private static void ImplicitBackwardParameters<T>(ref T xr, ref T dyr, ref T dw, ref T scratch, ref T dwt, int batch, Conv2DGeometry g, int t0, int t1)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int s = PlaneStride(g), e = ExtendedPixels(g), wp = PaddedWidth(g), taps = g.KernelHeight * g.KernelWidth, o = g.OutChannels, c = g.Channels;
         ref T xp = ref scratch;
         ref T dyt = ref Unsafe.Add(ref scratch, (nuint)c * (nuint)s);
-        ref T dwt = ref Unsafe.Add(ref dyt, (nuint)e * (nuint)o);
         for (int b = 0; b < batch; b++)
         {
             Pad(ref Unsafe.Add(ref xr, (nuint)b * (nuint)g.InputSize), ref xp, g);
@@ -70,7 +75,7 @@ public static partial class Convolution
                 Zero(ref Unsafe.Add(ref dyt, (nuint)(oh * wp) * (nuint)o), g.OutWidth * o, wp * o);
             }
             Zero(ref dyt, g.OutHeight * wp * o, e * o); // the rounding columns
-            for (int tap = 0; tap < taps; tap++)
+            for (int tap = t0; tap < t1; tap++)
             {
                 int offset = tap / g.KernelWidth * g.DilationHeight * wp + tap % g.KernelWidth * g.DilationWidth;
                 ref T target = ref Unsafe.Add(ref dwt, (nuint)tap * (nuint)c * (nuint)o);
@@ -79,7 +84,7 @@ public static partial class Convolution
             }
         }
         // dW[o, c, tap] = dWᵀ_tap[c, o].
-        for (int tap = 0; tap < taps; tap++)
+        for (int tap = t0; tap < t1; tap++)
             for (int ci = 0; ci < c; ci++)
             {
                 ref T row = ref Unsafe.Add(ref dwt, (nuint)(tap * c + ci) * (nuint)o);

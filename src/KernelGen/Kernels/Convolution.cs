@@ -39,6 +39,20 @@ public static partial class Convolution
         ref T wr = ref MemoryMarshal.GetReference(weights);
         ref T yr = ref MemoryMarshal.GetReference(y);
         ref T col = ref MemoryMarshal.GetReference(scratch);
+        ref T br = ref MemoryMarshal.GetReference(bias);
+        if (SplitSamples(batch, scratch.Length, g) is int split and > 0)
+        {
+            ConvolutionWork<T, TAct>.Run(ConvolutionWork<T, TAct>.Pass.Forward, ref xr, ref wr, ref br, bias.Length, ref yr, ref col, batch, split, g);
+            return;
+        }
+        ForwardSamples<T, TAct>(ref xr, ref wr, ref br, bias.Length, ref yr, ref col, batch, g);
+    }
+
+    /// <summary>The forward pass of <paramref name="batch"/> samples (the refs at the first one) with one scratch area.</summary>
+    internal static void ForwardSamples<T, TAct>(ref T xr, ref T wr, ref T br, int biasLength, ref T yr, ref T col, int batch, Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T>
+    {
+        ReadOnlySpan<T> bias = MemoryMarshal.CreateReadOnlySpan(ref br, biasLength);
         if (g.IsImplicit)
         {
             ImplicitForward<T, TAct>(ref xr, ref wr, bias, ref yr, ref col, batch, g);
@@ -63,6 +77,15 @@ public static partial class Convolution
     }
 
     /// <summary>
+    /// With <see cref="KernelParallelism.DegreeOfParallelism"/> = 2, a batch of at least <see cref="KernelParallelism.MinimumBatch"/>
+    /// samples and scratch for two parts (<see cref="Conv2DGeometry.ScratchLength"/> each; generated networks reserve it):
+    /// the first sample of the worker's half, after the worker is claimed; else 0 (one thread). Samples are independent,
+    /// so the split results are bit-identical.
+    /// </summary>
+    private static int SplitSamples(int batch, int scratchLength, Conv2DGeometry g) =>
+        KernelParallelism.ShouldSplit(batch) && scratchLength >= 2 * g.ScratchLength && KernelParallelism.TryEnter() ? batch / 2 : 0;
+
+    /// <summary>
     /// The parameter gradients: dW = Σ_samples dY·X̃ᵀ and, unless <paramref name="biasGradient"/> is empty, db = Σ dY
     /// (both overwritten). <paramref name="outputGradient"/> is ∂L/∂y after the activation's derivative.
     /// </summary>
@@ -81,8 +104,12 @@ public static partial class Convolution
         ref T col = ref MemoryMarshal.GetReference(scratch);
         ref T dyt = ref Unsafe.Add(ref col, (nuint)k * (nuint)p);
         ref T dwt = ref Unsafe.Add(ref dyt, (nuint)p * (nuint)og);
-        if (g.IsImplicit) ImplicitBackwardParameters(ref xr, ref dyr, ref dw, ref col, batch, g);
-        else WeightGradient(ref xr, ref dyr, ref dw, ref col, ref dyt, ref dwt, batch, g);
+        if (!g.IsImplicit) WeightGradient(ref xr, ref dyr, ref dw, ref col, ref dyt, ref dwt, batch, g);
+        else if (KernelParallelism.ShouldSplit(batch) && scratch.Length >= 2 * g.ScratchLength && g.KernelHeight * g.KernelWidth > 1 && KernelParallelism.TryEnter())
+            // Taps [0, t/2) here, the rest on the worker, each with its own padded input; both write disjoint taps of one dWᵀ.
+            ConvolutionWork<T, IdentityOp<T>>.Run(ConvolutionWork<T, IdentityOp<T>>.Pass.WeightGradient, ref xr, ref dyr, ref dw, 0, ref dw, ref col, batch,
+                g.KernelHeight * g.KernelWidth / 2, g);
+        else ImplicitBackwardParameters(ref xr, ref dyr, ref dw, ref col, ref ImplicitWeightScratch(ref col, g), batch, g, 0, g.KernelHeight * g.KernelWidth);
         if (biasGradient.IsEmpty) return;
         ref T db = ref MemoryMarshal.GetReference(biasGradient);
         for (int o = 0; o < g.OutChannels; o++)
@@ -144,6 +171,18 @@ public static partial class Convolution
         ref T wr = ref MemoryMarshal.GetReference(weights);
         ref T dxr = ref MemoryMarshal.GetReference(inputGradient);
         ref T col = ref MemoryMarshal.GetReference(scratch);
+        if (SplitSamples(batch, scratch.Length, g) is int split and > 0)
+        {
+            ConvolutionWork<T, IdentityOp<T>>.Run(ConvolutionWork<T, IdentityOp<T>>.Pass.InputGradient, ref dyr, ref wr, ref wr, 0, ref dxr, ref col, batch, split, g);
+            return;
+        }
+        BackwardInputSamples(ref dyr, ref wr, ref dxr, ref col, batch, g);
+    }
+
+    /// <summary>∂L/∂x of <paramref name="batch"/> samples (the refs at the first one) with one scratch area.</summary>
+    internal static void BackwardInputSamples<T>(ref T dyr, ref T wr, ref T dxr, ref T col, int batch, Conv2DGeometry g)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         if (g.IsImplicit)
         {
             ImplicitBackwardInput(ref dyr, ref wr, ref dxr, ref col, batch, g);
@@ -163,6 +202,57 @@ public static partial class Convolution
                     ref Unsafe.Add(ref dys, (nuint)grp * (nuint)og * (nuint)p), (nuint)p, (nuint)og, ref target, false, 0, ref target, (nuint)p, k, p);
                 if (!g.IsPointwise) Col2Im(ref col, ref dxs, g, grp * g.GroupChannels);
             }
+        }
+    }
+
+    /// <summary>
+    /// One split convolution call: part 0 runs on the calling thread, part 1 on the worker. The forward pass and the input
+    /// gradient split the samples (each part with its own half of the scratch); the implicit weight gradient splits the
+    /// kernel taps (each part pads the input into its own half; both write disjoint taps of the first half's dWᵀ).
+    /// </summary>
+    private sealed unsafe class ConvolutionWork<T, TAct> : ParallelWork
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T>
+    {
+        public enum Pass { Forward, InputGradient, WeightGradient }
+
+        private static readonly ConvolutionWork<T, TAct> Instance = new();
+        private T* _a, _w, _b, _out, _scratch;
+        private int _biasLength, _batch, _split;
+        private Pass _pass;
+        private Conv2DGeometry? _g;
+
+        /// <summary>Forward: a = x, w = weights, b = bias; input gradient: a = dy, w = weights; weight gradient: a = x,
+        /// w = dy, output = dW; split = the first sample (or tap) of part 1.</summary>
+        public static void Run(Pass pass, ref T a, ref T w, ref T b, int biasLength, ref T output, ref T scratch, int batch, int split, Conv2DGeometry g)
+        {
+            fixed (T* pa = &a, pw = &w, pb = &b, po = &output, ps = &scratch)
+            {
+                ConvolutionWork<T, TAct> work = Instance;
+                work._a = pa; work._w = pw; work._b = pb; work._out = po; work._scratch = ps;
+                (work._pass, work._biasLength, work._batch, work._split, work._g) = (pass, biasLength, batch, split, g);
+                KernelParallelism.Run(work);
+                work._a = null; work._w = null; work._b = null; work._out = null; work._scratch = null; work._g = null;
+            }
+        }
+
+        internal override void Execute(int part)
+        {
+            Conv2DGeometry g = _g!;
+            ref T scratch = ref Unsafe.Add(ref *_scratch, part == 0 ? 0 : (nuint)g.ScratchLength);
+            if (_pass == Pass.WeightGradient)
+            {
+                int taps = g.KernelHeight * g.KernelWidth;
+                ImplicitBackwardParameters(ref *_a, ref *_w, ref *_out, ref scratch, ref ImplicitWeightScratch(ref *_scratch, g), _batch, g,
+                    part == 0 ? 0 : _split, part == 0 ? _split : taps);
+                return;
+            }
+            int b0 = part == 0 ? 0 : _split, count = part == 0 ? _split : _batch - _split;
+            if (_pass == Pass.Forward)
+                ForwardSamples<T, TAct>(ref Unsafe.Add(ref *_a, (nuint)b0 * (nuint)g.InputSize), ref *_w, ref *_b, _biasLength,
+                    ref Unsafe.Add(ref *_out, (nuint)b0 * (nuint)g.OutputSize), ref scratch, count, g);
+            else
+                BackwardInputSamples(ref Unsafe.Add(ref *_a, (nuint)b0 * (nuint)g.OutputSize), ref *_w,
+                    ref Unsafe.Add(ref *_out, (nuint)b0 * (nuint)g.InputSize), ref scratch, count, g);
         }
     }
 

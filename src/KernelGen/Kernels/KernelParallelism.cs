@@ -25,6 +25,8 @@ namespace KernelGen.Kernels;
 /// columns, so after the first call each core streams its half of the weights from its own L2 cache.</item>
 /// <item>The optimizer update, and the element-wise and loss kernels of a training step, over large enough
 /// arrays (see the kernels).</item>
+/// <item><see cref="Convolution"/> with at least <see cref="MinimumBatch"/> samples and scratch for two parts: the forward
+/// pass and dX by samples, the implicit-GEMM weight gradient by kernel taps.</item>
 /// </list>
 /// <para>
 /// Results are bit-identical to one thread: each output element is computed by exactly one thread with the same
