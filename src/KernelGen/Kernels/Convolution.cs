@@ -124,6 +124,24 @@ public static partial class Convolution
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int p = g.OutputPixels, k = g.PatchSize, og = g.GroupOutChannels;
+        if (og <= DotProductChannels)
+        {
+            // Few output channels per group (a first layer, a depthwise convolution): dW[o, k] += ⟨dY row o, X̃ row k⟩ as dot
+            // products, without transposing dY or dW (a GEMM over og ≤ 16 columns would run one-vector tiles).
+            for (int b = 0; b < batch; b++)
+            {
+                ref T xs = ref Unsafe.Add(ref xr, (nuint)b * (nuint)g.InputSize);
+                ref T dys = ref Unsafe.Add(ref dyr, (nuint)b * (nuint)g.OutputSize);
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    ref T patches = ref col;
+                    if (g.IsPointwise) patches = ref Unsafe.Add(ref xs, (nuint)grp * (nuint)g.GroupChannels * (nuint)p);
+                    else Im2Col(ref xs, ref col, g, grp * g.GroupChannels);
+                    DotProducts(ref Unsafe.Add(ref dys, (nuint)grp * (nuint)og * (nuint)p), ref patches, ref Unsafe.Add(ref dw, (nuint)grp * (nuint)og * (nuint)k), og, k, p, b > 0);
+                }
+            }
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             ref T xs = ref Unsafe.Add(ref xr, (nuint)b * (nuint)g.InputSize);
@@ -141,6 +159,79 @@ public static partial class Convolution
         }
         for (int grp = 0; grp < g.Groups; grp++)
             Transpose(ref Unsafe.Add(ref dwt, (nuint)grp * (nuint)k * (nuint)og), ref Unsafe.Add(ref dw, (nuint)grp * (nuint)og * (nuint)k), k, og);
+    }
+
+    /// <summary>Output channels per group up to which the im2col weight gradient uses dot products.</summary>
+    private const int DotProductChannels = 16;
+
+    /// <summary>c[i, j] (+)= Σ_q a[i, q]·b[j, q] for a [rows × n], b [columns × n], c [rows × columns] (the "NT" product).</summary>
+    private static void DotProducts<T>(ref T a, ref T b, ref T c, int rows, int columns, int n, bool accumulate) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Vector512.IsHardwareAccelerated && n >= Simd512<T>.Count) DotProducts<T, Simd512<T>>(ref a, ref b, ref c, rows, columns, n, accumulate);
+        else if (Vector256.IsHardwareAccelerated && n >= Simd256<T>.Count) DotProducts<T, Simd256<T>>(ref a, ref b, ref c, rows, columns, n, accumulate);
+        else DotProducts<T, SimdScalar<T>>(ref a, ref b, ref c, rows, columns, n, accumulate);
+    }
+
+    /// <summary>Blocks of 4 rows × 2 columns (8 accumulators, 6 loads per 8 multiply-adds); remainders one by one.</summary>
+    private static void DotProducts<T, TV>(ref T a, ref T b, ref T c, int rows, int columns, int n, bool accumulate)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
+    {
+        nuint v = (nuint)TV.Count, len = (nuint)n, whole = len / v * v;
+        int i = 0;
+        for (; i + 4 <= rows; i += 4)
+        {
+            ref T a0 = ref Unsafe.Add(ref a, (nuint)i * len);
+            ref T a1 = ref Unsafe.Add(ref a0, len);
+            ref T a2 = ref Unsafe.Add(ref a1, len);
+            ref T a3 = ref Unsafe.Add(ref a2, len);
+            int j = 0;
+            for (; j + 2 <= columns; j += 2)
+            {
+                ref T b0 = ref Unsafe.Add(ref b, (nuint)j * len);
+                ref T b1 = ref Unsafe.Add(ref b0, len);
+                TV s00 = TV.Zero, s01 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s20 = TV.Zero, s21 = TV.Zero, s30 = TV.Zero, s31 = TV.Zero;
+                for (nuint q = 0; q < whole; q += v)
+                {
+                    TV x0 = TV.Load(ref b0, q), x1 = TV.Load(ref b1, q);
+                    TV y = TV.Load(ref a0, q); s00 = TV.MultiplyAdd(y, x0, s00); s01 = TV.MultiplyAdd(y, x1, s01);
+                    y = TV.Load(ref a1, q); s10 = TV.MultiplyAdd(y, x0, s10); s11 = TV.MultiplyAdd(y, x1, s11);
+                    y = TV.Load(ref a2, q); s20 = TV.MultiplyAdd(y, x0, s20); s21 = TV.MultiplyAdd(y, x1, s21);
+                    y = TV.Load(ref a3, q); s30 = TV.MultiplyAdd(y, x0, s30); s31 = TV.MultiplyAdd(y, x1, s31);
+                }
+                Finish(ref c, i, j, columns, TV.Sum(s00), ref a0, ref b0, whole, len, accumulate);
+                Finish(ref c, i, j + 1, columns, TV.Sum(s01), ref a0, ref b1, whole, len, accumulate);
+                Finish(ref c, i + 1, j, columns, TV.Sum(s10), ref a1, ref b0, whole, len, accumulate);
+                Finish(ref c, i + 1, j + 1, columns, TV.Sum(s11), ref a1, ref b1, whole, len, accumulate);
+                Finish(ref c, i + 2, j, columns, TV.Sum(s20), ref a2, ref b0, whole, len, accumulate);
+                Finish(ref c, i + 2, j + 1, columns, TV.Sum(s21), ref a2, ref b1, whole, len, accumulate);
+                Finish(ref c, i + 3, j, columns, TV.Sum(s30), ref a3, ref b0, whole, len, accumulate);
+                Finish(ref c, i + 3, j + 1, columns, TV.Sum(s31), ref a3, ref b1, whole, len, accumulate);
+            }
+            for (; j < columns; j++)
+                for (int r = i; r < i + 4; r++) Single<T, TV>(ref a, ref b, ref c, r, j, columns, len, whole, accumulate);
+        }
+        for (; i < rows; i++)
+            for (int j = 0; j < columns; j++) Single<T, TV>(ref a, ref b, ref c, i, j, columns, len, whole, accumulate);
+    }
+
+    private static void Single<T, TV>(ref T a, ref T b, ref T c, int i, int j, int columns, nuint len, nuint whole, bool accumulate)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
+    {
+        ref T ai = ref Unsafe.Add(ref a, (nuint)i * len);
+        ref T bj = ref Unsafe.Add(ref b, (nuint)j * len);
+        TV s = TV.Zero;
+        for (nuint q = 0; q < whole; q += (nuint)TV.Count) s = TV.MultiplyAdd(TV.Load(ref ai, q), TV.Load(ref bj, q), s);
+        Finish(ref c, i, j, columns, TV.Sum(s), ref ai, ref bj, whole, len, accumulate);
+    }
+
+    /// <summary>Adds the scalar tail [whole, len) to a dot product's vector sum and stores (or accumulates) it at c[i, j].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish<T>(ref T c, int i, int j, int columns, T sum, ref T ai, ref T bj, nuint whole, nuint len, bool accumulate)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        for (nuint q = whole; q < len; q++) sum += Unsafe.Add(ref ai, q) * Unsafe.Add(ref bj, q);
+        ref T target = ref Unsafe.Add(ref c, (nuint)i * (nuint)columns + (nuint)j);
+        target = accumulate ? target + sum : sum;
     }
 
     /// <summary>destination [columns × rows] = source [rows × columns]ᵀ, in 8 × 8 blocks.</summary>
