@@ -306,7 +306,7 @@ namespace KernelGen.Catalog
 
         /// <summary>
         /// The elements of scratch a convolution's kernels need (<c>Conv2DGeometry.ScratchLength</c>; the generator sizes the
-        /// layer's fixed work region with it). Stride 1 without groups runs as implicit GEMMs, one per kernel tap, over a
+        /// layer's fixed work region with it). A depthwise convolution runs direct loops over one padded plane. Stride 1 without groups runs as implicit GEMMs, one per kernel tap, over a
         /// zero-padded copy of the input (channel planes Hp·Wp plus (kw − 1)·dw slack), an output extended to the padded
         /// width (O·OH·Wp) and the transposed weight gradient; every other shape through im2col: one group's patch matrix
         /// (K·P), one group's transposed output gradient (P·O/groups) and the transposed weight gradient (O·K).
@@ -317,6 +317,8 @@ namespace KernelGen.Catalog
             long span = (long)dilation * (kernel - 1);
             long outHeight = (height + padTop + padBottom - span - 1) / stride + 1, outWidth = (width + padLeft + padRight - span - 1) / stride + 1;
             long patch = (long)channels / groups * kernel * kernel, weights = outChannels * patch;
+            if (ConvolutionIsDepthwise(channels, outChannels, groups))
+                return 2 * ((long)(height + padTop + padBottom) * (width + padLeft + padRight) + span + 16);
             if (ConvolutionIsImplicit(channels, kernel, stride, padTop, padLeft, padBottom, padRight, groups))
             {
                 long paddedWidth = width + padLeft + padRight, extended = ExtendedColumns(outHeight * paddedWidth);
@@ -331,6 +333,11 @@ namespace KernelGen.Catalog
         /// channels (each tap's GEMM runs over the channels; a 1- or 3-channel first layer is faster through im2col), not a plain 1×1.</summary>
         public static bool ConvolutionIsImplicit(int channels, int kernel, int stride, int padTop, int padLeft, int padBottom, int padRight, int groups) =>
             stride == 1 && groups == 1 && channels >= 8 && !(kernel == 1 && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0);
+
+        /// <summary>Whether a convolution is depthwise (groups = channels = output channels, more than one): direct loops
+        /// over one zero-padded plane at a time (scratch: that plane and an output or gradient plane on the padded width, each with
+        /// dilation·(kernel − 1) + 16 elements of slack).</summary>
+        public static bool ConvolutionIsDepthwise(int channels, int outChannels, int groups) => groups > 1 && groups == channels && channels == outChannels;
 
         /// <summary>The implicit GEMMs' columns: the output extended to the padded width, rounded up to 16 (a whole number of
         /// vectors at every width, so the GEMM accumulates tap after tap without a scalar tail).</summary>

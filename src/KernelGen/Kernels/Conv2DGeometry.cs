@@ -31,13 +31,15 @@ public sealed class Conv2DGeometry
         long patch = (long)channels / groups * kernelHeight * kernelWidth;
         bool square = kernelHeight == kernelWidth && strideHeight == strideWidth && dilationHeight == dilationWidth;
         bool implicitGemm = square && Catalog.OpCatalog.ConvolutionIsImplicit(channels, kernelHeight, strideHeight, padTop, padLeft, padBottom, padRight, groups);
-        long scratch = implicitGemm
-            ? Catalog.OpCatalog.ConvolutionScratch(channels, height, width, outChannels, kernelHeight, 1, padTop, padLeft, padBottom, padRight, dilationHeight, 1)
+        bool depthwise = Catalog.OpCatalog.ConvolutionIsDepthwise(channels, outChannels, groups);
+        long scratch = depthwise ? Catalog.OpCatalog.ConvolutionScratch(channels, height, width, outChannels, kernelHeight, strideHeight, padTop, padLeft, padBottom, padRight, dilationHeight, groups)
+            : implicitGemm ? Catalog.OpCatalog.ConvolutionScratch(channels, height, width, outChannels, kernelHeight, 1, padTop, padLeft, padBottom, padRight, dilationHeight, 1)
             : patch * oh * ow + oh * ow * (outChannels / groups) + outChannels * patch;
         if ((long)channels * height * width > int.MaxValue || (long)outChannels * oh * ow > int.MaxValue || outChannels * patch > int.MaxValue || scratch > int.MaxValue)
             ThrowHelper.ThrowArgumentOutOfRange(nameof(channels), channels, "The convolution's tensors must fit in a span.");
         ScratchLength = (int)scratch;
-        IsImplicit = implicitGemm;
+        IsImplicit = implicitGemm && !depthwise;
+        IsDepthwise = depthwise;
         Channels = channels; Height = height; Width = width; OutChannels = outChannels;
         KernelHeight = kernelHeight; KernelWidth = kernelWidth; StrideHeight = strideHeight; StrideWidth = strideWidth;
         PadTop = padTop; PadLeft = padLeft; PadBottom = padBottom; PadRight = padRight;
@@ -104,6 +106,9 @@ public sealed class Conv2DGeometry
     /// <summary>True when the kernels run as one implicit GEMM per kernel tap over a zero-padded input (square kernel,
     /// stride 1, one group, at least 8 channels, not a plain 1×1).</summary>
     public bool IsImplicit { get; }
+
+    /// <summary>True for a depthwise convolution (groups = channels = output channels &gt; 1): direct loops per channel plane.</summary>
+    public bool IsDepthwise { get; }
     /// <summary>True for a 1×1 kernel with stride 1 and no padding: the input itself is the patch matrix.</summary>
     public bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1 && PadTop == 0 && PadLeft == 0 && PadBottom == 0 && PadRight == 0;
 

@@ -53,6 +53,11 @@ public static partial class Convolution
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T>
     {
         ReadOnlySpan<T> bias = MemoryMarshal.CreateReadOnlySpan(ref br, biasLength);
+        if (g.IsDepthwise)
+        {
+            DepthwiseForward<T, TAct>(ref xr, ref wr, bias, ref yr, ref col, batch, g);
+            return;
+        }
         if (g.IsImplicit)
         {
             ImplicitForward<T, TAct>(ref xr, ref wr, bias, ref yr, ref col, batch, g);
@@ -104,7 +109,8 @@ public static partial class Convolution
         ref T col = ref MemoryMarshal.GetReference(scratch);
         ref T dyt = ref Unsafe.Add(ref col, (nuint)k * (nuint)p);
         ref T dwt = ref Unsafe.Add(ref dyt, (nuint)p * (nuint)og);
-        if (!g.IsImplicit) WeightGradient(ref xr, ref dyr, ref dw, ref col, ref dyt, ref dwt, batch, g);
+        if (g.IsDepthwise) DepthwiseBackwardWeights(ref xr, ref dyr, ref dw, ref col, batch, g);
+        else if (!g.IsImplicit) WeightGradient(ref xr, ref dyr, ref dw, ref col, ref dyt, ref dwt, batch, g);
         else if (KernelParallelism.ShouldSplit(batch) && scratch.Length >= 2 * g.ScratchLength && g.KernelHeight * g.KernelWidth > 1 && KernelParallelism.TryEnter())
             // Taps [0, t/2) here, the rest on the worker, each with its own padded input; both write disjoint taps of one dWᵀ.
             ConvolutionWork<T, IdentityOp<T>>.Run(ConvolutionWork<T, IdentityOp<T>>.Pass.WeightGradient, ref xr, ref dyr, ref dw, 0, ref dw, ref col, batch,
@@ -274,6 +280,11 @@ public static partial class Convolution
     internal static void BackwardInputSamples<T>(ref T dyr, ref T wr, ref T dxr, ref T col, int batch, Conv2DGeometry g)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
+        if (g.IsDepthwise)
+        {
+            DepthwiseBackwardInput(ref dyr, ref wr, ref dxr, ref col, batch, g);
+            return;
+        }
         if (g.IsImplicit)
         {
             ImplicitBackwardInput(ref dyr, ref wr, ref dxr, ref col, batch, g);
