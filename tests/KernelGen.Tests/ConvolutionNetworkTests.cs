@@ -173,6 +173,31 @@ public sealed class ConvolutionNetworkTests
     }
 
     [Fact]
+    public void Inference_form_folds_batchnorm_before_an_unpadded_convolution()
+    {
+        var net = new ConvBeforeFoldNet.Float64(8, 3);
+        for (int step = 0; step < 30; step++) net.TrainStep(Uniform(8 * net.InputSize, 50 + step, 2).Select(v => v + 0.5).ToArray(), Labels(8, 2, 70 + step));
+        Assert.DoesNotContain(0.0, net.BatchNorm1RunningMean.ToArray());
+        var inference = net.CreateInference(8);
+        // Two of the three BatchNorm layers fold (each had γ and β, 16 aligned elements apiece), the third (before the
+        // padded convolution) stays.
+        Assert.Equal(ConvBeforeFoldNet.Float64.ArenaLength - 2 * 32, ConvBeforeFoldNet.Float64.Inference.ArenaLength);
+        double[] x = Uniform(8 * net.InputSize, 5, 2).Select(v => v + 0.5).ToArray();
+        double[] expected = new double[16], actual = new double[16];
+        net.Predict(x, expected);
+        inference.Predict(x, actual);
+        for (int i = 0; i < 16; i++) Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-12 * Math.Max(1, Math.Abs(expected[i])), $"[{i}] {expected[i]} vs {actual[i]}");
+
+        var single = new ConvBeforeFoldNet(8, 3);
+        for (int step = 0; step < 30; step++) single.TrainStep(Uniform(8 * single.InputSize, 50 + step, 2).Select(v => (float)(v + 0.5)).ToArray(), Labels(8, 2, 70 + step));
+        var singleInference = single.CreateInference(8);
+        float[] xf = x.Select(v => (float)v).ToArray(), ef = new float[16], af = new float[16];
+        single.Predict(xf, ef);
+        singleInference.Predict(xf, af);
+        for (int i = 0; i < 16; i++) Assert.True(Math.Abs(af[i] - ef[i]) <= 1e-5 * Math.Max(1, Math.Abs(ef[i])), $"[{i}] {ef[i]} vs {af[i]}");
+    }
+
+    [Fact]
     public void Training_and_prediction_allocate_nothing_and_repeat_bit_for_bit()
     {
         var net = new ConvPathsNet(8, 11);
@@ -279,6 +304,21 @@ public partial class ChannelOpsNet;
 [SoftmaxCrossEntropyLoss]
 [Sgd(0.1)]
 public partial class ImplicitConvNet;
+
+/// <summary>BatchNorm before an unpadded grouped convolution (folds into its input side), after it (folds into its
+/// outputs), and before a padded one (stays: the padding's zeros are not normalized values).</summary>
+[Network(3, 7, 7)]
+[BatchNorm]
+[Conv2D(6, 3, Groups = 3)]
+[BatchNorm]
+[ReLU]
+[BatchNorm]
+[Conv2D(4, 3, Padding = 1)]
+[Flatten]
+[Dense(2)]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.003)]
+public partial class ConvBeforeFoldNet;
 
 /// <summary>"Same" padding with an even kernel.</summary>
 [Network(3, 5, 7)]

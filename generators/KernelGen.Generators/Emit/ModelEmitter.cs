@@ -144,7 +144,7 @@ internal static class ModelEmitter
                     };
                     if (f.Before >= 0) init.Add($"Before = Model.Layers[{Int(f.Before)}]");
                     if (f.After >= 0) init.Add($"After = Model.Layers[{Int(f.After)}]");
-                    if (f.Convolution) init.Add("Convolution = true");
+                    if (f.Convolution) init.AddRange(new[] { "Convolution = true", $"KernelArea = {Int(f.KernelArea)}", $"Groups = {Int(f.Groups)}" });
                     w.Line($"new {EmitContext.Runtime}.FoldStep({Int(f.Source)}, {Int(f.Target)}, {Int(f.Length)}) {{ {string.Join(", ", init)} }},");
                 }
             w.Line("},");

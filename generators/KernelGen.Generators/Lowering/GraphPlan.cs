@@ -168,8 +168,13 @@ internal sealed record TrainingOptionPlan(string Attribute, EquatableArray<Optio
 /// (layer indices into the training network, −1 for none).</summary>
 internal sealed record FoldPlan(int Source, int Target, int Length, int SourceBias, int TargetBias, int Inputs, int Outputs, int Before, int After)
 {
-    /// <summary>A convolution: weights [Outputs × Inputs] (per output channel), only a normalization after it folds.</summary>
+    /// <summary>A convolution: weights [Outputs × Inputs] (per output channel); a normalization before it folds only
+    /// without padding.</summary>
     public bool Convolution { get; init; }
+    /// <summary>A convolution's kh·kw.</summary>
+    public int KernelArea { get; init; }
+    /// <summary>A convolution's groups.</summary>
+    public int Groups { get; init; }
 }
 
 /// <summary>

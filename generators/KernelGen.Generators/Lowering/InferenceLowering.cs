@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using KernelGen.Catalog;
 using KernelGen.Generators.Helpers;
+using KernelGen.Generators.Ops;
 
 namespace KernelGen.Generators.Lowering;
 
@@ -41,8 +42,9 @@ internal static class InferenceLowering
                 last!.Node = last.Node with { Activation = node.Activation, ActivationParameter = node.ActivationParameter, Custom = node.Custom };
                 continue;
             }
-            // Before a layer only a dense one: a padded convolution's zeros are not normalized values.
-            if (node.Kind == LayerKind.Dense && last is not null && OpCatalog.Get(last.Node.Kind).FoldsIntoDense && last.Before is null && last.After is null && last.Node == last.Original)
+            // Before a dense layer, or a convolution without padding (a padded one's zeros are not normalized values).
+            if ((node.Kind == LayerKind.Dense || (node.Kind == LayerKind.Conv2D && node.Options is ConvOptions { PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 }))
+                && last is not null && OpCatalog.Get(last.Node.Kind).FoldsIntoDense && last.Before is null && last.After is null && last.Node == last.Original)
             {
                 NodePlan norm = last.Original;
                 drafts[drafts.Count - 1] = new Draft(node) { Before = norm };
@@ -86,7 +88,12 @@ internal static class InferenceLowering
             bool convolution = weights.Shape.Rank == 4;
             folds.Add(new FoldPlan(weights.Offset, node.Tensor(TensorRole.Weight).Offset, weights.Length, bias.Offset, node.Tensor(TensorRole.Bias).Offset,
                 convolution ? weights.Length / weights.Shape[0] : weights.Shape[0], convolution ? weights.Shape[0] : weights.Shape[1],
-                draft.Before?.Index ?? -1, draft.After?.Index ?? -1) { Convolution = convolution });
+                draft.Before?.Index ?? -1, draft.After?.Index ?? -1)
+            {
+                Convolution = convolution,
+                KernelArea = convolution ? weights.Shape[2] * weights.Shape[3] : 0,
+                Groups = convolution ? ((ConvOptions)draft.Original.Options).Groups : 0,
+            });
         }
         var regions = new List<int>();
         EvaluationLayout evaluation = RegionAllocator.Evaluation(nodes, nodes.Count + 1, regions);

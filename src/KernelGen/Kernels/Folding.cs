@@ -62,28 +62,53 @@ public static class Folding
     }
 
     /// <summary>
-    /// Writes the folded weights and bias of a convolution whose outputs a batch normalization (evaluation mode) follows:
-    /// weights [<paramref name="outChannels"/> × <paramref name="patch"/>] (PyTorch's [O, C/groups, kh, kw] flattened),
-    /// W′[o, k] = W[o, k]·s_o and b′_o = b_o·s_o + t_o. Exact whatever the padding, since the map acts on the outputs.
-    /// (A normalization before a padded convolution does not fold exactly: the zeros of the padding are not normalized.)
+    /// Writes the folded weights and bias of a convolution with weights [<paramref name="outChannels"/> × <paramref name="patch"/>]
+    /// (PyTorch's [O, C/groups, kh, kw] flattened, <paramref name="kernelArea"/> = kh·kw) and evaluation-mode batch
+    /// normalizations around it (empty statistics: none on that side):
+    /// <list type="number">
+    /// <item>before it, on its input channels (only exact without padding, whose zeros are not normalized values):
+    /// W′[o, c, i, j] = W[o, c, i, j]·s_c and b′_o = b_o + Σ_(c, i, j) W[o, c, i, j]·t_c, c the input channel the weight reads
+    /// (in o's group);</item>
+    /// <item>after it, on its outputs: W′[o, ·] = W[o, ·]·s_o and b′_o = b′_o·s_o + t_o, exact whatever the padding.</item>
+    /// </list>
+    /// In double, rounded once. The destinations must not overlap the sources.
     /// </summary>
     public static void FoldConvolution<T>(ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> foldedWeights, Span<T> foldedBias, int outChannels, int patch,
-        ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, ReadOnlySpan<T> mean, ReadOnlySpan<T> variance, double epsilon)
+        int kernelArea, int groups,
+        ReadOnlySpan<T> gammaBefore, ReadOnlySpan<T> betaBefore, ReadOnlySpan<T> meanBefore, ReadOnlySpan<T> varianceBefore, double epsilonBefore,
+        ReadOnlySpan<T> gammaAfter, ReadOnlySpan<T> betaAfter, ReadOnlySpan<T> meanAfter, ReadOnlySpan<T> varianceAfter, double epsilonAfter)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (outChannels <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(outChannels), outChannels, "Must be positive.");
         if (patch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(patch), patch, "Must be positive.");
-        int n = checked(outChannels * patch);
+        if (kernelArea <= 0 || patch % kernelArea != 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(kernelArea), kernelArea, "Must be positive and divide the patch.");
+        if (groups <= 0 || outChannels % groups != 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(groups), groups, "Must be positive and divide the output channels.");
+        int n = checked(outChannels * patch), groupChannels = patch / kernelArea;
         ThrowHelper.ThrowIfLengthNotEqual(weights.Length, n, nameof(weights));
         ThrowHelper.ThrowIfLengthNotEqual(foldedWeights.Length, n, nameof(foldedWeights));
         ThrowHelper.ThrowIfLengthNotEqual(bias.Length, outChannels, nameof(bias));
         ThrowHelper.ThrowIfLengthNotEqual(foldedBias.Length, outChannels, nameof(foldedBias));
-        ValidateStatistics(gamma, beta, mean, variance, outChannels, nameof(gamma));
+        bool before = !gammaBefore.IsEmpty, after = !gammaAfter.IsEmpty;
+        if (before) ValidateStatistics(gammaBefore, betaBefore, meanBefore, varianceBefore, groupChannels * groups, nameof(gammaBefore));
+        if (after) ValidateStatistics(gammaAfter, betaAfter, meanAfter, varianceAfter, outChannels, nameof(gammaAfter));
+        int perGroup = outChannels / groups;
         for (int o = 0; o < outChannels; o++)
         {
-            (double s, double t) = Affine(gamma, beta, mean, variance, epsilon, o);
-            foldedBias[o] = T.CreateTruncating(double.CreateTruncating(bias[o]) * s + t);
-            for (int k = 0; k < patch; k++) foldedWeights[o * patch + k] = T.CreateTruncating(double.CreateTruncating(weights[o * patch + k]) * s);
+            double b = double.CreateTruncating(bias[o]);
+            (double so, double to) = after ? Affine(gammaAfter, betaAfter, meanAfter, varianceAfter, epsilonAfter, o) : (1.0, 0.0);
+            int firstChannel = o / perGroup * groupChannels;
+            for (int k = 0; k < patch; k++)
+            {
+                double w = double.CreateTruncating(weights[o * patch + k]);
+                if (before)
+                {
+                    (double sc, double tc) = Affine(gammaBefore, betaBefore, meanBefore, varianceBefore, epsilonBefore, firstChannel + k / kernelArea);
+                    b += w * tc;
+                    w *= sc;
+                }
+                foldedWeights[o * patch + k] = T.CreateTruncating(w * so);
+            }
+            foldedBias[o] = T.CreateTruncating(b * so + to);
         }
     }
 

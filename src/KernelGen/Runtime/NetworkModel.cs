@@ -82,8 +82,13 @@ public sealed record FoldStep(int Source, int Target, int Length)
     public LayerInfo? After { get; init; }
     /// <summary>True when this step folds rather than copies.</summary>
     public bool IsFold => Before is not null || After is not null;
-    /// <summary>True when the layer is a convolution (weights [outputs × inputs] per output channel, only <see cref="After"/> folds).</summary>
+    /// <summary>True when the layer is a convolution (weights [outputs × inputs] per output channel; <see cref="Before"/>
+    /// only when it has no padding).</summary>
     public bool Convolution { get; init; }
+    /// <summary>A convolution's kh·kw (its weights per input channel and output channel).</summary>
+    public int KernelArea { get; init; }
+    /// <summary>A convolution's groups.</summary>
+    public int Groups { get; init; } = 1;
 }
 
 /// <summary>The static description of a generated inference form: its folded parameter layout, regions and fold steps.</summary>
