@@ -214,6 +214,7 @@ public static class TrainingReport
             gradient.Add(new Series(layer, x, Column(records, r => r.GradientNorm)));
         }
         report.AddSvg(Svg.LineChart("Activation standard deviation per layer", "epoch", "std of activations", std));
+        AddChannelCharts(report, history);
 
         report.AddHeading("Updates and gradients");
         if (xMin <= xMax)
@@ -222,6 +223,33 @@ public static class TrainingReport
             "CS231n's rule of thumb: about 1e-3. Far above, the learning rate is probably too high; far below where the learning rate peaks, too low (a schedule that anneals the rate makes the ratio fall by design).");
         report.AddSvg(Svg.LineChart("Weight-gradient norm ‖∂L/∂W‖", "epoch", "L2 norm", gradient, logY: true),
             "Norms that shrink toward the first layers by orders of magnitude mean vanishing gradients; sudden jumps, exploding ones.");
+    }
+
+    /// <summary>Image-shaped layers: each channel's activation standard deviation and share of zeros in the last epoch.</summary>
+    private static void AddChannelCharts(HtmlReport report, TrainingHistory history)
+    {
+        var deviations = new List<Series>();
+        var zeros = new List<Series>();
+        int epoch = int.MinValue, dead = 0;
+        var deadLayers = new List<string>();
+        foreach (var r in history.LayerRecords) if (r.Channels is not null) epoch = Math.Max(epoch, r.Epoch);
+        if (epoch == int.MinValue) return;
+        foreach (string layer in history.LayerNames)
+            foreach (var r in history.ForLayer(layer))
+            {
+                if (r.Epoch != epoch || r.Channels is not { } c) continue;
+                double[] x = new double[c.Means.Length];
+                for (int i = 0; i < x.Length; i++) x[i] = i;
+                deviations.Add(new Series(layer, x, c.StandardDeviations));
+                zeros.Add(new Series(layer, x, c.ZeroFractions));
+                if (c.DeadChannels > 0) deadLayers.Add($"{layer}: {c.DeadChannels.ToString(CultureInfo.InvariantCulture)} of {c.Means.Length.ToString(CultureInfo.InvariantCulture)}");
+                dead += c.DeadChannels;
+            }
+        report.AddSvg(Svg.LineChart($"Activation standard deviation per channel, epoch {epoch.ToString(CultureInfo.InvariantCulture)}", "channel", "std", deviations),
+            "Image-shaped layers (convolutions, pooling, normalization over channels): each channel's spread over the last training batch's samples and pixels. A channel near 0 carries no information.");
+        report.AddSvg(Svg.LineChart($"Share of zero activations per channel, epoch {epoch.ToString(CultureInfo.InvariantCulture)}", "channel", "share of zeros", zeros),
+            dead == 0 ? "No channel is dead (all zeros on the batch)."
+                : "Dead channels (every value 0 on the batch; after a ReLU they pass no gradient): " + string.Join("; ", deadLayers) + ".");
     }
 
     private static List<(string, Histogram)> Panels(TrainingHistory history, int epoch)

@@ -102,5 +102,35 @@ public sealed class ConvolutionToolkitTests
             double norm = Math.Sqrt(net.Gradients.Slice(weights.Offset, weights.Length).ToArray().Sum(g => (double)g * g));
             Assert.Equal(norm, stats[^1].GradientNorm, norm * 1e-6);
         }
+
+        // Per-channel statistics of the image-shaped layers, from the last batch's layer outputs (checked with plain loops).
+        LayerEpochMetrics conv = result.History.ForLayer("Conv2D1")[^1];
+        Assert.NotNull(conv.Channels);
+        Assert.Null(result.History.ForLayer("Dense1")[^1].Channels);
+        float[] output = net.LayerOutput(0).ToArray();
+        int rows = output.Length / 512;
+        for (int c = 0; c < 8; c++)
+        {
+            double[] v = Enumerable.Range(0, rows).SelectMany(r => output.Skip((r * 8 + c) * 64).Take(64)).Select(x => (double)x).ToArray();
+            double mean = v.Average();
+            Assert.Equal(mean, conv.Channels!.Means[c], 1e-9);
+            Assert.Equal(Math.Sqrt(v.Average(x => (x - mean) * (x - mean))), conv.Channels.StandardDeviations[c], 1e-9);
+        }
+        // ReLU after BatchNorm: zeros are counted per channel.
+        LayerEpochMetrics relu = result.History.ForLayer("ReLU1")[^1];
+        Assert.All(relu.Channels!.ZeroFractions, z => Assert.InRange(z, 0.05, 0.95));
+
+        string path = Path.Combine(Path.GetTempPath(), $"kernelgen-conv-report-{Guid.NewGuid():N}.html");
+        try
+        {
+            KernelGen.Reporting.TrainingReport.Write(result.History, path, "conv");
+            string html = File.ReadAllText(path);
+            Assert.Contains("Activation standard deviation per channel", html);
+            Assert.Contains("Share of zero activations per channel", html);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

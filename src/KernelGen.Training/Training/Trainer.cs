@@ -370,7 +370,9 @@ public sealed class Trainer
                 gradientNorm = TrainingHistory.L2Norm(net.Gradients.Slice(layer.WeightOffset, n));
                 ratio = TrainingHistory.UpdateRatio(_before.AsSpan(layer.WeightOffset, n), after.Slice(layer.WeightOffset, n));
             }
-            history.AddLayer(epoch, layer.Name, statistics, gradientNorm, ratio);
+            var record = new LayerEpochMetrics(epoch, layer.Name, statistics.Mean, statistics.StandardDeviation, statistics.Histogram, gradientNorm, ratio);
+            if (layer.OutputShape.Rank == 3) record = record with { Channels = ChannelStatistics.Of(values, layer.OutputShape[0], layer.OutputShape[1] * layer.OutputShape[2]) };
+            history.AddLayer(record);
         }
     }
 

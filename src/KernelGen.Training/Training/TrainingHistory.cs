@@ -245,7 +245,64 @@ public sealed record TrainingOutcome(StopReason Reason, string Message, Validati
 /// <param name="GradientNorm">L2 norm of the weight gradient ‖∂L/∂W‖.</param>
 /// <param name="UpdateRatio">‖ΔW‖/‖W‖ of the last update; CS231n's rule of thumb is about 1e-3.</param>
 public sealed record LayerEpochMetrics(int Epoch, string Layer, double ActivationMean, double ActivationStandardDeviation, Histogram? ActivationHistogram,
-    double GradientNorm, double UpdateRatio);
+    double GradientNorm, double UpdateRatio)
+{
+    /// <summary>For an image-shaped layer output ([channels, height, width]): each channel's activation statistics over
+    /// the batch and its pixels; null for a flat layer.</summary>
+    public ChannelStatistics? Channels { get; init; }
+}
+
+/// <summary>
+/// Per-channel activation statistics of an image-shaped layer output: for each channel c, the mean and standard deviation
+/// of its values over the batch's samples and pixels, and the share of them that are exactly 0 (a channel whose share is
+/// 1 after a ReLU is dead: it passes no gradient).
+/// </summary>
+/// <param name="Means">Mean per channel.</param>
+/// <param name="StandardDeviations">Population standard deviation per channel.</param>
+/// <param name="ZeroFractions">Share of exact zeros per channel.</param>
+public sealed record ChannelStatistics(double[] Means, double[] StandardDeviations, double[] ZeroFractions)
+{
+    /// <summary>Channels whose every value was 0.</summary>
+    public int DeadChannels
+    {
+        get
+        {
+            int dead = 0;
+            foreach (double z in ZeroFractions) if (z == 1) dead++;
+            return dead;
+        }
+    }
+
+    /// <summary>The statistics of <paramref name="values"/>, [rows × channels × pixels] (rows = length / (channels·pixels)), accumulated in double.</summary>
+    /// <exception cref="ArgumentException">The length is not a positive multiple of channels × pixels.</exception>
+    public static ChannelStatistics Of(ReadOnlySpan<float> values, int channels, int pixels)
+    {
+        if (channels <= 0 || pixels <= 0 || values.Length == 0 || values.Length % ((long)channels * pixels) != 0)
+            throw new ArgumentException($"{values.Length} values are not whole samples of {channels} channels × {pixels} pixels.", nameof(values));
+        int rows = values.Length / (channels * pixels);
+        double count = (double)rows * pixels;
+        var means = new double[channels];
+        var deviations = new double[channels];
+        var zeros = new double[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            double sum = 0, zero = 0;
+            for (int r = 0; r < rows; r++)
+                foreach (float v in values.Slice((r * channels + c) * pixels, pixels))
+                {
+                    sum += v;
+                    if (v == 0) zero++;
+                }
+            double mean = sum / count, squares = 0;
+            for (int r = 0; r < rows; r++)
+                foreach (float v in values.Slice((r * channels + c) * pixels, pixels)) squares += (v - mean) * (v - mean);
+            means[c] = mean;
+            deviations[c] = Math.Sqrt(squares / count);
+            zeros[c] = zero / count;
+        }
+        return new ChannelStatistics(means, deviations, zeros);
+    }
+}
 
 /// <summary>
 /// What a training run reports, appended by the training loop once per epoch: the epoch's scalars
