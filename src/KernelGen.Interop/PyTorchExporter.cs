@@ -182,6 +182,7 @@ public static class PyTorchExporter
             "Nd" => layer.OutputShape.Rank == 3 ? "2d" : "1d",
             "SampleShape" => layer.OutputShape.Rank == 1 ? Integer(layer.OutputFeatures) : "(" + string.Join(", ", layer.OutputShape.Dimensions.Select(Integer)) + ")",
             "DropoutModule" => layer.Option("Channelwise") != 0 ? "nn.Dropout2d" : "nn.Dropout",
+            "BiasPy" => layer.Option("Bias") != 0 ? "True" : "False",
             "CountIncludePadPy" => layer.Option("CountIncludePad") != 0 ? "True" : "False",
             "Padding2d" => SymmetricPadding(layer) ? $"({Integer((int)layer.Option("PadTop"))}, {Integer((int)layer.Option("PadLeft"))})" : "0",
             "Units" => Integer(layer.OutputFeatures),

@@ -13,11 +13,12 @@ namespace KernelGen.Onnx;
 /// <code>
 /// program   := (name '=' expr ';')* expr
 /// expr      := OpType '(' [arg (',' arg)*] ')' | name | number | '[' item (',' item)* ']'
-/// arg       := expr | attribute '=' value
+/// arg       := expr | name '?' | attribute '=' value
 /// value     := number | name | 'int(' name ')' | '[' item (',' item)* ']'
 /// </code>
 /// Names are bound by the caller: <c>x</c> (the op's input), tensors (<c>Weights</c>, <c>Gamma</c>, …), assigned names,
-/// and numbers (options such as <c>Epsilon</c>, <c>Groups</c>, an activation's parameter <c>p</c>). In an input
+/// and numbers (options such as <c>Epsilon</c>, <c>Groups</c>, an activation's parameter <c>p</c>). An argument
+/// <c>Name?</c> is an optional input, left out when the name is not bound (a tensor the layer does not have). In an input
 /// position a number (literal or bound) becomes a scalar initializer of the model's element type and a list an int64
 /// tensor (a Reshape shape); as an attribute value, a literal without '.' or exponent is an INT, any other number a
 /// FLOAT, <c>int(Name)</c> a bound number as an INT, and a list INTS. Examples: <c>LeakyRelu(x, alpha=p)</c>, <c>Gemm(x, Weights, Bias)</c>,
@@ -66,12 +67,21 @@ internal sealed class OnnxExpression
         }
     }
 
-    private string Expression()
+    private string Expression() => OptionalExpression() ?? throw Error("an optional input (name?) stands only as an operator's argument");
+
+    /// <summary>An expression, or null for an optional input <c>Name?</c> whose name is not bound (a convolution without
+    /// bias): the operator then gets no such input.</summary>
+    private string? OptionalExpression()
     {
         SkipSpace();
         if (Peek() == '[') return _builder.Shape(List());
         if (IsNumberStart(Peek())) return _builder.Scalar(_scope, Number(out _));
         if (!TryName(out string? name)) throw Error("expected an operator, a name, a number or a list");
+        if (Peek() == '?')
+        {
+            _position++;
+            return _values.TryGetValue(name!, out string? optional) ? optional : null;
+        }
         if (Peek() != '(')
         {
             if (_values.TryGetValue(name!, out string? value)) return value;
@@ -95,7 +105,7 @@ internal sealed class OnnxExpression
                 else
                 {
                     _position = start;
-                    inputs.Add(Expression());
+                    if (OptionalExpression() is { } input) inputs.Add(input);
                 }
             }
             while (TryConsume(','));

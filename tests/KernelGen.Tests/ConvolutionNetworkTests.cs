@@ -35,6 +35,11 @@ public partial class ConvPathsNet;
 [Adam(0.003)]
 public partial class ConvFoldNet;
 
+internal static class LayerInfoExtensions
+{
+    public static bool HasBias(this LayerInfo layer) => layer.Tensor(TensorRole.Bias) is not null;
+}
+
 public sealed class ConvolutionNetworkTests
 {
     private static double[] Uniform(int n, int seed, double scale = 1)
@@ -179,9 +184,10 @@ public sealed class ConvolutionNetworkTests
         for (int step = 0; step < 30; step++) net.TrainStep(Uniform(8 * net.InputSize, 50 + step, 2).Select(v => v + 0.5).ToArray(), Labels(8, 2, 70 + step));
         Assert.DoesNotContain(0.0, net.BatchNorm1RunningMean.ToArray());
         var inference = net.CreateInference(8);
-        // Two of the three BatchNorm layers fold (each had γ and β, 16 aligned elements apiece), the third (before the
-        // padded convolution) stays.
-        Assert.Equal(ConvBeforeFoldNet.Float64.ArenaLength - 2 * 32, ConvBeforeFoldNet.Float64.Inference.ArenaLength);
+        // Two of the three BatchNorm layers fold (each had γ and β, 16 aligned elements apiece) and the bias-less
+        // convolution gains a bias (16); the third BatchNorm (before the padded convolution) stays.
+        Assert.False(net.Layers[1].HasBias());
+        Assert.Equal(ConvBeforeFoldNet.Float64.ArenaLength - 2 * 32 + 16, ConvBeforeFoldNet.Float64.Inference.ArenaLength);
         double[] x = Uniform(8 * net.InputSize, 5, 2).Select(v => v + 0.5).ToArray();
         double[] expected = new double[16], actual = new double[16];
         net.Predict(x, expected);
@@ -305,11 +311,12 @@ public partial class ChannelOpsNet;
 [Sgd(0.1)]
 public partial class ImplicitConvNet;
 
-/// <summary>BatchNorm before an unpadded grouped convolution (folds into its input side), after it (folds into its
-/// outputs), and before a padded one (stays: the padding's zeros are not normalized values).</summary>
+/// <summary>BatchNorm before an unpadded grouped convolution without bias (folds into its input side), after it (folds
+/// into its outputs; the folded convolution gains a bias), and before a padded one (stays: the padding's zeros are not
+/// normalized values).</summary>
 [Network(3, 7, 7)]
 [BatchNorm]
-[Conv2D(6, 3, Groups = 3)]
+[Conv2D(6, 3, Groups = 3, Bias = false)]
 [BatchNorm]
 [ReLU]
 [BatchNorm]

@@ -73,6 +73,14 @@ internal static class InferenceLowering
                 tensors.Add(t with { Offset = offset, L1 = 0, L2 = 0 });
                 offset = Lowerer.Align(offset + t.Length);
             }
+            bool folded = draft.Before is not null || draft.After is not null;
+            if (folded && !draft.Node.Has(TensorRole.Bias))
+            {
+                // A convolution without bias gets one: the folded normalization's shift lands there.
+                LayerTensorPlan w = draft.Node.Tensor(TensorRole.Weight);
+                tensors.Add(new LayerTensorPlan(TensorRole.Bias, draft.Node.Name + ".Bias", draft.Node.Name + ".bias", TensorShape.Vector(w.Shape[0]), FileLayout.Same, offset, false));
+                offset = Lowerer.Align(offset + w.Shape[0]);
+            }
             NodePlan node = draft.Node with { Index = k, Input = k, Output = k + 1, Tensors = tensors.ToEquatableArray(), ActivityL1 = 0 };
             TensorShape input = draft.Before?.InputShape ?? draft.Node.InputShape;
             TensorShape output = draft.After?.OutputShape ?? draft.Node.OutputShape;
@@ -84,9 +92,10 @@ internal static class InferenceLowering
                     if (!tensors[i].IsState) folds.Add(new FoldPlan(draft.Original.Tensors[i].Offset, tensors[i].Offset, tensors[i].Length, -1, -1, 0, 0, -1, -1));
                 continue;
             }
-            LayerTensorPlan weights = draft.Original.Tensor(TensorRole.Weight), bias = draft.Original.Tensor(TensorRole.Bias);
+            LayerTensorPlan weights = draft.Original.Tensor(TensorRole.Weight);
+            int sourceBias = draft.Original.Has(TensorRole.Bias) ? draft.Original.Tensor(TensorRole.Bias).Offset : -1; // −1: none, zeros
             bool convolution = weights.Shape.Rank == 4;
-            folds.Add(new FoldPlan(weights.Offset, node.Tensor(TensorRole.Weight).Offset, weights.Length, bias.Offset, node.Tensor(TensorRole.Bias).Offset,
+            folds.Add(new FoldPlan(weights.Offset, node.Tensor(TensorRole.Weight).Offset, weights.Length, sourceBias, node.Tensor(TensorRole.Bias).Offset,
                 convolution ? weights.Length / weights.Shape[0] : weights.Shape[0], convolution ? weights.Shape[0] : weights.Shape[1],
                 draft.Before?.Index ?? -1, draft.After?.Index ?? -1)
             {

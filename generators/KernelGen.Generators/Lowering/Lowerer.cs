@@ -89,6 +89,7 @@ internal static class Lowerer
             Init init = ResolveInit(nodes, i, options[i]);
             foreach (TensorDescriptor t in descriptor.Tensors)
             {
+                if (t.When is { } present && !present(options[i])) continue;
                 TensorShape shape = t.Shape(node.InputShape, node.OutputShape, options[i]);
                 int length = shape.Size;
                 int at;

@@ -80,9 +80,13 @@ internal sealed class ConvGenerator : OpGenerator
 
     private static string Scratch(NodeRegions regions, NodePlan node) => $"s.Work({EmitContext.Int(regions["patches"])}, {EmitContext.Int(ScratchLength(node))})";
 
+    /// <summary>The bias span, or <c>default</c> (empty) for a convolution without one.</summary>
+    private static string Bias(NodePlan node, bool gradient) =>
+        !node.Has(TensorRole.Bias) ? "default" : gradient ? EmitContext.Grad(node.Tensor(TensorRole.Bias)) : EmitContext.Param(node.Tensor(TensorRole.Bias));
+
     public override void Forward(SourceWriter w, EmitContext c, NodePlan node, ForwardBindings b)
     {
-        LayerTensorPlan weights = node.Tensor(TensorRole.Weight), bias = node.Tensor(TensorRole.Bias);
+        LayerTensorPlan weights = node.Tensor(TensorRole.Weight);
         string scratch = Scratch(b.Training ? b.SavedRegions : b.ScratchRegions, node);
         string describe = $"{node.Name}: convolution {node.InputShape} → {node.OutputShape}";
         if (!EmitContext.KeepsInput(node))
@@ -97,12 +101,12 @@ internal sealed class ConvGenerator : OpGenerator
         w.Line($"{EmitContext.Ops}.Elementwise.ForwardInput<T, {EmitContext.ActivationOp(node)}>({pre}, {b.Output});");
 
         string Call(string op, string output) =>
-            $"{Conv}.Forward<T, {op}>({b.Input}, {EmitContext.Param(weights)}, {EmitContext.Param(bias)}, {output}, {scratch}, batch, {GeometryName(node)});";
+            $"{Conv}.Forward<T, {op}>({b.Input}, {EmitContext.Param(weights)}, {Bias(node, false)}, {output}, {scratch}, batch, {GeometryName(node)});";
     }
 
     public override void Backward(SourceWriter w, EmitContext c, NodePlan node, BackwardBindings b)
     {
-        LayerTensorPlan weights = node.Tensor(TensorRole.Weight), bias = node.Tensor(TensorRole.Bias);
+        LayerTensorPlan weights = node.Tensor(TensorRole.Weight);
         string scratch = Scratch(b.SavedRegions, node);
         w.Line($"// {node.Name}: convolution {node.InputShape} → {node.OutputShape}{(node.HasActivation ? ", " + EmitContext.ActivationName(node) + " derivative fused" : "")}");
         string op = EmitContext.ActivationOp(node);
@@ -110,7 +114,7 @@ internal sealed class ConvGenerator : OpGenerator
             w.Line($"{EmitContext.Ops}.Elementwise.BackwardInputInPlace<T, {op}>({EmitContext.Work(b.SavedRegions["pre"], node.Out)}, {b.OutputGradient});");
         else if (node.Activation != Activation.Identity)
             w.Line($"{EmitContext.Ops}.Elementwise.BackwardInPlace<T, {op}>({b.Output}, {b.OutputGradient});");
-        w.Line($"{Conv}.BackwardParameters<T>({b.Input}, {b.OutputGradient}, {EmitContext.Grad(weights)}, {EmitContext.Grad(bias)}, {scratch}, batch, {GeometryName(node)});");
+        w.Line($"{Conv}.BackwardParameters<T>({b.Input}, {b.OutputGradient}, {EmitContext.Grad(weights)}, {Bias(node, true)}, {scratch}, batch, {GeometryName(node)});");
         if (b.InputGradient is null) return;
         string call = $"{Conv}.BackwardInput<T>({b.OutputGradient}, {EmitContext.Param(weights)}, {b.InputGradient}, {scratch}, batch, {GeometryName(node)});";
         w.Line(b.InputGradientIsCaller ? $"if (!{b.InputGradient}.IsEmpty) {call}" : call);

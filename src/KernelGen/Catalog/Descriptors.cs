@@ -218,6 +218,8 @@ namespace KernelGen.Catalog
         public FileLayout Layout { get; }
         /// <summary>True for running statistics (state: not trained, not in the parameter arena).</summary>
         public bool IsState => Role == TensorRole.RunningMean || Role == TensorRole.RunningVariance;
+        /// <summary>Whether the layer has this tensor for its options (null: always; a convolution's bias only with <c>Bias = true</c>).</summary>
+        public Func<OptionValues, bool>? When { get; set; }
     }
 
     /// <summary>

@@ -222,6 +222,8 @@ namespace KernelGen
         public int Dilation { get; set; } = 1;
         /// <summary>Channel groups (must divide both channel counts; groups = channels = outChannels is a depthwise convolution); default 1.</summary>
         public int Groups { get; set; } = 1;
+        /// <summary>Whether the layer adds a bias per output channel (default true; false, as before a BatchNorm, which has its own β).</summary>
+        public bool Bias { get; set; } = true;
         /// <summary>Weight initialization; <see cref="Init.Auto"/> by default (fan-in = channels/groups·kernel², as PyTorch).</summary>
         public Init Init { get; set; }
         /// <summary>L2 penalty ½λ‖W‖² on this layer's weights (overrides [L2Regularization]); unset = inherit.</summary>
@@ -572,6 +574,7 @@ namespace KernelGen.Catalog
                     new OptionDescriptor("PadRight", OptionType.Integer, -1, new ValueRange(-1, false, int.MaxValue, false, integer: true), "zeros on the right (−1: Padding)") { Fingerprinted = true },
                     new OptionDescriptor("Dilation", OptionType.Integer, 1, ValueRange.Count, "spacing between kernel taps") { Fingerprinted = true },
                     new OptionDescriptor("Groups", OptionType.Integer, 1, ValueRange.Count, "channel groups (must divide both channel counts)") { Fingerprinted = true },
+                    new OptionDescriptor("Bias", OptionType.Boolean, 1, null, "a bias per output channel") { Fingerprinted = true },
                     InitOption(),
                     new OptionDescriptor("L2", OptionType.Real, double.NaN, ValueRange.NonNegative, "L2 penalty λ on the weights (unset: the network's)") { NaNInherits = true },
                     new OptionDescriptor("L1", OptionType.Real, double.NaN, ValueRange.NonNegative, "L1 penalty λ on the weights (unset: the network's)") { NaNInherits = true },
@@ -581,14 +584,14 @@ namespace KernelGen.Catalog
                 Tensors = new[]
                 {
                     new TensorDescriptor(TensorRole.Weight, "Weights", "weight", (input, output, o) => new TensorShape(output[0], input[0] / Math.Max(1, o.Int("Groups")), o.Int("Kernel"), o.Int("Kernel"))),
-                    new TensorDescriptor(TensorRole.Bias, "Bias", "bias", (input, output, o) => V(output[0])),
+                    new TensorDescriptor(TensorRole.Bias, "Bias", "bias", (input, output, o) => V(output[0])) { When = o => o.Int("Bias") != 0 },
                 },
                 FusesActivation = true,
                 OnnxRuntimeDouble = false,
-                Onnx = "Conv(x, Weights, Bias, kernel_shape=[Kernel, Kernel], strides=[Stride, Stride], pads=[PadTop, PadLeft, PadBottom, PadRight], dilations=[Dilation, Dilation], group=int(Groups))",
-                PyTorch = "nn.Conv2d({InChannels}, {OutChannels}, {Kernel}, stride={Stride}, padding={Padding2d}, dilation={Dilation}, groups={Groups})",
+                Onnx = "Conv(x, Weights, Bias?, kernel_shape=[Kernel, Kernel], strides=[Stride, Stride], pads=[PadTop, PadLeft, PadBottom, PadRight], dilations=[Dilation, Dilation], group=int(Groups))",
+                PyTorch = "nn.Conv2d({InChannels}, {OutChannels}, {Kernel}, stride={Stride}, padding={Padding2d}, dilation={Dilation}, groups={Groups}, bias={BiasPy})",
                 Tolerance = new GradientTolerance { Epsilon = 1e-6 },
-                TestNetwork = "[Network(2, 6, 5)] [Conv2D(4, 3, Activation.Tanh, Padding = 1, Stride = 2)] [Conv2D(4, 2, Groups = 2, PadLeft = 1, Dilation = 2)] [Flatten] [Dense(3)]",
+                TestNetwork = "[Network(2, 6, 5)] [Conv2D(4, 3, Activation.Tanh, Padding = 1, Stride = 2)] [Conv2D(4, 2, Groups = 2, PadLeft = 1, Dilation = 2, Bias = false)] [Flatten] [Dense(3)]",
             },
             new LayerDescriptor(LayerKind.MaxPool2D, typeof(MaxPool2DAttribute))
             {

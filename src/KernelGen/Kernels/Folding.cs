@@ -71,7 +71,8 @@ public static class Folding
     /// (in o's group);</item>
     /// <item>after it, on its outputs: W′[o, ·] = W[o, ·]·s_o and b′_o = b′_o·s_o + t_o, exact whatever the padding.</item>
     /// </list>
-    /// In double, rounded once. The destinations must not overlap the sources.
+    /// In double, rounded once. An empty <paramref name="bias"/> is a convolution without one (zeros). The destinations
+    /// must not overlap the sources.
     /// </summary>
     public static void FoldConvolution<T>(ReadOnlySpan<T> weights, ReadOnlySpan<T> bias, Span<T> foldedWeights, Span<T> foldedBias, int outChannels, int patch,
         int kernelArea, int groups,
@@ -86,7 +87,7 @@ public static class Folding
         int n = checked(outChannels * patch), groupChannels = patch / kernelArea;
         ThrowHelper.ThrowIfLengthNotEqual(weights.Length, n, nameof(weights));
         ThrowHelper.ThrowIfLengthNotEqual(foldedWeights.Length, n, nameof(foldedWeights));
-        ThrowHelper.ThrowIfLengthNotEqual(bias.Length, outChannels, nameof(bias));
+        if (!bias.IsEmpty) ThrowHelper.ThrowIfLengthNotEqual(bias.Length, outChannels, nameof(bias));
         ThrowHelper.ThrowIfLengthNotEqual(foldedBias.Length, outChannels, nameof(foldedBias));
         bool before = !gammaBefore.IsEmpty, after = !gammaAfter.IsEmpty;
         if (before) ValidateStatistics(gammaBefore, betaBefore, meanBefore, varianceBefore, groupChannels * groups, nameof(gammaBefore));
@@ -94,7 +95,7 @@ public static class Folding
         int perGroup = outChannels / groups;
         for (int o = 0; o < outChannels; o++)
         {
-            double b = double.CreateTruncating(bias[o]);
+            double b = bias.IsEmpty ? 0 : double.CreateTruncating(bias[o]);
             (double so, double to) = after ? Affine(gammaAfter, betaAfter, meanAfter, varianceAfter, epsilonAfter, o) : (1.0, 0.0);
             int firstChannel = o / perGroup * groupChannels;
             for (int k = 0; k < patch; k++)

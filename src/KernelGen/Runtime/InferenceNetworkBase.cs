@@ -151,7 +151,7 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
             int n = step.Inputs * step.Outputs;
             if (step.Convolution)
             {
-                Folding.FoldConvolution<T>(parameters.Slice(step.Source, n), parameters.Slice(step.SourceBias, step.Outputs),
+                Folding.FoldConvolution<T>(parameters.Slice(step.Source, n), step.SourceBias < 0 ? default : parameters.Slice(step.SourceBias, step.Outputs),
                     _state.Parameters(step.Target, n), _state.Parameters(step.TargetBias, step.Outputs), step.Outputs, step.Inputs, step.KernelArea, step.Groups,
                     Gamma(parameters, step.Before), Beta(parameters, step.Before), Mean(statistics, step.Before), Variance(statistics, step.Before), Epsilon(step.Before),
                     Gamma(parameters, step.After), Beta(parameters, step.After), Mean(statistics, step.After), Variance(statistics, step.After), Epsilon(step.After));
