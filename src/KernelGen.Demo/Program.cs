@@ -114,20 +114,31 @@ static bool RunFashionMnist(Options options)
     Console.WriteLine($"{train.Count} training, {validation.Count} validation, {test.Count} test images; standardized with mean {standardize.Mean[0]:F4}, std {standardize.StdDev[0]:F4}");
 
     var net = new FashionMlp(maxBatchSize: 1000, seed: 1);
-    var display = new TrainingDisplay("Fashion-MNIST", options.LogEvery);
-    var trainer = new Trainer(net, new TrainerOptions { Epochs = options.Epochs, BatchSize = 64, Seed = 2, Patience = 6, Monitor = ValidationMetric.Accuracy, Progress = display });
+    TrainingResult result = TrainAndReport(net, options, train, validation, test, "Fashion-MNIST", "fashion-mnist", "", patience: 6, options.Epochs);
+    if (result.Reason == StopReason.Exploded) return false;
+    return options.ConvEpochs == 0 || RunFashionConvnet(options, train, validation, test);
+}
+
+// Trains with early stopping on validation accuracy (batch 64, one thread), evaluates on the test set, prints
+// "<prefix>time per epoch" and "<prefix>test accuracy" (the lines CI reads), and writes a checkpoint, an ONNX model and
+// an HTML report named after the run.
+static TrainingResult TrainAndReport(KernelGen.Runtime.TrainableNetworkBase<float, int> net, Options options, Dataset train, Dataset validation, Dataset test,
+    string title, string file, string prefix, int patience, int epochs)
+{
+    var display = new TrainingDisplay(title, options.LogEvery);
+    var trainer = new Trainer(net, new TrainerOptions { Epochs = epochs, BatchSize = 64, Seed = 2, Patience = patience, Monitor = ValidationMetric.Accuracy, Progress = display });
     TrainingResult result = display.Run(() => trainer.Fit(train, validation, options.Stop));
     Console.WriteLine(result.Message);
     Evaluation evaluation = Trainer.Evaluate(net, test);
-    Console.WriteLine($"time per epoch: {result.MeanEpochSeconds:F3} s (training loop incl. shuffling and batching, {train.Count / 64} steps); total {result.TotalSeconds:F1} s incl. evaluation");
-    Console.WriteLine($"test accuracy: {evaluation.Accuracy:F4}");
+    Console.WriteLine($"{prefix}time per epoch: {result.MeanEpochSeconds:F3} s (training loop incl. shuffling and batching, {train.Count / 64} steps); total {result.TotalSeconds:F1} s incl. evaluation");
+    Console.WriteLine($"{prefix}test accuracy: {evaluation.Accuracy:F4}");
 
-    string checkpoint = Path.Combine(options.ReportDirectory, "fashion-mnist.kgc");
+    string checkpoint = Path.Combine(options.ReportDirectory, file + ".kgc");
     Checkpoint.Save(net, checkpoint);
-    string onnx = Path.Combine(options.ReportDirectory, "fashion-mnist.onnx");
+    string onnx = Path.Combine(options.ReportDirectory, file + ".onnx");
     OnnxExporter.Export(net, onnx, new OnnxExportOptions { AppendSoftmax = true });
-    string path = Path.Combine(options.ReportDirectory, "fashion-mnist.html");
-    TrainingReport.Write(result.History, path, "KernelGen: Fashion-MNIST", extraSections: report =>
+    string path = Path.Combine(options.ReportDirectory, file + ".html");
+    TrainingReport.Write(result.History, path, "KernelGen: " + title, extraSections: report =>
     {
         report.AddHeading("Test set");
         report.AddKeyValues(new Dictionary<string, string>
@@ -141,8 +152,7 @@ static bool RunFashionMnist(Options options)
         });
     });
     Console.WriteLine($"report: {path}; checkpoint: {checkpoint}; ONNX: {onnx}");
-    if (result.Reason == StopReason.Exploded) return false;
-    return options.ConvEpochs == 0 || RunFashionConvnet(options, train, validation, test);
+    return result;
 }
 
 static bool RunFashionConvnet(Options options, Dataset train, Dataset validation, Dataset test)
@@ -150,32 +160,7 @@ static bool RunFashionConvnet(Options options, Dataset train, Dataset validation
     Console.WriteLine();
     Console.WriteLine("== Fashion-MNIST convnet: conv 3×3 ×16 → BN → ReLU → max-pool 2 → (conv 3×3 ×32 → BN → ReLU) ×2 → max-pool 2 → 128 ReLU → dropout 0.3 → 10, Adam, batch 64, one thread");
     var net = new FashionConvnet(maxBatchSize: 1000, seed: 1);
-    var display = new TrainingDisplay("Fashion-MNIST convnet", options.LogEvery);
-    var trainer = new Trainer(net, new TrainerOptions { Epochs = options.ConvEpochs, BatchSize = 64, Seed = 2, Patience = 4, Monitor = ValidationMetric.Accuracy, Progress = display });
-    TrainingResult result = display.Run(() => trainer.Fit(train, validation, options.Stop));
-    Console.WriteLine(result.Message);
-    Evaluation evaluation = Trainer.Evaluate(net, test);
-    Console.WriteLine($"convnet time per epoch: {result.MeanEpochSeconds:F3} s ({train.Count / 64} steps of batch 64); total {result.TotalSeconds:F1} s incl. evaluation");
-    Console.WriteLine($"convnet test accuracy: {evaluation.Accuracy:F4}");
-    string checkpoint = Path.Combine(options.ReportDirectory, "fashion-convnet.kgc");
-    Checkpoint.Save(net, checkpoint);
-    string onnx = Path.Combine(options.ReportDirectory, "fashion-convnet.onnx");
-    OnnxExporter.Export(net, onnx, new OnnxExportOptions { AppendSoftmax = true });
-    string path = Path.Combine(options.ReportDirectory, "fashion-convnet.html");
-    TrainingReport.Write(result.History, path, "KernelGen: Fashion-MNIST convnet", extraSections: report =>
-    {
-        report.AddHeading("Test set");
-        report.AddKeyValues(new Dictionary<string, string>
-        {
-            ["test accuracy"] = evaluation.Accuracy.ToString("F4"),
-            ["test loss"] = evaluation.Loss.ToString("F4"),
-            ["time per epoch (s)"] = result.MeanEpochSeconds.ToString("F3"),
-            ["stopped"] = result.Message,
-            ["checkpoint"] = checkpoint,
-            ["ONNX model"] = onnx,
-        });
-    });
-    Console.WriteLine($"report: {path}; checkpoint: {checkpoint}; ONNX: {onnx}");
+    TrainingResult result = TrainAndReport(net, options, train, validation, test, "Fashion-MNIST convnet", "fashion-convnet", "convnet ", patience: 4, options.ConvEpochs);
     return result.Reason != StopReason.Exploded;
 }
 

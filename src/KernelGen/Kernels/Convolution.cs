@@ -386,11 +386,7 @@ public static partial class Convolution
             for (int i = 0; i < g.KernelHeight; i++)
                 for (int j = 0; j < g.KernelWidth; j++)
                 {
-                    int iw0 = j * g.DilationWidth - g.PadLeft;
-                    // Output columns whose input column is inside [0, W): ow in [lo, hi).
-                    int lo = iw0 >= 0 ? 0 : Math.Min(OW, (-iw0 + sw - 1) / sw);
-                    int hi = W - iw0 <= 0 ? 0 : Math.Min(OW, (W - 1 - iw0) / sw + 1);
-                    if (hi < lo) hi = lo;
+                    (int iw0, int lo, int hi) = InsideColumns(g, j);
                     for (int oh = 0; oh < OH; oh++, row += (nuint)OW)
                     {
                         ref T dst = ref Unsafe.Add(ref col, row);
@@ -406,6 +402,16 @@ public static partial class Convolution
         }
     }
 
+    /// <summary>For kernel column <paramref name="j"/>: the input column of output column 0 (iw0 = j·dw − pl) and the output
+    /// columns [lo, hi) whose input column ow·sw + iw0 lies inside [0, W) (lo ≤ hi, both within [0, OW]).</summary>
+    private static (int Iw0, int Lo, int Hi) InsideColumns(Conv2DGeometry g, int j)
+    {
+        int iw0 = j * g.DilationWidth - g.PadLeft, ow = g.OutWidth, sw = g.StrideWidth;
+        int lo = iw0 >= 0 ? 0 : Math.Min(ow, (-iw0 + sw - 1) / sw);
+        int hi = g.Width - iw0 <= 0 ? 0 : Math.Min(ow, (g.Width - 1 - iw0) / sw + 1);
+        return (iw0, lo, Math.Max(lo, hi));
+    }
+
     /// <summary>dx[c, ih, iw] += dX̃[(c, i, j), (oh, ow)] over every patch entry that read that pixel (the adjoint of im2col).</summary>
     private static void Col2Im<T>(ref T col, ref T dx, Conv2DGeometry g, int c0) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -417,9 +423,7 @@ public static partial class Convolution
             for (int i = 0; i < g.KernelHeight; i++)
                 for (int j = 0; j < g.KernelWidth; j++)
                 {
-                    int iw0 = j * g.DilationWidth - g.PadLeft;
-                    int lo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;
-                    int hi = W - iw0 <= 0 ? 0 : Math.Min(OW, (W - 1 - iw0) / sw + 1);
+                    (int iw0, int lo, int hi) = InsideColumns(g, j);
                     for (int oh = 0; oh < OH; oh++, row += (nuint)OW)
                     {
                         int ih = oh * sh - g.PadTop + i * g.DilationHeight;
