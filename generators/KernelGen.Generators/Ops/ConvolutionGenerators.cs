@@ -55,7 +55,7 @@ internal sealed class ConvGenerator : OpGenerator
 
     public override IEnumerable<BufferNeed> Saved(NodePlan node)
     {
-        if (EmitContext.KeepsInput(node)) yield return new BufferNeed("pre", node.Out);
+        foreach (BufferNeed need in FusedActivation.Saved(node)) yield return need;
         yield return BufferNeed.OfLength("patches", ScratchLength(node));
     }
 
@@ -88,36 +88,18 @@ internal sealed class ConvGenerator : OpGenerator
     {
         LayerTensorPlan weights = node.Tensor(TensorRole.Weight);
         string scratch = Scratch(b.Training ? b.SavedRegions : b.ScratchRegions, node);
-        string describe = $"{node.Name}: convolution {node.InputShape} → {node.OutputShape}";
-        if (!EmitContext.KeepsInput(node))
-        {
-            w.Line($"// {describe}{(node.HasActivation ? ", " + EmitContext.ActivationName(node) : "")} (bias and activation fused)");
-            w.Line(Call(EmitContext.ActivationOp(node), b.Output));
-            return;
-        }
-        string pre = b.Training ? EmitContext.Work(b.SavedRegions["pre"], node.Out) : b.Output;
-        w.Line($"// {describe}, then {EmitContext.ActivationName(node)} (its derivative needs the pre-activation{(b.Training ? ", kept" : "")})");
-        w.Line(Call($"{EmitContext.Ops}.IdentityOp<T>", pre));
-        w.Line($"{EmitContext.Ops}.Elementwise.ForwardInput<T, {EmitContext.ActivationOp(node)}>({pre}, {b.Output});");
-
-        string Call(string op, string output) =>
-            $"{Conv}.Forward<T, {op}>({b.Input}, {EmitContext.Param(weights)}, {Bias(node, false)}, {output}, {scratch}, batch, {GeometryName(node)});";
+        FusedActivation.Forward(w, node, b, $"convolution {node.InputShape} → {node.OutputShape}", (op, output) =>
+            $"{Conv}.Forward<T, {op}>({b.Input}, {EmitContext.Param(weights)}, {Bias(node, false)}, {output}, {scratch}, batch, {GeometryName(node)});");
     }
 
     public override void Backward(SourceWriter w, EmitContext c, NodePlan node, BackwardBindings b)
     {
         LayerTensorPlan weights = node.Tensor(TensorRole.Weight);
         string scratch = Scratch(b.SavedRegions, node);
-        w.Line($"// {node.Name}: convolution {node.InputShape} → {node.OutputShape}{(node.HasActivation ? ", " + EmitContext.ActivationName(node) + " derivative fused" : "")}");
-        string op = EmitContext.ActivationOp(node);
-        if (EmitContext.KeepsInput(node))
-            w.Line($"{EmitContext.Ops}.Elementwise.BackwardInputInPlace<T, {op}>({EmitContext.Work(b.SavedRegions["pre"], node.Out)}, {b.OutputGradient});");
-        else if (node.Activation != Activation.Identity)
-            w.Line($"{EmitContext.Ops}.Elementwise.BackwardInPlace<T, {op}>({b.Output}, {b.OutputGradient});");
+        FusedActivation.Backward(w, node, b, $"convolution {node.InputShape} → {node.OutputShape}");
         w.Line($"{Conv}.BackwardParameters<T>({b.Input}, {b.OutputGradient}, {EmitContext.Grad(weights)}, {Bias(node, true)}, {scratch}, batch, {GeometryName(node)});");
         if (b.InputGradient is null) return;
-        string call = $"{Conv}.BackwardInput<T>({b.OutputGradient}, {EmitContext.Param(weights)}, {b.InputGradient}, {scratch}, batch, {GeometryName(node)});";
-        w.Line(b.InputGradientIsCaller ? $"if (!{b.InputGradient}.IsEmpty) {call}" : call);
+        w.Line(FusedActivation.InputGradient(b, $"{Conv}.BackwardInput<T>({b.OutputGradient}, {EmitContext.Param(weights)}, {b.InputGradient}, {scratch}, batch, {GeometryName(node)});"));
     }
 }
 
@@ -164,10 +146,9 @@ internal sealed class PoolGenerator : OpGenerator
     {
         if (b.InputGradient is null) return;
         w.Line($"// {node.Name}: {(_max ? "max" : "average")} pooling");
-        string call = _max
+        w.Line(FusedActivation.InputGradient(b, _max
             ? $"{Pool}.MaxBackward<T>({b.Input}, {b.OutputGradient}, {b.InputGradient}, batch, {node.Name}Geometry);"
-            : $"{Pool}.AverageBackward<T>({b.OutputGradient}, {b.InputGradient}, batch, {node.Name}Geometry{Average(node)});";
-        w.Line(b.InputGradientIsCaller ? $"if (!{b.InputGradient}.IsEmpty) {call}" : call);
+            : $"{Pool}.AverageBackward<T>({b.OutputGradient}, {b.InputGradient}, batch, {node.Name}Geometry{Average(node)});"));
     }
 }
 
@@ -192,7 +173,6 @@ internal sealed class GlobalAveragePoolGenerator : OpGenerator
     {
         if (b.InputGradient is null) return;
         w.Line($"// {node.Name}: global average pooling");
-        string call = $"{Pool}.GlobalAverageBackward<T>({b.OutputGradient}, {b.InputGradient}, {Sizes(node)});";
-        w.Line(b.InputGradientIsCaller ? $"if (!{b.InputGradient}.IsEmpty) {call}" : call);
+        w.Line(FusedActivation.InputGradient(b, $"{Pool}.GlobalAverageBackward<T>({b.OutputGradient}, {b.InputGradient}, {Sizes(node)});"));
     }
 }

@@ -20,10 +20,7 @@ internal sealed class DenseGenerator : OpGenerator
 
     public override OpOptions Options(OptionValues values) => new DenseOptions((Init)values.Int("Init"), values["BiasInit"]);
 
-    public override IEnumerable<BufferNeed> Saved(NodePlan node)
-    {
-        if (EmitContext.KeepsInput(node)) yield return new BufferNeed("pre", node.Out);
-    }
+    public override IEnumerable<BufferNeed> Saved(NodePlan node) => FusedActivation.Saved(node);
 
     public override OutputMode Gradient(NodePlan node) => OutputMode.Distinct;
 
@@ -31,37 +28,20 @@ internal sealed class DenseGenerator : OpGenerator
     {
         LayerTensorPlan weights = node.Tensor(TensorRole.Weight), bias = node.Tensor(TensorRole.Bias);
         string sizes = $"batch, {EmitContext.Int(node.In)}, {EmitContext.Int(node.Out)}";
-        if (!EmitContext.KeepsInput(node))
-        {
-            w.Line($"// {node.Name}: dense {node.In} → {node.Out}{(node.Activation == Activation.Identity ? "" : ", " + node.Activation)} (bias and activation fused)");
-            w.Line(Call(EmitContext.ActivationOp(node), b.Output));
-            return;
-        }
-        string pre = b.Training ? EmitContext.Work(b.SavedRegions["pre"], node.Out) : b.Output;
-        w.Line($"// {node.Name}: dense {node.In} → {node.Out}, then {EmitContext.ActivationName(node)} (its derivative needs the pre-activation{(b.Training ? ", kept" : "")})");
-        w.Line(Call($"{EmitContext.Ops}.IdentityOp<T>", pre));
-        w.Line($"{EmitContext.Ops}.Elementwise.ForwardInput<T, {EmitContext.ActivationOp(node)}>({pre}, {b.Output});");
-
         // Training calls the float kernel on the arena; evaluation goes through the state, which runs an inference form's
         // reduced-precision copy of the weights when it has one (InferencePrecision).
-        string Call(string op, string output) => b.Training
+        FusedActivation.Forward(w, node, b, $"dense {node.In} → {node.Out}", (op, output) => b.Training
             ? $"{EmitContext.Kernels}.Dense.Forward<T, {op}>({b.Input}, {EmitContext.Param(weights)}, {EmitContext.Param(bias)}, {output}, {sizes}, splitColumns: false);"
-            : $"s.DenseForward<{op}>({b.Input}, {EmitContext.Int(weights.Offset)}, {EmitContext.Int(bias.Offset)}, {output}, {sizes});";
+            : $"s.DenseForward<{op}>({b.Input}, {EmitContext.Int(weights.Offset)}, {EmitContext.Int(bias.Offset)}, {output}, {sizes});");
     }
 
     public override void Backward(SourceWriter w, EmitContext c, NodePlan node, BackwardBindings b)
     {
         LayerTensorPlan weights = node.Tensor(TensorRole.Weight), bias = node.Tensor(TensorRole.Bias);
         string sizes = $"batch, {EmitContext.Int(node.In)}, {EmitContext.Int(node.Out)}";
-        w.Line($"// {node.Name}: dense {node.In} → {node.Out}{(node.HasActivation ? ", " + EmitContext.ActivationName(node) + " derivative fused" : "")}");
-        string op = EmitContext.ActivationOp(node);
-        if (EmitContext.KeepsInput(node))
-            w.Line($"{EmitContext.Ops}.Elementwise.BackwardInputInPlace<T, {op}>({EmitContext.Work(b.SavedRegions["pre"], node.Out)}, {b.OutputGradient});");
-        else if (node.Activation != Activation.Identity)
-            w.Line($"{EmitContext.Ops}.Elementwise.BackwardInPlace<T, {op}>({b.Output}, {b.OutputGradient});");
+        FusedActivation.Backward(w, node, b, $"dense {node.In} → {node.Out}");
         w.Line($"{EmitContext.Kernels}.Dense.BackwardParameters<T>({b.Input}, {b.OutputGradient}, {EmitContext.Grad(weights)}, {EmitContext.Grad(bias)}, {sizes});");
         if (b.InputGradient is null) return;
-        string call = $"{EmitContext.Kernels}.Dense.BackwardInput<T>({b.OutputGradient}, {EmitContext.Param(weights)}, {b.InputGradient}, {sizes});";
-        w.Line(b.InputGradientIsCaller ? $"if (!{b.InputGradient}.IsEmpty) {call}" : call);
+        w.Line(FusedActivation.InputGradient(b, $"{EmitContext.Kernels}.Dense.BackwardInput<T>({b.OutputGradient}, {EmitContext.Param(weights)}, {b.InputGradient}, {sizes});"));
     }
 }
