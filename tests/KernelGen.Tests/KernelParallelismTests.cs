@@ -273,4 +273,42 @@ public class KernelParallelismTests
         }
         Assert.True(single.Parameters.SequenceEqual(dual.Parameters));
     }
+    /// <summary>Max pooling (by planes) and batch normalization over channels (by channels) on two threads: split, and the
+    /// same bits as on one thread, forward and backward.</summary>
+    [Fact]
+    public void Pooling_and_spatial_batchnorm_split_over_two_threads_bit_identically()
+    {
+        const int batch = 64, channels = 6, pixels = 100;
+        var r = new Random(8);
+        float[] x = Enumerable.Range(0, batch * channels * pixels).Select(_ => (float)r.NextDouble() * 4 - 2).ToArray();
+        float[] dy = Enumerable.Range(0, batch * channels * pixels).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+        float[] gamma = Enumerable.Range(0, channels).Select(_ => (float)r.NextDouble() + 0.5f).ToArray();
+        float[] beta = Enumerable.Range(0, channels).Select(_ => (float)r.NextDouble()).ToArray();
+        var pool = new Pool2DGeometry(channels, 10, 10, 2, 2, 2, 2);
+        float[][] Run()
+        {
+            float[] y = new float[x.Length], norm = new float[x.Length], istd = new float[channels], rm = new float[channels], rv = Enumerable.Repeat(1f, channels).ToArray();
+            float[] dx = new float[x.Length], dg = new float[channels], db = new float[channels], yi = new float[x.Length];
+            float[] py = new float[batch * pool.OutputSize], pdx = new float[x.Length];
+            Normalization.BatchNormSpatialForwardTraining<float>(x, y, gamma, beta, norm, istd, rm, rv, batch, channels, pixels, 1e-5f, 0.1f);
+            Normalization.BatchNormSpatialForwardInference<float>(x, yi, gamma, beta, rm, rv, batch, channels, pixels, 1e-5f);
+            Normalization.BatchNormSpatialBackward<float>(dy, norm, istd, gamma, dx, dg, db, batch, channels, pixels);
+            Pooling.MaxForward<float>(x, py, batch, pool);
+            Pooling.MaxBackward<float>(x, dy.AsSpan(0, py.Length), pdx, batch, pool);
+            return [y, norm, istd, rm, rv, yi, dx, dg, db, py, pdx];
+        }
+        float[][] one = Run();
+        long splits = KernelParallelism.SplitCalls;
+        KernelParallelism.DegreeOfParallelism = 2;
+        try
+        {
+            float[][] two = Run();
+            Assert.True(KernelParallelism.SplitCalls - splits >= 5, "every call was split");
+            for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], two[i]);
+        }
+        finally
+        {
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+    }
 }

@@ -36,8 +36,20 @@ public static partial class Normalization
         ThrowHelper.ThrowIfLengthLessThan(invStd.Length, channels, nameof(invStd));
         ThrowHelper.ThrowIfLengthNotEqual(runningMean.Length, channels, nameof(runningMean));
         ThrowHelper.ThrowIfLengthNotEqual(runningVar.Length, channels, nameof(runningVar));
+        if (KernelParallelism.ShouldSplit(batch) && channels >= 2 && KernelParallelism.TryEnter())
+        {
+            SpatialWork<T>.Run(SpatialWork<T>.Pass.Training, x, y, gamma, beta, normalized, invStd, runningMean, runningVar, batch, channels, pixels, epsilon, momentum);
+            return;
+        }
+        TrainingChannels(x, y, gamma, beta, normalized, invStd, runningMean, runningVar, batch, channels, pixels, epsilon, momentum, 0, channels);
+    }
+
+    private static void TrainingChannels<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> normalized, Span<T> invStd,
+        Span<T> runningMean, Span<T> runningVar, int batch, int channels, int pixels, T epsilon, T momentum, int c0, int c1)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         double count = (double)batch * pixels, m = double.CreateTruncating(momentum), eps = double.CreateTruncating(epsilon);
-        for (int c = 0; c < channels; c++)
+        for (int c = c0; c < c1; c++)
         {
             T shift = x[c * pixels];
             double sum = 0;
@@ -77,7 +89,19 @@ public static partial class Normalization
         ThrowHelper.ThrowIfLengthNotEqual(beta.Length, channels, nameof(beta));
         ThrowHelper.ThrowIfLengthNotEqual(runningMean.Length, channels, nameof(runningMean));
         ThrowHelper.ThrowIfLengthNotEqual(runningVar.Length, channels, nameof(runningVar));
-        for (int c = 0; c < channels; c++)
+        if (KernelParallelism.ShouldSplit(batch) && channels >= 2 && KernelParallelism.TryEnter())
+        {
+            SpatialWork<T>.Run(SpatialWork<T>.Pass.Inference, x, y, gamma, beta, default, default, runningMean, runningVar, batch, channels, pixels, epsilon, T.Zero);
+            return;
+        }
+        InferenceChannels(x, y, gamma, beta, runningMean, runningVar, batch, channels, pixels, epsilon, 0, channels);
+    }
+
+    private static void InferenceChannels<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, ReadOnlySpan<T> runningMean,
+        ReadOnlySpan<T> runningVar, int batch, int channels, int pixels, T epsilon, int c0, int c1)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        for (int c = c0; c < c1; c++)
         {
             T scale = gamma[c] * (T.One / T.Sqrt(runningVar[c] + epsilon));
             T mean = runningMean[c], shift = beta[c];
@@ -105,8 +129,21 @@ public static partial class Normalization
         ThrowHelper.ThrowIfLengthLessThan(dx.Length, n, nameof(dx));
         ThrowHelper.ThrowIfLengthNotEqual(dGamma.Length, channels, nameof(dGamma));
         ThrowHelper.ThrowIfLengthNotEqual(dBeta.Length, channels, nameof(dBeta));
+        if (KernelParallelism.ShouldSplit(batch) && channels >= 2 && KernelParallelism.TryEnter())
+        {
+            SpatialWork<T>.Run(SpatialWork<T>.Pass.Backward, dy, dx, gamma, default, MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(normalized), normalized.Length),
+                MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(invStd), invStd.Length), dGamma, dBeta, batch, channels, pixels, T.Zero, T.Zero);
+            return;
+        }
+        BackwardChannels(dy, normalized, invStd, gamma, dx, dGamma, dBeta, batch, channels, pixels, 0, channels);
+    }
+
+    private static void BackwardChannels<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> normalized, ReadOnlySpan<T> invStd, ReadOnlySpan<T> gamma,
+        Span<T> dx, Span<T> dGamma, Span<T> dBeta, int batch, int channels, int pixels, int c0, int c1)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         double count = (double)batch * pixels;
-        for (int c = 0; c < channels; c++)
+        for (int c = c0; c < c1; c++)
         {
             double sumDy = 0, sumDyX = 0;
             for (int b = 0; b < batch; b++)
@@ -123,6 +160,58 @@ public static partial class Normalization
             {
                 int at = (b * channels + c) * pixels;
                 InputGradientRow(dy.Slice(at, pixels), normalized.Slice(at, pixels), dx.Slice(at, pixels), scale, m1, m2);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Batch normalization over channels split between two threads by channels [0, C/2) and [C/2, C): every channel's
+    /// statistics, outputs and gradients are its own, so the results are bit-identical to one thread.
+    /// </summary>
+    private sealed unsafe class SpatialWork<T> : ParallelWork where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        public enum Pass { Training, Inference, Backward }
+
+        private static readonly SpatialWork<T> Instance = new();
+        private T* _a, _b, _gamma, _beta, _c, _d, _e, _f;
+        private int _na, _nb, _nc, _nd, _ne, _nf, _batch, _channels, _pixels;
+        private T _epsilon, _momentum;
+        private Pass _pass;
+
+        /// <summary>Training: a = x, b = y, c = x̂, d = 1/σ, e = running mean, f = running variance; inference: a, b, e, f;
+        /// backward: a = dy, b = dx, c = x̂, d = 1/σ, e = dγ, f = dβ.</summary>
+        public static void Run(Pass pass, ReadOnlySpan<T> a, Span<T> b, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> c, Span<T> d,
+            ReadOnlySpan<T> e, ReadOnlySpan<T> f, int batch, int channels, int pixels, T epsilon, T momentum)
+        {
+            fixed (T* pa = a, pb = b, pg = gamma, pbe = beta, pc = c, pd = d, pe = e, pf = f)
+            {
+                SpatialWork<T> work = Instance;
+                work._a = pa; work._b = pb; work._gamma = pg; work._beta = pbe; work._c = pc; work._d = pd; work._e = pe; work._f = pf;
+                (work._na, work._nb, work._nc, work._nd, work._ne, work._nf) = (a.Length, b.Length, c.Length, d.Length, e.Length, f.Length);
+                (work._pass, work._batch, work._channels, work._pixels, work._epsilon, work._momentum) = (pass, batch, channels, pixels, epsilon, momentum);
+                KernelParallelism.Run(work);
+                work._a = null; work._b = null; work._gamma = null; work._beta = null; work._c = null; work._d = null; work._e = null; work._f = null;
+            }
+        }
+
+        internal override void Execute(int part)
+        {
+            int split = _channels / 2, c0 = part == 0 ? 0 : split, c1 = part == 0 ? split : _channels;
+            var gamma = new ReadOnlySpan<T>(_gamma, _channels);
+            switch (_pass)
+            {
+                case Pass.Training:
+                    TrainingChannels(new ReadOnlySpan<T>(_a, _na), new Span<T>(_b, _nb), gamma, new ReadOnlySpan<T>(_beta, _channels), new Span<T>(_c, _nc),
+                        new Span<T>(_d, _nd), new Span<T>(_e, _ne), new Span<T>(_f, _nf), _batch, _channels, _pixels, _epsilon, _momentum, c0, c1);
+                    break;
+                case Pass.Inference:
+                    InferenceChannels(new ReadOnlySpan<T>(_a, _na), new Span<T>(_b, _nb), gamma, new ReadOnlySpan<T>(_beta, _channels),
+                        new ReadOnlySpan<T>(_e, _ne), new ReadOnlySpan<T>(_f, _nf), _batch, _channels, _pixels, _epsilon, c0, c1);
+                    break;
+                default:
+                    BackwardChannels(new ReadOnlySpan<T>(_a, _na), new ReadOnlySpan<T>(_c, _nc), new ReadOnlySpan<T>(_d, _nd), gamma, new Span<T>(_b, _nb),
+                        new Span<T>(_e, _ne), new Span<T>(_f, _nf), _batch, _channels, _pixels, c0, c1);
+                    break;
             }
         }
     }

@@ -25,14 +25,9 @@ public static class Pooling
             // Every window lies inside the plane (floor rounding, no padding): no clipping, validated lengths above.
             ref T xr = ref MemoryMarshal.GetReference(x);
             ref T yr = ref MemoryMarshal.GetReference(y);
-            for (int p = 0; p < planes; p++)
-            {
-                ref T src = ref Unsafe.Add(ref xr, (nuint)p * (nuint)inPlane);
-                ref T dst = ref Unsafe.Add(ref yr, (nuint)p * (nuint)outPlane);
-                for (int oh = 0, o = 0; oh < g.OutHeight; oh++)
-                    for (int ow = 0; ow < g.OutWidth; ow++, o++)
-                        Unsafe.Add(ref dst, (nuint)o) = InsideMax(ref src, g, oh, ow);
-            }
+            if (KernelParallelism.ShouldSplit(batch) && KernelParallelism.TryEnter())
+                PoolWork<T>.Run(ref xr, ref yr, ref yr, planes, g, backward: false);
+            else MaxPlanes(ref xr, ref yr, 0, planes, g);
             return;
         }
         for (int p = 0; p < planes; p++)
@@ -51,23 +46,17 @@ public static class Pooling
         Validate(x.Length, dy.Length, batch, g);
         ThrowHelper.ThrowIfLengthLessThan(dx.Length, batch * g.InputSize, nameof(dx));
         int planes = batch * g.Channels, inPlane = g.Height * g.Width, outPlane = g.OutHeight * g.OutWidth;
-        dx.Slice(0, batch * g.InputSize).Clear();
         if (g.PadHeight == 0 && g.PadWidth == 0)
         {
             ref T xr = ref MemoryMarshal.GetReference(x);
             ref T dyr = ref MemoryMarshal.GetReference(dy);
             ref T dxr = ref MemoryMarshal.GetReference(dx);
-            for (int p = 0; p < planes; p++)
-            {
-                ref T src = ref Unsafe.Add(ref xr, (nuint)p * (nuint)inPlane);
-                ref T grad = ref Unsafe.Add(ref dyr, (nuint)p * (nuint)outPlane);
-                ref T dst = ref Unsafe.Add(ref dxr, (nuint)p * (nuint)inPlane);
-                for (int oh = 0, o = 0; oh < g.OutHeight; oh++)
-                    for (int ow = 0; ow < g.OutWidth; ow++, o++)
-                        Unsafe.Add(ref dst, (nuint)InsideArgMax(ref src, g, oh, ow)) += Unsafe.Add(ref grad, (nuint)o);
-            }
+            if (KernelParallelism.ShouldSplit(batch) && KernelParallelism.TryEnter())
+                PoolWork<T>.Run(ref xr, ref dyr, ref dxr, planes, g, backward: true);
+            else MaxBackwardPlanes(ref xr, ref dyr, ref dxr, 0, planes, g);
             return;
         }
+        dx.Slice(0, batch * g.InputSize).Clear();
         for (int p = 0; p < planes; p++)
         {
             ReadOnlySpan<T> src = x.Slice(p * inPlane, inPlane), grad = dy.Slice(p * outPlane, outPlane);
@@ -75,6 +64,67 @@ public static class Pooling
             for (int oh = 0, o = 0; oh < g.OutHeight; oh++)
                 for (int ow = 0; ow < g.OutWidth; ow++, o++)
                     dst[ArgMax(src, g, oh, ow)] += grad[o];
+        }
+    }
+
+    /// <summary>Max pooling without padding of planes [<paramref name="p0"/>, <paramref name="p1"/>).</summary>
+    private static void MaxPlanes<T>(ref T xr, ref T yr, int p0, int p1, Pool2DGeometry g) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int inPlane = g.Height * g.Width, outPlane = g.OutHeight * g.OutWidth;
+        for (int p = p0; p < p1; p++)
+        {
+            ref T src = ref Unsafe.Add(ref xr, (nuint)p * (nuint)inPlane);
+            ref T dst = ref Unsafe.Add(ref yr, (nuint)p * (nuint)outPlane);
+            for (int oh = 0, o = 0; oh < g.OutHeight; oh++)
+                for (int ow = 0; ow < g.OutWidth; ow++, o++)
+                    Unsafe.Add(ref dst, (nuint)o) = InsideMax(ref src, g, oh, ow);
+        }
+    }
+
+    /// <summary>Its backward pass for planes [<paramref name="p0"/>, <paramref name="p1"/>) (their dx cleared first).</summary>
+    private static void MaxBackwardPlanes<T>(ref T xr, ref T dyr, ref T dxr, int p0, int p1, Pool2DGeometry g) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int inPlane = g.Height * g.Width, outPlane = g.OutHeight * g.OutWidth;
+        MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dxr, (nuint)p0 * (nuint)inPlane), (p1 - p0) * inPlane).Clear();
+        for (int p = p0; p < p1; p++)
+        {
+            ref T src = ref Unsafe.Add(ref xr, (nuint)p * (nuint)inPlane);
+            ref T grad = ref Unsafe.Add(ref dyr, (nuint)p * (nuint)outPlane);
+            ref T dst = ref Unsafe.Add(ref dxr, (nuint)p * (nuint)inPlane);
+            for (int oh = 0, o = 0; oh < g.OutHeight; oh++)
+                for (int ow = 0; ow < g.OutWidth; ow++, o++)
+                    Unsafe.Add(ref dst, (nuint)InsideArgMax(ref src, g, oh, ow)) += Unsafe.Add(ref grad, (nuint)o);
+        }
+    }
+
+    /// <summary>Max pooling (forward or backward) split by planes over two threads; planes are independent, so the results
+    /// are bit-identical to one thread.</summary>
+    private sealed unsafe class PoolWork<T> : ParallelWork where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        private static readonly PoolWork<T> Instance = new();
+        private T* _x, _a, _b;
+        private int _planes;
+        private bool _backward;
+        private Pool2DGeometry? _g;
+
+        /// <summary>Forward: a = y; backward: a = dy, b = dx.</summary>
+        public static void Run(ref T x, ref T a, ref T b, int planes, Pool2DGeometry g, bool backward)
+        {
+            fixed (T* px = &x, pa = &a, pb = &b)
+            {
+                PoolWork<T> work = Instance;
+                work._x = px; work._a = pa; work._b = pb;
+                (work._planes, work._g, work._backward) = (planes, g, backward);
+                KernelParallelism.Run(work);
+                work._x = null; work._a = null; work._b = null; work._g = null;
+            }
+        }
+
+        internal override void Execute(int part)
+        {
+            int split = _planes / 2, p0 = part == 0 ? 0 : split, p1 = part == 0 ? split : _planes;
+            if (_backward) MaxBackwardPlanes(ref *_x, ref *_a, ref *_b, p0, p1, _g!);
+            else MaxPlanes(ref *_x, ref *_a, p0, p1, _g!);
         }
     }
 
