@@ -30,6 +30,26 @@ public class WarmupTests
     }
 
     [Fact]
+    public void Warmup_of_a_convnet_restores_its_state_and_training_continues_bit_identically()
+    {
+        // ConvPathsNet: convolutions on every kernel path, BatchNorm over channels, pooling, Adam.
+        var random = new Random(6);
+        var warmed = new ConvPathsNet(8, 3);
+        var plain = new ConvPathsNet(8, 3);
+        float[] x = Enumerable.Range(0, 8 * warmed.InputSize).Select(_ => (float)random.NextDouble()).ToArray();
+        int[] labels = Enumerable.Range(0, 8).Select(i => i % 3).ToArray();
+        for (int i = 0; i < 2; i++) { warmed.TrainStep(x, labels); plain.TrainStep(x, labels); }
+
+        Warmup.Run(warmed, TimeSpan.FromMilliseconds(30));
+
+        Assert.Equal(plain.Parameters.ToArray(), warmed.Parameters.ToArray());
+        Assert.Equal(plain.RunningStatistics.ToArray(), warmed.RunningStatistics.ToArray());
+        Assert.Equal(plain.Optimizer.StepCount, warmed.Optimizer.StepCount);
+        for (int i = 0; i < 2; i++) Assert.Equal(plain.TrainStep(x, labels), warmed.TrainStep(x, labels));
+        Assert.Equal(plain.Parameters.ToArray(), warmed.Parameters.ToArray());
+    }
+
+    [Fact]
     public void Warmup_works_for_inference_only_networks_and_rejects_bad_arguments()
     {
         var net = new InferenceNet(4, 1);
