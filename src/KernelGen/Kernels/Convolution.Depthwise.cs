@@ -26,7 +26,7 @@ public static partial class Convolution
             ref T ys = ref Unsafe.Add(ref yr, (nuint)b * (nuint)g.OutputSize);
             for (int c = 0; c < g.Channels; c++)
             {
-                PadPlane(ref Unsafe.Add(ref xr, (nuint)(b * g.Channels + c) * (nuint)g.InputPixels), ref xp, g);
+                PadPlane(ref Unsafe.Add(ref xr, (nuint)(b * g.Channels + c) * (nuint)g.InputPixels), ref xp, g, DepthwiseRegion(g));
                 ref T kernel = ref Unsafe.Add(ref wr, (nuint)c * (nuint)(g.KernelHeight * g.KernelWidth));
                 ref T plane = ref Unsafe.Add(ref ys, (nuint)c * (nuint)g.OutputPixels);
                 if (g.StrideHeight == 1 && g.StrideWidth == 1)
@@ -147,7 +147,7 @@ public static partial class Convolution
             MemoryMarshal.CreateSpan(ref kernel, kh * kw).Clear();
             for (int b = 0; b < batch; b++)
             {
-                PadPlane(ref Unsafe.Add(ref xr, (nuint)(b * g.Channels + c) * (nuint)g.InputPixels), ref xp, g);
+                PadPlane(ref Unsafe.Add(ref xr, (nuint)(b * g.Channels + c) * (nuint)g.InputPixels), ref xp, g, DepthwiseRegion(g));
                 ref T dy = ref Unsafe.Add(ref dyr, (nuint)(b * g.Channels + c) * (nuint)g.OutputPixels);
                 if (unit)
                 {
@@ -173,8 +173,8 @@ public static partial class Convolution
         }
     }
 
-    /// <summary>One channel of one sample into a zero-padded Hp × Wp plane (and zero slack after it).</summary>
-    private static void PadPlane<T>(ref T x, ref T xp, Conv2DGeometry g) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    /// <summary>One channel of one sample into a zero-padded Hp × Wp plane, and zeros after it up to <paramref name="length"/>.</summary>
+    private static void PadPlane<T>(ref T x, ref T xp, Conv2DGeometry g, int length) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int wp = PaddedWidth(g);
         Zero(ref xp, 0, g.PadTop * wp);
@@ -185,7 +185,7 @@ public static partial class Convolution
             Copy(ref Unsafe.Add(ref x, (nuint)(ih * g.Width)), ref Unsafe.Add(ref row, (nuint)g.PadLeft), g.Width);
             Zero(ref row, g.PadLeft + g.Width, wp);
         }
-        Zero(ref xp, (g.PadTop + g.Height) * wp, DepthwiseRegion(g));
+        Zero(ref xp, (g.PadTop + g.Height) * wp, length);
     }
 
     private static void ScaleAdd<T>(ref T source, ref T target, T k, int n) where T : unmanaged, IBinaryFloatingPointIeee754<T>

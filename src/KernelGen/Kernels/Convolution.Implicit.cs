@@ -125,22 +125,11 @@ public static partial class Convolution
         }
     }
 
-    /// <summary>Copies one sample into zero-padded channel planes (Hp × Wp, then the slack, zeroed too).</summary>
+    /// <summary>Copies one sample into zero-padded channel planes (Hp × Wp, then the slack, zeroed too), s elements apart.</summary>
     private static void Pad<T>(ref T x, ref T xp, Conv2DGeometry g) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        int s = PlaneStride(g), wp = PaddedWidth(g);
+        int s = PlaneStride(g);
         for (int c = 0; c < g.Channels; c++)
-        {
-            ref T plane = ref Unsafe.Add(ref xp, (nuint)c * (nuint)s);
-            Zero(ref plane, 0, g.PadTop * wp);
-            for (int ih = 0; ih < g.Height; ih++)
-            {
-                ref T row = ref Unsafe.Add(ref plane, (nuint)((ih + g.PadTop) * wp));
-                Zero(ref row, 0, g.PadLeft);
-                Copy(ref Unsafe.Add(ref x, (nuint)((c * g.Height + ih) * g.Width)), ref Unsafe.Add(ref row, (nuint)g.PadLeft), g.Width);
-                Zero(ref row, g.PadLeft + g.Width, wp);
-            }
-            Zero(ref plane, (g.PadTop + g.Height) * wp, s);
-        }
+            PadPlane(ref Unsafe.Add(ref x, (nuint)c * (nuint)g.InputPixels), ref Unsafe.Add(ref xp, (nuint)c * (nuint)s), g, s);
     }
 }

@@ -430,7 +430,7 @@ public static partial class Convolution
                         if ((uint)ih >= (uint)H || hi <= lo) continue;
                         ref T src = ref Unsafe.Add(ref col, row);
                         ref T dst = ref Unsafe.Add(ref plane, (nuint)ih * (nuint)W);
-                        if (sw == 1) AddInto(ref Unsafe.Add(ref src, (nuint)lo), ref Unsafe.Add(ref dst, (nint)(lo + iw0)), hi - lo);
+                        if (sw == 1) ScaleAdd(ref Unsafe.Add(ref src, (nuint)lo), ref Unsafe.Add(ref dst, (nint)(lo + iw0)), T.One, hi - lo); // 1·x + y rounds as x + y
                         else for (int ow = lo; ow < hi; ow++) Unsafe.Add(ref dst, (nint)(ow * sw + iw0)) += Unsafe.Add(ref src, (nuint)ow);
                     }
                 }
@@ -524,19 +524,5 @@ public static partial class Convolution
         T total = TV.Sum(s);
         for (; i < end; i++) total += Unsafe.Add(ref data, i);
         return total;
-    }
-
-    private static void AddInto<T>(ref T source, ref T destination, int n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        if (Vector512.IsHardwareAccelerated) AddInto<T, Simd512<T>>(ref source, ref destination, n);
-        else if (Vector256.IsHardwareAccelerated) AddInto<T, Simd256<T>>(ref source, ref destination, n);
-        else AddInto<T, SimdScalar<T>>(ref source, ref destination, n);
-    }
-
-    private static void AddInto<T, TV>(ref T source, ref T destination, int n) where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ISimd<TV, T>
-    {
-        nuint v = (nuint)TV.Count, i = 0, end = (nuint)n;
-        for (; i + v <= end; i += v) TV.Store(TV.Load(ref destination, i) + TV.Load(ref source, i), ref destination, i);
-        for (; i < end; i++) Unsafe.Add(ref destination, i) += Unsafe.Add(ref source, i);
     }
 }
