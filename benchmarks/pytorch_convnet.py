@@ -18,25 +18,10 @@ Convolutions go to oneDNN (mkldnn) when torch.backends.mkldnn is available and e
 the Linear layers go to BLAS (OpenBLAS here).
 """
 
-import statistics
-import time
-
 import torch
 from torch import nn
 
-
-def timed(fn, calls_per_block, blocks=15, warmup_blocks=3):
-    """Median and mean microseconds per call over `blocks` blocks of `calls_per_block` calls."""
-    for _ in range(warmup_blocks):
-        for _ in range(calls_per_block):
-            fn()
-    per_call = []
-    for _ in range(blocks):
-        start = time.perf_counter_ns()
-        for _ in range(calls_per_block):
-            fn()
-        per_call.append((time.perf_counter_ns() - start) / calls_per_block / 1000)
-    return statistics.median(per_call), statistics.mean(per_call)
+from pytorch_mlp_latency import timed  # the same timing loop as the MLP peer (this script's directory is on sys.path)
 
 
 def convnet():
