@@ -129,7 +129,7 @@ public sealed partial class KernelGenerator
                     split |= customReference.SyntaxTree != node.SyntaxTree || !node.Span.Contains(customReference.Span);
                     Custom.CustomFunction? function = Custom.FunctionParser.Read(attribute, context.SemanticModel.Compilation, customLocation, diagnostics, cancellationToken);
                     layers.Add((customReference, new LayerSpec(LayerKind.Activation, "CustomActivation", LayerName(attribute), EquatableArray<OptionSpec>.Empty, customLocation)
-                        { Activation = (int)Activation.Identity, Custom = function }));
+                        { Activation = (int)Activation.Identity, Custom = function, HasFrom = HasFrom(attribute), From = From(attribute) }));
                     continue;
                 }
                 if (!name.StartsWith(KernelGenNamespace, System.StringComparison.Ordinal) || !OpCatalog.TryFindAttribute(name, out object? entry)) continue;
@@ -147,10 +147,10 @@ public sealed partial class KernelGenerator
                 switch (entry)
                 {
                     case ActivationDescriptor activation when reference is not null:
-                        layers.Add((reference, new LayerSpec(LayerKind.Activation, shortName, LayerName(attribute), values, location) { Activation = (int)activation.Activation }));
+                        layers.Add((reference, new LayerSpec(LayerKind.Activation, shortName, LayerName(attribute), values, location) { Activation = (int)activation.Activation, HasFrom = HasFrom(attribute), From = From(attribute) }));
                         break;
                     case LayerDescriptor layer when reference is not null:
-                        layers.Add((reference, new LayerSpec(layer.Kind, shortName, LayerName(attribute), values, location)));
+                        layers.Add((reference, new LayerSpec(layer.Kind, shortName, LayerName(attribute), values, location) { Inputs = layer.Merge != MergeKind.None ? LayerInputs(attribute) : EquatableArray<string>.Empty, HasFrom = HasFrom(attribute), From = From(attribute) }));
                         break;
                     case LossDescriptor loss when loss.Kind == LossKind.Custom:
                     {
@@ -217,6 +217,35 @@ public sealed partial class KernelGenerator
         {
             foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
                 if (named.Key == nameof(LayerAttribute.Name)) return named.Value.Value as string;
+            return null;
+        }
+
+        /// <summary>A merge layer's inputs by name: its constructor strings and its params array.</summary>
+        private static EquatableArray<string> LayerInputs(AttributeData attribute)
+        {
+            var inputs = new List<string>();
+            foreach (TypedConstant argument in attribute.ConstructorArguments)
+            {
+                if (argument.Kind == TypedConstantKind.Array)
+                {
+                    if (!argument.IsNull) foreach (TypedConstant item in argument.Values) inputs.Add(item.Value as string ?? "");
+                }
+                else if (argument.Type?.SpecialType == SpecialType.System_String) inputs.Add(argument.Value as string ?? "");
+            }
+            return inputs.ToEquatableArray();
+        }
+
+        private static bool HasFrom(AttributeData attribute)
+        {
+            foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+                if (named.Key == nameof(LayerAttribute.From)) return true;
+            return false;
+        }
+
+        private static string? From(AttributeData attribute)
+        {
+            foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+                if (named.Key == nameof(LayerAttribute.From)) return named.Value.Value as string;
             return null;
         }
 

@@ -58,8 +58,24 @@ public static class PyTorchExporter
         bool maxout = false, paddedConvolution = false;
         var weightNames = new List<string>();
         var customModules = new StringBuilder();
+        // A chain reads x in place; a graph (From, [Add], [Concat]) names each layer's output x{index} instead.
+        bool chain = network.Layers.All(l => l.ReadsPrevious);
         foreach (LayerInfo layer in network.Layers)
         {
+            if (!chain)
+            {
+                string Value(int v) => v < 0 ? "x" : "x" + Integer(v);
+                forward.Append(CultureInfo.InvariantCulture, $"        h = {Value(layer.Inputs[0])}\n");
+                if (layer.Kind is LayerKind.Add or LayerKind.Concat)
+                {
+                    string inputs = string.Join(", ", layer.Inputs.Select(Value));
+                    forward.Append(layer.Kind == LayerKind.Add
+                        ? "        h = " + string.Join(" + ", layer.Inputs.Select(Value)) + "  # " + layer.Name + "\n"
+                        : "        h = torch.cat([" + inputs + "], dim=1)  # " + layer.Name + "\n");
+                    forward.Append(CultureInfo.InvariantCulture, $"        x{Integer(layer.Index)} = h\n");
+                    continue;
+                }
+            }
             if (layer.CustomActivation is { } custom && layer.CustomActivationPyTorch is null)
                 throw new NotSupportedException($"Layer {layer.Name}: the user's activation {custom} has no PyTorch form.");
             string name = layer.Name;
@@ -67,7 +83,8 @@ public static class PyTorchExporter
                 if (tensor.Role == TensorRole.Weight) weightNames.Add(tensor.FileName);
             if (layer.Kind == LayerKind.Activation)
             {
-                Module(init, forward, name, ActivationModule(layer, customModules), layer.CustomActivation ?? $"{layer.Activation}");
+                Module(init, forward, name, ActivationModule(layer, customModules), layer.CustomActivation ?? $"{layer.Activation}", chain);
+                if (!chain) forward.Append(CultureInfo.InvariantCulture, $"        x{Integer(layer.Index)} = h\n");
                 continue;
             }
             LayerDescriptor descriptor = OpCatalog.Get(layer.Kind);
@@ -79,9 +96,10 @@ public static class PyTorchExporter
                 module = AsymmetricConvolution(module, layer);
                 paddedConvolution = true;
             }
-            Module(init, forward, name, module, descriptor.Name);
+            Module(init, forward, name, module, descriptor.Name, chain);
             if ((layer.Activation != Activation.Identity && OpCatalog.IsKnown(layer.Activation)) || layer.CustomActivationPyTorch is not null)
-                Module(init, forward, name + "_activation", ActivationModule(layer, customModules), $"{layer.CustomActivation ?? layer.Activation.ToString()}, fused into {name} in KernelGen");
+                Module(init, forward, name + "_activation", ActivationModule(layer, customModules), $"{layer.CustomActivation ?? layer.Activation.ToString()}, fused into {name} in KernelGen", chain);
+            if (!chain) forward.Append(CultureInfo.InvariantCulture, $"        x{Integer(layer.Index)} = h\n");
         }
 
         var py = new StringBuilder();
@@ -139,7 +157,7 @@ public static class PyTorchExporter
         py.Append(init);
         py.Append("\n    def forward(self, x):\n");
         py.Append(forward);
-        py.Append("        return x\n\n\n");
+        py.Append(chain || network.Layers.Count == 0 ? "        return x\n\n\n" : $"        return x{Integer(network.Layers.Count - 1)}\n\n\n");
 
         AppendLoss(py, network);
         AppendPenalties(py, network);
@@ -148,10 +166,11 @@ public static class PyTorchExporter
         return py.ToString();
     }
 
-    private static void Module(StringBuilder init, StringBuilder forward, string name, string module, string comment)
+    private static void Module(StringBuilder init, StringBuilder forward, string name, string module, string comment, bool chain = true)
     {
         init.Append(CultureInfo.InvariantCulture, $"        self.{name} = {module}  # {comment}\n");
-        forward.Append(CultureInfo.InvariantCulture, $"        x = self.{name}(x)\n");
+        if (chain) forward.Append(CultureInfo.InvariantCulture, $"        x = self.{name}(x)\n");
+        else forward.Append(CultureInfo.InvariantCulture, $"        h = self.{name}(h)\n");
     }
 
     private static string ActivationModule(LayerInfo layer, StringBuilder customModules)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Numerics;
 using Google.Protobuf;
 using KernelGen.Catalog;
@@ -126,10 +127,25 @@ public static class OnnxExporter
         double[] parameters = ToDouble<T>(network.Parameters);
         double[] statistics = ToDouble<T>(network.RunningStatistics);
         var builder = new OnnxGraphBuilder(elementType);
+        // The network is a dataflow graph in layer order: each layer reads the values of its Inputs (−1: the input).
+        var results = new string[layers.Count];
+        var readers = new int[layers.Count];
+        foreach (LayerInfo l in layers) foreach (int input in l.Inputs) if (input >= 0) readers[input]++;
         string x = OnnxGraphBuilder.InputName;
         for (int i = 0; i < layers.Count; i++)
         {
             LayerInfo layer = layers[i];
+            int current = i;
+            x = layer.Inputs[0] < 0 ? OnnxGraphBuilder.InputName : results[layer.Inputs[0]];
+            if (layer.Kind is LayerKind.Add or LayerKind.Concat)
+            {
+                string[] inputs = [.. layer.Inputs.Select(v => v < 0 ? OnnxGraphBuilder.InputName : results[v])];
+                x = layer.Kind == LayerKind.Add
+                    ? builder.Node("Sum", layer.Name, inputs)
+                    : builder.Node("Concat", layer.Name, inputs, OnnxMessages.Int("axis", 1));
+                results[i] = ApplyActivation(builder, x, layer, elementType);
+                continue;
+            }
             if (!OpCatalog.IsKnown(layer.Kind)) throw new NotSupportedException($"Layer {layer.Name}: layer kind {layer.Kind} has no ONNX lowering.");
             if (layer.CustomActivation is { } custom && layer.CustomActivationOnnx is null)
                 throw new NotSupportedException($"Layer {layer.Name}: the user's activation {custom} has no ONNX lowering.");
@@ -142,7 +158,7 @@ public static class OnnxExporter
                 var values = new Dictionary<string, string>(StringComparer.Ordinal) { ["x"] = x };
                 LayerInfo? folded = null;
                 if (options.FoldBatchNorm && layer.Kind == LayerKind.Dense && layer.Activation == Activation.Identity && i + 1 < layers.Count
-                    && OpCatalog.Get(layers[i + 1].Kind).FoldsIntoDense)
+                    && OpCatalog.Get(layers[i + 1].Kind).FoldsIntoDense && layers[i + 1].ReadsPrevious && readers[i] == 1)
                     folded = layers[++i];
                 if (folded is not null) scope = layer.Name + "+" + folded.Name;
                 foreach (LayerTensor tensor in layer.Tensors)
@@ -152,11 +168,15 @@ public static class OnnxExporter
                 }
                 if (folded is not null) values = Fold(builder, layer, folded, parameters, statistics, scope, x);
                 x = OnnxExpression.Evaluate(mapping, builder, scope, values, Numbers(layer));
-                if (folded is not null) continue;
+                if (folded is not null)
+                {
+                    results[current] = results[i] = x;
+                    continue;
+                }
             }
-            x = ApplyActivation(builder, x, layer, elementType);
+            results[i] = ApplyActivation(builder, x, layer, elementType);
         }
-        builder.MarkOutput(x);
+        builder.MarkOutput(layers.Count == 0 ? OnnxGraphBuilder.InputName : results[layers.Count - 1]);
 
         var outputs = new List<ValueInfoProto> { OnnxMessages.TensorValue(OnnxGraphBuilder.OutputName, elementType, OnnxGraphBuilder.BatchParameter, [network.OutputSize]) };
         if (options.AppendSoftmax)
@@ -265,8 +285,15 @@ public static class OnnxExporter
         int features = network.InputSize;
         foreach (LayerInfo layer in layers)
         {
-            if (layer.InputFeatures != features)
-                throw new ArgumentException($"Layer {layer.Name} takes {layer.InputFeatures} features but receives {features}.", nameof(network));
+            for (int j = 0; j < layer.Inputs.Count; j++)
+            {
+                int input = layer.Inputs[j];
+                if (input >= layer.Index || input < -1)
+                    throw new ArgumentException($"Layer {layer.Name} reads layer {input}, which does not come before it.", nameof(network));
+                int received = input < 0 ? network.InputSize : layers[input].OutputFeatures;
+                if (j == 0 && layer.InputFeatures != received)
+                    throw new ArgumentException($"Layer {layer.Name} takes {layer.InputFeatures} features but receives {received}.", nameof(network));
+            }
             features = layer.OutputFeatures;
         }
         if (features != network.OutputSize)

@@ -92,6 +92,23 @@ public sealed record LayerInfo(int Index, string Name, LayerKind Kind, TensorSha
     /// <summary>L1 penalty λ on the layer's outputs, averaged over the batch (0: none).</summary>
     public double ActivityL1 { get; init; }
 
+    private int[]? _inputs;
+
+    /// <summary>
+    /// The layers whose outputs this layer reads, by index (−1: the network's input), in order: the layer before it in a
+    /// chain, the layer named by <c>From</c>, or every input of an <see cref="LayerKind.Add"/> or
+    /// <see cref="LayerKind.Concat"/>. The network is a dataflow graph in this order: every input comes before its reader,
+    /// and the last layer's output is the network's output.
+    /// </summary>
+    public IReadOnlyList<int> Inputs
+    {
+        get => _inputs ?? [Index - 1];
+        init => _inputs = [.. value];
+    }
+
+    /// <summary>True when the layer reads just the layer before it (or the input, for the first layer).</summary>
+    public bool ReadsPrevious => _inputs is null || (_inputs.Length == 1 && _inputs[0] == Index - 1);
+
     /// <summary>The tensor of role <paramref name="role"/>, or null.</summary>
     public LayerTensor? Tensor(TensorRole role)
     {

@@ -125,7 +125,10 @@ public sealed class CatalogTests
         foreach (Type attribute in layerAttributes)
         {
             Assert.True(described.TryGetValue(attribute.FullName!, out IEnumerable<string>? options), $"{attribute.Name} has no catalog entry.");
-            Assert.Equal(ReadableNames(attribute, "Name"), new SortedSet<string>(options!, StringComparer.Ordinal));
+            // Name and From (which layer it reads) are every layer's; a merge's constructor names its inputs (LayerSpec.Inputs).
+            bool merge = OpCatalog.Layers.Any(l => l.Attribute == attribute.FullName && l.Merge != MergeKind.None);
+            string[] notOptions = merge ? ["Name", "From", "First", "Second", "More"] : ["Name", "From"];
+            Assert.Equal(ReadableNames(attribute, notOptions), new SortedSet<string>(options!, StringComparer.Ordinal));
         }
         Assert.Equal(described.Count, layerAttributes.Length);
     }

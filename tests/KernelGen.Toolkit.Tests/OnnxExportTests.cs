@@ -460,7 +460,7 @@ public class OnnxExportTests(ITestOutputHelper output)
         foreach (LayerInfo layer in network.Layers)
         {
             if (layer.Kind != LayerKind.BatchNorm) continue;
-            for (int j = 0; j < layer.OutputFeatures; j++)
+            for (int j = 0; j < layer.Tensor(TensorRole.RunningMean)!.Length; j++) // per feature, or per channel of an image
             {
                 statistics[layer.RunningMeanOffset + j] = T.CreateChecked(random.NextDouble() - 0.5);
                 statistics[layer.RunningVarianceOffset + j] = T.CreateChecked(0.5 + 1.5 * random.NextDouble());

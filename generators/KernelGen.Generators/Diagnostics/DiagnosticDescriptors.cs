@@ -161,4 +161,14 @@ internal static class DiagnosticDescriptors
         "User function cannot be compiled",
         "{0} cannot be compiled into vector code: {1}",
         "KernelGen differentiates a [CustomActivation]'s [ActivationFunction] method, or a [CustomLoss]'s [LossFunction] method, at compile time and emits vector code for it; the method must be a static double function of double arguments built from the supported operations.");
+
+    public static readonly DiagnosticDescriptor LayerInputNotFound = Error("KG0027",
+        "Layer input cannot be found",
+        "Layer '{0}' reads {1}",
+        "A layer's From, and an [Add] or [Concat] layer's list, name layers written before it (their Name, or default names such as Dense1) or \"input\" for the network's input.");
+
+    public static readonly DiagnosticDescriptor LayerOutputUnused = Error("KG0028",
+        "Layer output is never used",
+        "The output of layer '{0}' is never used: no later layer reads it and it is not the last layer; read it with From or an [Add]/[Concat], or remove the layer",
+        "Every layer but the last must feed a later one; the last layer's output is the network's output.");
 }

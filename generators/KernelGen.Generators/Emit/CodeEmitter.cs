@@ -174,7 +174,8 @@ internal static class CodeEmitter
             foreach (NodePlan node in nodes)
             {
                 string input = EvalValue(nodes, layout, node.Input), output = EvalValue(nodes, layout, node.Output);
-                var b = new ForwardBindings(input, output, training: false, input == output, NodeRegions.None, layout.Scratch[node.Index]);
+                var b = new ForwardBindings(input, output, training: false, input == output, NodeRegions.None, layout.Scratch[node.Index])
+                    { Inputs = node.Inputs.Select(v => EvalValue(nodes, layout, v)).ToList() };
                 OpGenerator.For(node.Kind).Forward(w, c, node, b);
                 if (penalties && node.ActivityL1 > 0)
                     w.Line($"s.ActivityPenalty += {EmitContext.Double(node.ActivityL1)} / batch * {EmitContext.Kernels}.Regularization.SumOfAbs<T>({output});");
@@ -196,7 +197,8 @@ internal static class CodeEmitter
             foreach (NodePlan node in p.Nodes)
             {
                 string input = TrainValue(p, node.Input), output = TrainValue(p, node.Output);
-                var b = new ForwardBindings(input, output, training: true, input == output, p.Training.Saved[node.Index], NodeRegions.None);
+                var b = new ForwardBindings(input, output, training: true, input == output, p.Training.Saved[node.Index], NodeRegions.None)
+                    { Inputs = node.Inputs.Select(v => TrainValue(p, v)).ToList() };
                 OpGenerator.For(node.Kind).Forward(w, c, node, b);
             }
             if (p.Nodes.Any(n => n.Kind == LayerKind.Dropout)) w.Line("s.DropoutStep++;");
@@ -223,15 +225,40 @@ internal static class CodeEmitter
                     w.Line($"// {node.Name}: L1 activity penalty λ = {EmitContext.Double(node.ActivityL1)} on the outputs (mean over the batch)");
                     w.Line($"if (penalties) {EmitContext.Kernels}.Regularization.AddL1Gradient<T>({dy}, {output}, T.CreateTruncating({EmitContext.Double(node.ActivityL1)} / batch));");
                 }
-                bool first = node.Input == 0;
-                string dx = first ? "inputGradient" : EmitContext.Work(t.GradientRegions[node.Input], node.In);
-                bool writes = generator.WritesInputGradient(node);
-                var b = new BackwardBindings(TrainValue(p, node.Input), output, dy, writes ? dx : null, first && writes,
-                    t.Saved[node.Index], t.BackwardScratch[node.Index]);
-                generator.Backward(w, c, node, b);
-                if (first && !writes)
-                    w.Line($"if (!inputGradient.IsEmpty) {EmitContext.Work(t.GradientRegions[node.Output], node.In)}.CopyTo(inputGradient);");
+                SlotGradients slots = t.InputGradients[k];
+                int dyRegion = t.GradientRegions[node.Output];
+                if (node.MergeInputs.Count > 0)
+                {
+                    var targets = new List<string?>();
+                    for (int j = 0; j < slots.Slots.Count; j++)
+                    {
+                        int region = slots.Slots[j].Region;
+                        targets.Add(region == -1 ? "inputGradient" : region == dyRegion ? null : EmitContext.Work(region, node.InputShapes[j].Size));
+                    }
+                    generator.Backward(w, c, node, new BackwardBindings(TrainValue(p, node.Input), output, dy, null, false,
+                        t.Saved[node.Index], t.BackwardScratch[node.Index]) { InputGradients = targets });
+                }
+                else
+                {
+                    bool first = slots.Slots[0].Region == -1;
+                    string dx = first ? "inputGradient" : EmitContext.Work(slots.Slots[0].Region, node.In);
+                    bool writes = generator.WritesInputGradient(node);
+                    var b = new BackwardBindings(TrainValue(p, node.Input), output, dy, writes ? dx : null, first && writes,
+                        t.Saved[node.Index], t.BackwardScratch[node.Index]);
+                    generator.Backward(w, c, node, b);
+                    if (first && !writes)
+                        w.Line($"if (!inputGradient.IsEmpty) {EmitContext.Work(t.GradientRegions[node.Output], node.In)}.CopyTo(inputGradient);");
+                }
+                for (int j = 0; j < slots.Slots.Count; j++)
+                {
+                    SlotGradient slot = slots.Slots[j];
+                    if (slot.AddInto < 0) continue;
+                    int size = node.InputShapes[j].Size;
+                    w.Line($"{EmitContext.Kernels}.Merge.AddInto<T>({EmitContext.Work(slot.Region, size)}, {EmitContext.Work(slot.AddInto, size)}); // ∂L/∂x sums over the value's readers");
+                }
             }
+            if (p.Nodes.Count > 0 && t.GradientRegions[0] >= 0)
+                w.Line($"if (!inputGradient.IsEmpty) {EmitContext.Work(t.GradientRegions[0], p.InputShape.Size)}.CopyTo(inputGradient);");
         }
     }
 

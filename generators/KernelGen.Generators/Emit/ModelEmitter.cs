@@ -92,6 +92,8 @@ internal static class ModelEmitter
                 if (Custom.CustomEmitter.HasBranches(custom)) w.Line($"CustomActivationBranch = {custom.StructName}<double>.Branch,");
             }
             if (node.ActivityL1 > 0) w.Line($"ActivityL1 = {CodeEmitter.Number(node.ActivityL1)},");
+            if (node.Inputs.Count != 1 || node.Input != node.Index)
+                w.Line($"Inputs = new int[] {{ {string.Join(", ", node.Inputs.Select(v => Int(v - 1)))} }},");
             if (node.Tensors.Count > 0)
             {
                 w.Line($"Tensors = new {Ns}.LayerTensor[]");

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using KernelGen.Catalog;
 using KernelGen.Generators.Helpers;
 using KernelGen.Generators.Model;
@@ -49,6 +50,16 @@ internal sealed record GraphPlan(
 /// <summary>One node (a lowered layer). Offsets in <see cref="Tensors"/> index the parameter or statistics arena.</summary>
 internal sealed record NodePlan(int Index, LayerKind Kind, string Name, int Input, int Output, TensorShape InputShape, TensorShape OutputShape)
 {
+    /// <summary>Every value the node reads, in order (a merge reads several; <see cref="Input"/> is the first). Empty means
+    /// just <see cref="Input"/>.</summary>
+    public EquatableArray<int> MergeInputs { get; init; }
+    /// <summary>The shapes of <see cref="MergeInputs"/>.</summary>
+    public EquatableArray<TensorShape> MergeInputShapes { get; init; }
+    /// <summary>The values the node reads: <see cref="MergeInputs"/>, or just <see cref="Input"/>.</summary>
+    public IReadOnlyList<int> Inputs => MergeInputs.IsEmpty ? new[] { Input } : MergeInputs;
+    /// <summary>The shapes of <see cref="Inputs"/>.</summary>
+    public IReadOnlyList<TensorShape> InputShapes => MergeInputs.IsEmpty ? new[] { InputShape } : MergeInputShapes;
+
     /// <summary>The activation ending the node (fused or standalone); Identity otherwise.</summary>
     public Activation Activation { get; init; }
     /// <summary>The activation's parameter, resolved.</summary>
@@ -133,13 +144,25 @@ internal sealed record NodeRegions(EquatableArray<NamedRegion> Regions)
 /// <param name="BackwardScratch">Per node, scratch its backward needs.</param>
 /// <param name="InputRegion">Where Forward copies its inputs.</param>
 /// <param name="OutputGradientRegion">Where ∂L/∂outputs is when backward starts (= GradientRegions of the output value).</param>
+/// <param name="InputGradients">Per node, per input slot, where its backward leaves that input's gradient contribution.</param>
 internal sealed record TrainingLayout(
     EquatableArray<int> ValueRegions,
     EquatableArray<int> GradientRegions,
     EquatableArray<NodeRegions> Saved,
     EquatableArray<NodeRegions> BackwardScratch,
     int InputRegion,
-    int OutputGradientRegion);
+    int OutputGradientRegion,
+    EquatableArray<SlotGradients> InputGradients);
+
+/// <summary>
+/// Where one input slot's gradient contribution goes: <see cref="Region"/> holds it after the node's backward (−1: the
+/// caller's inputGradient span, when the network input has this one reader); when the value already has a gradient from
+/// a later reader, <see cref="AddInto"/> is that region and the contribution is added into it (∂L/∂x sums over readers).
+/// </summary>
+internal sealed record SlotGradient(int Region, int AddInto);
+
+/// <summary>The slot gradients of one node.</summary>
+internal sealed record SlotGradients(EquatableArray<SlotGradient> Slots);
 
 /// <summary>Where an evaluation-mode pass keeps its values, assigned by liveness.</summary>
 /// <param name="ValueRegions">Per value, its region; <see cref="External"/> for data in the caller's spans (the input, and

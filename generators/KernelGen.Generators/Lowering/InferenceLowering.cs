@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using KernelGen.Catalog;
 using KernelGen.Generators.Helpers;
 using KernelGen.Generators.Ops;
@@ -21,36 +22,54 @@ internal static class InferenceLowering
         public NodePlan Original;
         public NodePlan? Before;
         public NodePlan? After;
+        /// <summary>The drafts writing the values it reads (null: the network input), in order.</summary>
+        public List<Draft?> Inputs = new();
     }
 
     public static InferenceFormPlan Lower(GraphPlan plan)
     {
+        // Walk the training graph in order, remembering which draft writes each training value. A fold or
+        // fusion needs the value between the two nodes to have no other reader (a branch reading it must see it unchanged).
+        var readers = new int[plan.ValueCount];
+        foreach (NodePlan node in plan.Nodes) foreach (int v in node.Inputs) readers[v]++;
+        var producer = new Dictionary<int, Draft>(); // training value → the draft writing it
         var drafts = new List<Draft>();
         foreach (NodePlan node in plan.Nodes)
         {
             LayerDescriptor descriptor = OpCatalog.Get(node.Kind);
-            Draft? last = drafts.Count > 0 ? drafts[drafts.Count - 1] : null;
-            bool lastFuses = last is not null && OpCatalog.Get(last.Node.Kind).FusesActivation && !last.Node.HasActivation;
-            if (descriptor.IdentityInEvaluation) continue;
+            if (descriptor.IdentityInEvaluation)
+            {
+                if (producer.TryGetValue(node.Input, out Draft? through)) producer[node.Output] = through;
+                continue;
+            }
+            producer.TryGetValue(node.Input, out Draft? last);
+            bool single = node.MergeInputs.IsEmpty && readers[node.Input] == 1 && last is not null;
+            bool lastFuses = single && OpCatalog.Get(last!.Node.Kind).FusesActivation && !last.Node.HasActivation;
             if (descriptor.FoldsIntoDense && lastFuses && last!.After is null)
             {
                 last.After = node;
+                producer[node.Output] = last;
                 continue;
             }
             if (node.Kind == LayerKind.Activation && lastFuses)
             {
                 last!.Node = last.Node with { Activation = node.Activation, ActivationParameter = node.ActivationParameter, Custom = node.Custom };
+                producer[node.Output] = last;
                 continue;
             }
             // Before a dense layer, or a convolution without padding (a padded one's zeros are not normalized values).
             if ((node.Kind == LayerKind.Dense || (node.Kind == LayerKind.Conv2D && node.Options is ConvOptions { PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 }))
-                && last is not null && OpCatalog.Get(last.Node.Kind).FoldsIntoDense && last.Before is null && last.After is null && last.Node == last.Original)
+                && single && OpCatalog.Get(last!.Node.Kind).FoldsIntoDense && last.Before is null && last.After is null && last.Node == last.Original)
             {
                 NodePlan norm = last.Original;
-                drafts[drafts.Count - 1] = new Draft(node) { Before = norm };
+                var replaced = new Draft(node) { Before = norm, Inputs = last.Inputs };
+                drafts[drafts.IndexOf(last)] = replaced;
+                producer[node.Output] = replaced;
                 continue;
             }
-            drafts.Add(new Draft(node));
+            var draft = new Draft(node) { Inputs = node.Inputs.Select(v => producer.TryGetValue(v, out Draft? d) ? d : null).ToList() };
+            drafts.Add(draft);
+            producer[node.Output] = draft;
         }
 
         // Re-lay out the arena; statistics keep the network's offsets (they are copied whole when a BatchNorm stays).
@@ -81,7 +100,9 @@ internal static class InferenceLowering
                 tensors.Add(new LayerTensorPlan(TensorRole.Bias, draft.Node.Name + ".Bias", draft.Node.Name + ".bias", TensorShape.Vector(w.Shape[0]), FileLayout.Same, offset, false));
                 offset = Lowerer.Align(offset + w.Shape[0]);
             }
-            NodePlan node = draft.Node with { Index = k, Input = k, Output = k + 1, Tensors = tensors.ToEquatableArray(), ActivityL1 = 0 };
+            var inputs = draft.Inputs.Select(d => d is null ? 0 : drafts.IndexOf(d) + 1).ToEquatableArray();
+            NodePlan node = draft.Node with { Index = k, Input = inputs[0], Output = k + 1, Tensors = tensors.ToEquatableArray(), ActivityL1 = 0,
+                MergeInputs = draft.Node.MergeInputs.IsEmpty ? EquatableArray<int>.Empty : inputs };
             TensorShape input = draft.Before?.InputShape ?? draft.Node.InputShape;
             TensorShape output = draft.After?.OutputShape ?? draft.Node.OutputShape;
             node = node with { InputShape = input, OutputShape = output };

@@ -29,22 +29,34 @@ internal static class Lowerer
         var penalties = new Dictionary<string, double>(System.StringComparer.Ordinal);
         foreach (PenaltySpec p in spec.Penalties) penalties[p.Option] = p.Lambda;
 
-        // 1. Nodes, with activation layers fused into the layer before them where they can be.
+        // 1. Nodes, with activation layers fused into the layer before them where they can be. valueOf[i] is the value
+        //    holding layer i's output (a fused or vanished layer shares its input's value).
         var nodes = new List<NodePlan>();
         var options = new List<OptionValues>();
-        foreach (ResolvedLayer layer in layers)
+        var valueOf = new int[layers.Count];
+        var layerReaders = new int[layers.Count];
+        foreach (ResolvedLayer layer in layers) foreach (int read in layer.Inputs) if (read >= 0) layerReaders[read]++;
+        for (int i = 0; i < layers.Count; i++)
         {
+            ResolvedLayer layer = layers[i];
             OpGenerator generator = OpGenerator.For(layer.Spec.Kind);
             TensorShape nodeInput = layer.Input!, nodeOutput = layer.Output!;
+            int inputValue = layer.Inputs[0] < 0 ? 0 : valueOf[layer.Inputs[0]];
+            int next = nodes.Count + 1;
+            valueOf[i] = next;
+            // An activation fuses into the node that writes its input when that node takes activations, has none yet, and
+            // nothing else reads the value (a branch reading it must see the value before the activation).
+            bool fusable = inputValue == nodes.Count && inputValue > 0 && OpCatalog.Get(nodes[inputValue - 1].Kind).FusesActivation
+                && !nodes[inputValue - 1].HasActivation && Readers(layers, layerReaders, valueOf, i, inputValue) == 1;
             if (layer.Spec.Kind == LayerKind.Activation && layer.Spec.Custom is { } custom)
             {
-                int previous = nodes.Count - 1;
-                if (previous >= 0 && OpCatalog.Get(nodes[previous].Kind).FusesActivation && !nodes[previous].HasActivation)
+                if (fusable)
                 {
-                    nodes[previous] = nodes[previous] with { Custom = custom };
+                    nodes[inputValue - 1] = nodes[inputValue - 1] with { Custom = custom };
+                    valueOf[i] = inputValue;
                     continue;
                 }
-                nodes.Add(new NodePlan(nodes.Count, LayerKind.Activation, layer.Name, nodes.Count, nodes.Count + 1, nodeInput, nodeOutput) { Custom = custom });
+                nodes.Add(new NodePlan(nodes.Count, LayerKind.Activation, layer.Name, inputValue, next, nodeInput, nodeOutput) { Custom = custom });
                 options.Add(layer.Options);
                 continue;
             }
@@ -52,25 +64,39 @@ internal static class Lowerer
             {
                 ActivationDescriptor activation = layer.Activation!;
                 double parameter = activation.ResolveParameter(activation.Parameter is { } p ? layer.Options[p.Name] : double.NaN);
-                if (activation.Activation == Activation.Identity) continue;
-                int last = nodes.Count - 1;
-                if (last >= 0 && OpCatalog.Get(nodes[last].Kind).FusesActivation && !nodes[last].HasActivation)
+                if (activation.Activation == Activation.Identity)
                 {
-                    nodes[last] = nodes[last] with { Activation = activation.Activation, ActivationParameter = parameter };
+                    valueOf[i] = inputValue;
                     continue;
                 }
-                nodes.Add(new NodePlan(nodes.Count, LayerKind.Activation, layer.Name, nodes.Count, nodes.Count + 1, nodeInput, nodeOutput)
+                if (fusable)
+                {
+                    nodes[inputValue - 1] = nodes[inputValue - 1] with { Activation = activation.Activation, ActivationParameter = parameter };
+                    valueOf[i] = inputValue;
+                    continue;
+                }
+                nodes.Add(new NodePlan(nodes.Count, LayerKind.Activation, layer.Name, inputValue, next, nodeInput, nodeOutput)
                     { Activation = activation.Activation, ActivationParameter = parameter, ResolvedOptions = Resolved(layer, activation.Parameter is null ? new OptionDescriptor[0] : new[] { activation.Parameter }) });
                 options.Add(layer.Options);
                 continue;
             }
-            if (layer.Descriptor.IdentityInEvaluation && layer.Spec.Kind == LayerKind.Dropout && !(layer.Options["DropProbability"] > 0)) continue;
-            var node = new NodePlan(nodes.Count, layer.Spec.Kind, layer.Name, nodes.Count, nodes.Count + 1, nodeInput, nodeOutput)
+            if (layer.Descriptor.IdentityInEvaluation && layer.Spec.Kind == LayerKind.Dropout && !(layer.Options["DropProbability"] > 0))
+            {
+                valueOf[i] = inputValue;
+                continue;
+            }
+            var node = new NodePlan(nodes.Count, layer.Spec.Kind, layer.Name, inputValue, next, nodeInput, nodeOutput)
             {
                 Options = generator.Options(layer.Options),
                 ResolvedOptions = layer.Descriptor.Options.Select(d => new OptionSpec(d.Name, generator.ResolvedOption(d.Name, layer.Options))).ToEquatableArray(),
                 ActivityL1 = layer.Descriptor.Options.Any(o => o.Name == "ActivityL1") ? layer.Options["ActivityL1"] : 0,
             };
+            if (layer.Descriptor.Merge != MergeKind.None)
+                node = node with
+                {
+                    MergeInputs = layer.Inputs.Select(x => x < 0 ? 0 : valueOf[x]).ToEquatableArray(),
+                    MergeInputShapes = layer.InputShapes.Select(x => x!).ToEquatableArray(),
+                };
             if (layer.Descriptor.FusesActivation && layer.Activation is { } fused)
                 node = node with { Activation = fused.Activation, ActivationParameter = fused.ResolveParameter(double.NaN) };
             nodes.Add(node);
@@ -160,6 +186,23 @@ internal static class Lowerer
             Fingerprint = Fingerprint(input, nodes, tensors, loss?.Kind, optimizer?.Kind),
         };
         return plan with { InferenceForm = InferenceLowering.Lower(plan) };
+    }
+
+    /// <summary>How many layers read <paramref name="value"/>: those reading any layer whose output it holds (layers before
+    /// <paramref name="upTo"/> have their values; a later layer can only read those), less the layers that pass it
+    /// through (fused or vanished), whose readers count instead.</summary>
+    private static int Readers(List<ResolvedLayer> layers, int[] layerReaders, int[] valueOf, int upTo, int value)
+    {
+        int readers = 0;
+        for (int j = 0; j < upTo; j++)
+        {
+            if (valueOf[j] != value) continue;
+            readers += layerReaders[j];
+            // A layer that passes the value through (fused into its node, or gone) is not a reader of its own: its readers are.
+            int input = layers[j].Inputs.Count == 1 ? layers[j].Inputs[0] : -2;
+            if (input >= -1 && (input < 0 ? 0 : valueOf[input]) == value) readers--;
+        }
+        return readers;
     }
 
     /// <summary>Every catalog option of the layer with its value (written, else default).</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using KernelGen.Catalog;
 using KernelGen.Generators.Helpers;
 using KernelGen.Generators.Ops;
 
@@ -88,8 +89,15 @@ internal static class RegionAllocator
         }
         int inputRegion = pool.Pinned(inputSize);
 
+        // Backward over the nodes in reverse. A value read by several slots gets the sum of their contributions: the first
+        // contribution computed (the last reader's) becomes the value's gradient region, later ones are added into it.
+        var readers = new int[valueCount];
+        foreach (NodePlan node in nodes) foreach (int v in node.Inputs) readers[v]++;
+        const int Unset = int.MinValue;
         var gradients = new int[valueCount];
+        for (int v = 0; v < valueCount; v++) gradients[v] = Unset;
         var scratch = new NodeRegions[nodes.Count];
+        var slots = new SlotGradients[nodes.Count];
         int outputValue = valueCount - 1;
         gradients[outputValue] = outputValue == 0 ? pool.Pinned(inputSize) : pool.Take(nodes[nodes.Count - 1].Out);
         int outputGradient = gradients[outputValue];
@@ -99,19 +107,45 @@ internal static class RegionAllocator
             OpGenerator generator = OpGenerator.For(node.Kind);
             int dy = gradients[node.Output];
             scratch[k] = Named(generator.BackwardScratch(node), pool, pinned: false);
-            int dx;
-            if (node.Input == 0) dx = -1;
-            else if (generator.Gradient(node) != OutputMode.Distinct)
+            IReadOnlyList<int> inputs = node.Inputs;
+            IReadOnlyList<TensorShape> shapes = node.InputShapes;
+            var nodeSlots = new SlotGradient[inputs.Count];
+            var release = new List<int>();
+            bool dyAdopted = false;
+            for (int j = 0; j < inputs.Count; j++)
             {
-                dx = dy;
-                pool.Grow(dy, node.In);
+                int v = inputs[j], size = shapes[j].Size;
+                bool first = gradients[v] == Unset;
+                int region;
+                if (v == 0 && readers[0] == 1) region = -1; // the caller's span
+                else if (generator.Gradient(node) != OutputMode.Distinct && !(first && dyAdopted))
+                {
+                    // In place (activations, normalizations) or a sum's pass-through: the contribution is in ∂L/∂y's own
+                    // region; the first value to take it keeps it as its gradient, the others add it into theirs.
+                    region = dy;
+                    pool.Grow(dy, size);
+                    dyAdopted |= first;
+                }
+                else region = pool.Take(size); // written by the node (a sum copies ∂L/∂y into it)
+                if (first)
+                {
+                    gradients[v] = region;
+                    nodeSlots[j] = new SlotGradient(region, -1);
+                }
+                else
+                {
+                    nodeSlots[j] = new SlotGradient(region, gradients[v]);
+                    if (region != dy) release.Add(region);
+                }
             }
-            else dx = pool.Take(node.In);
-            gradients[node.Input] = dx;
+            slots[k] = new SlotGradients(nodeSlots.ToEquatableArray());
             foreach (NamedRegion r in scratch[k].Regions) pool.Release(r.Region);
-            if (dx != dy && k > 0) pool.Release(dy);
+            foreach (int r in release) pool.Release(r);
+            if (!dyAdopted && k > 0) pool.Release(dy);
         }
-        return new TrainingLayout(values.ToEquatableArray(), gradients.ToEquatableArray(), saved.ToEquatableArray(), scratch.ToEquatableArray(), inputRegion, outputGradient);
+        if (gradients[0] == Unset) gradients[0] = -1;
+        return new TrainingLayout(values.ToEquatableArray(), gradients.ToEquatableArray(), saved.ToEquatableArray(), scratch.ToEquatableArray(), inputRegion,
+            outputGradient, slots.ToEquatableArray());
     }
 
     public static EvaluationLayout Evaluation(IReadOnlyList<NodePlan> nodes, int valueCount, List<int> regions)
@@ -121,7 +155,7 @@ internal static class RegionAllocator
         values[0] = EvaluationLayout.External;
         var lastUse = new int[valueCount];
         for (int v = 0; v < valueCount; v++) lastUse[v] = -1;
-        foreach (NodePlan node in nodes) lastUse[node.Input] = node.Index;
+        foreach (NodePlan node in nodes) foreach (int v in node.Inputs) lastUse[v] = node.Index;
         var users = new Dictionary<int, int>(); // region → values still alive in it
         var scratch = new NodeRegions[nodes.Count];
         foreach (NodePlan node in nodes)
@@ -142,7 +176,13 @@ internal static class RegionAllocator
             values[node.Output] = output;
             if (output >= 0) users[output] = users.TryGetValue(output, out int n) ? n + 1 : 1;
             foreach (NamedRegion r in scratch[node.Index].Regions) pool.Release(r.Region);
-            if (input >= 0 && lastUse[node.Input] == node.Index && --users[input] == 0) pool.Release(input);
+            var seen = new HashSet<int>();
+            foreach (int v in node.Inputs)
+            {
+                if (!seen.Add(v)) continue;
+                int region = values[v];
+                if (region >= 0 && lastUse[v] == node.Index && --users[region] == 0) pool.Release(region);
+            }
         }
         return new EvaluationLayout(values.ToEquatableArray(), scratch.ToEquatableArray());
     }

@@ -69,6 +69,12 @@ internal sealed record LayerSpec(LayerKind Kind, string AttributeName, string? N
     public int Activation { get; init; }
     /// <summary>A user's activation ([CustomActivation]), parsed; then <see cref="Activation"/> is Identity.</summary>
     public Custom.CustomFunction? Custom { get; init; }
+    /// <summary>A merge layer's inputs by name as written (a null name kept as null); empty for other layers.</summary>
+    public EquatableArray<string> Inputs { get; init; }
+    /// <summary>True when the attribute sets <c>From</c>; <see cref="From"/> is its value.</summary>
+    public bool HasFrom { get; init; }
+    /// <summary>The layer it reads instead of the one written before it (<c>From</c>).</summary>
+    public string? From { get; init; }
 }
 
 /// <summary>A loss attribute with the options the user wrote.</summary>

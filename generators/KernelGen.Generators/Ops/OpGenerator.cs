@@ -51,6 +51,8 @@ internal sealed class ForwardBindings
 
     /// <summary>The input span ([batch × In]).</summary>
     public string Input { get; }
+    /// <summary>Every input span, in order (a merge's several; otherwise just <see cref="Input"/>).</summary>
+    public IReadOnlyList<string> Inputs { get; init; } = new string[0];
     /// <summary>The output span ([batch × Out]).</summary>
     public string Output { get; }
     /// <summary>Training mode (batch statistics, dropout masks, saved values) or evaluation mode.</summary>
@@ -83,6 +85,9 @@ internal sealed class BackwardBindings
     public string? InputGradient { get; }
     /// <summary>True when <see cref="InputGradient"/> is the caller's optional span (write only when it is not empty).</summary>
     public bool InputGradientIsCaller { get; }
+    /// <summary>A merge's per-input targets: where the node writes that input's gradient contribution (<c>inputGradient</c>:
+    /// the caller's optional span), or null when the contribution is ∂L/∂y's own region and nothing needs writing.</summary>
+    public IReadOnlyList<string?> InputGradients { get; init; } = new string?[0];
     /// <summary>What forward kept.</summary>
     public NodeRegions SavedRegions { get; }
     /// <summary>Backward scratch.</summary>
@@ -150,6 +155,7 @@ internal abstract class OpGenerator
                 new DenseGenerator(), new ActivationGenerator(), new MaxoutGenerator(), new BatchNormGenerator(), new LayerNormGenerator(),
                 new GroupNormGenerator(), new DropoutGenerator(), SoftmaxGenerator.Softmax(), new FlattenGenerator(), SoftmaxGenerator.LogSoftmax(),
                 new ConvGenerator(), PoolGenerator.Max(), PoolGenerator.Average(), new GlobalAveragePoolGenerator(), new InstanceNormGenerator(),
+                new AddGenerator(), new ConcatGenerator(),
             })
                 map.Add(g.Kind, g);
             return map;

@@ -28,6 +28,13 @@ internal sealed class ResolvedLayer
     public TensorShape? Output { get; set; }
     /// <summary>Why the layer does not fit its input (completes "Layer '…' needs …").</summary>
     public string? ShapeError { get; set; }
+    /// <summary>The layers it reads (indices into the resolved list; −1 for the network input), in order; empty when an
+    /// input cannot be resolved (<see cref="InputError"/>).</summary>
+    public List<int> Inputs { get; } = new List<int>();
+    /// <summary>Why an input named by <c>From</c> or a merge cannot be read (completes "Layer '…' reads …").</summary>
+    public string? InputError { get; set; }
+    /// <summary>The input shapes, in order (null entries when unknown).</summary>
+    public List<TensorShape?> InputShapes { get; } = new List<TensorShape?>();
 }
 
 /// <summary>
@@ -40,7 +47,7 @@ internal static class LayerResolver
     {
         IReadOnlyList<string> names = LayerNames.Resolve(spec.Layers);
         var result = new List<ResolvedLayer>(spec.Layers.Count);
-        TensorShape? shape = InputShape(spec);
+        TensorShape? networkInput = InputShape(spec);
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             LayerSpec layer = spec.Layers[i];
@@ -60,17 +67,75 @@ internal static class LayerResolver
                 double value = values["Activation"];
                 if (value >= int.MinValue && value <= int.MaxValue && OpCatalog.IsKnown((Activation)(int)value)) activation = OpCatalog.Get((Activation)(int)value);
             }
-            var resolved = new ResolvedLayer(layer, names[i], descriptor, activation, values) { Input = shape };
-            if (shape is not null && SizesReadable(resolved))
+            var resolved = new ResolvedLayer(layer, names[i], descriptor, activation, values);
+            ResolveInputs(resolved, i, names);
+            bool known = resolved.InputError is null;
+            foreach (int input in resolved.Inputs)
             {
-                ShapeResult output = descriptor.OutputShape(shape, values);
+                TensorShape? shape = input < 0 ? networkInput : result[input].Output;
+                resolved.InputShapes.Add(shape);
+                known &= shape is not null;
+            }
+            if (known && SizesReadable(resolved))
+            {
+                ShapeResult output = descriptor.Merge != MergeKind.None && descriptor.MergeShape is { } merge
+                    ? merge(resolved.InputShapes.ConvertAll(x => x!))
+                    : descriptor.OutputShape(resolved.InputShapes[0]!, values);
                 if (output.Shape is { IsValid: true } s) resolved.Output = s;
                 else resolved.ShapeError = output.Error;
             }
+            resolved.Input = resolved.InputShapes.Count > 0 ? resolved.InputShapes[0] : null;
             result.Add(resolved);
-            shape = resolved.Output;
         }
         return result;
+    }
+
+    /// <summary>The layers a layer reads: a merge layer's named inputs, the layer named by <c>From</c>, or the layer written
+    /// before it (the network input for the first). A name refers to a layer written before this one, or to
+    /// <see cref="LayerAttribute.NetworkInput"/>.</summary>
+    private static void ResolveInputs(ResolvedLayer layer, int index, IReadOnlyList<string> names)
+    {
+        LayerSpec spec = layer.Spec;
+        if (layer.Descriptor.Merge != MergeKind.None && spec.HasFrom)
+        {
+            layer.InputError = "its inputs from the names it lists, so it takes no From";
+            return;
+        }
+        IEnumerable<string?>? wanted = layer.Descriptor.Merge != MergeKind.None ? spec.Inputs : spec.HasFrom ? new[] { spec.From } : null;
+        if (wanted is null)
+        {
+            layer.Inputs.Add(index - 1);
+            return;
+        }
+        foreach (string? name in wanted)
+        {
+            if (name is null || name.Length == 0)
+            {
+                layer.InputError = "a layer without a name; name a layer written before it, or \"" + LayerAttribute.NetworkInput + "\" for the network input";
+                layer.Inputs.Clear();
+                return;
+            }
+            if (name == LayerAttribute.NetworkInput)
+            {
+                layer.Inputs.Add(-1);
+                continue;
+            }
+            int found = -1;
+            for (int k = index - 1; k >= 0; k--)
+                if (names[k] == name) { found = k; break; }
+            if (found < 0)
+            {
+                int later = -1;
+                for (int k = index; k < names.Count; k++)
+                    if (names[k] == name) { later = k; break; }
+                layer.InputError = later == index ? $"'{name}', which is itself; a layer reads layers written before it"
+                    : later > index ? $"'{name}', which is written after it; a layer reads layers written before it"
+                    : $"'{name}', but no layer before it has that name";
+                layer.Inputs.Clear();
+                return;
+            }
+            layer.Inputs.Add(found);
+        }
     }
 
     /// <summary>The declared input shape, or null when it is not a valid one (rank 1 or 3, positive dimensions).</summary>

@@ -51,6 +51,8 @@ internal static class Validator
             foreach (OptionSpec option in written.Options)
                 if (Find(options, option.Name) is { } descriptor)
                     CheckOption(diagnostics, written.Location, descriptor, option.Value, layer.Name);
+            if (layer.InputError is { } inputError)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerInputNotFound, written.Location, layer.Name, inputError));
             if (layer.ShapeError is { } error)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerDoesNotFitInput, written.Location, layer.Name, error));
 
@@ -65,9 +67,19 @@ internal static class Validator
 
             if (written.Name is { } explicitName && !SyntaxFacts.IsValidIdentifier(explicitName))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayerName, written.Location, explicitName, "is not a valid C# identifier"));
+            else if (layer.Name == LayerAttribute.NetworkInput)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayerName, written.Location, layer.Name, "names the network's input in From, [Add] and [Concat]"));
             else if (!names.Add(layer.Name))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayerName, written.Location, layer.Name, "is used by more than one layer"));
         }
+        // Every layer but the last feeds a later one (a dangling branch would get no gradient).
+        var read = new bool[layers.Count];
+        foreach (ResolvedLayer layer in layers) foreach (int input in layer.Inputs) if (input >= 0) read[input] = true;
+        bool inputsKnown = true;
+        foreach (ResolvedLayer layer in layers) inputsKnown &= layer.InputError is null;
+        for (int i = 0; inputsKnown && i < layers.Count - 1; i++)
+            if (!read[i])
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerOutputUnused, layers[i].Spec.Location, layers[i].Name));
 
         for (int i = 1; i < spec.Losses.Count; i++)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateLossOrOptimizer, spec.Losses[i].Location, spec.Type.Name, "loss"));

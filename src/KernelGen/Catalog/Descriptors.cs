@@ -166,6 +166,17 @@ namespace KernelGen.Catalog
         public static ShapeResult Fail(string error) => new ShapeResult(null, error);
     }
 
+    /// <summary>How a layer with several inputs joins them.</summary>
+    public enum MergeKind
+    {
+        /// <summary>Not a merge layer: one input.</summary>
+        None,
+        /// <summary>Element-wise sum of inputs of one shape.</summary>
+        Sum,
+        /// <summary>Concatenation along the channels (images) or features (vectors).</summary>
+        Concatenate,
+    }
+
     /// <summary>What a parameter or state tensor is to its layer.</summary>
     public enum TensorRole
     {
@@ -373,6 +384,10 @@ namespace KernelGen.Catalog
         public IReadOnlyList<OptionDescriptor> Options { get; set; } = new OptionDescriptor[0];
         /// <summary>Output shape from input shape and options.</summary>
         public Func<TensorShape, OptionValues, ShapeResult> OutputShape { get; set; } = (input, _) => ShapeResult.Of(input);
+        /// <summary>How a layer reading several earlier layers joins them (<see cref="MergeKind.None"/>: it reads one value).</summary>
+        public MergeKind Merge { get; set; }
+        /// <summary>A merge layer's output shape from its inputs' shapes (in the order named).</summary>
+        public Func<IReadOnlyList<TensorShape>, ShapeResult>? MergeShape { get; set; }
         /// <summary>Parameter and state tensors, in arena order.</summary>
         public IReadOnlyList<TensorDescriptor> Tensors { get; set; } = new TensorDescriptor[0];
         /// <summary>True when the layer ends in an activation that can be fused into its epilogue (Dense).</summary>

@@ -35,6 +35,10 @@ namespace KernelGen
         GlobalAveragePool,
         /// <summary>Instance normalization: each channel of each sample over its pixels.</summary>
         InstanceNorm,
+        /// <summary>The element-wise sum of two or more layers' outputs of one shape (residual and multi-branch blocks).</summary>
+        Add,
+        /// <summary>Two or more layers' outputs joined along the channels (images) or features (vectors).</summary>
+        Concat,
     }
 
     /// <summary>The loss a network trains on.</summary>

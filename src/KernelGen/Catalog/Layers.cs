@@ -269,6 +269,52 @@ namespace KernelGen
     /// nn.AdaptiveAvgPool2d(1) followed by nn.Flatten()).</summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class GlobalAveragePoolAttribute : LayerAttribute { }
+
+    /// <summary>
+    /// The element-wise sum of two or more earlier layers' outputs, all of one shape: a residual connection
+    /// (<c>y = f(x) + x</c>), a projection shortcut (<c>y = f(x) + W·x</c>) or parallel branches summed (RepVGG). Name the
+    /// layers (their <see cref="LayerAttribute.Name"/>, or <c>Dense1</c>-style default names; <see cref="LayerAttribute.NetworkInput"/>
+    /// for the input). PyTorch: <c>a + b</c>; ONNX: <c>Sum</c>.
+    /// </summary>
+    /// <example><code>
+    /// [Conv2D(16, 3, Padding = 1, Name = "stem")] [BatchNorm] [ReLU(Name = "x")]
+    /// [Conv2D(16, 3, Padding = 1)] [BatchNorm] [ReLU]
+    /// [Conv2D(16, 3, Padding = 1)] [BatchNorm(Name = "body")]
+    /// [Add("x", "body")] [ReLU]            // y = relu(x + body(x))
+    /// </code></example>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class AddAttribute : LayerAttribute
+    {
+        /// <summary>Sums the outputs of the named layers.</summary>
+        public AddAttribute(string first, string second, params string[] more)
+        {
+            var inputs = new string[2 + (more?.Length ?? 0)];
+            inputs[0] = first; inputs[1] = second;
+            if (more is not null) Array.Copy(more, 0, inputs, 2, more.Length);
+            Inputs = inputs;
+        }
+        /// <summary>The layers summed, in order.</summary>
+        public string[] Inputs { get; }
+    }
+
+    /// <summary>
+    /// Two or more earlier layers' outputs joined along the channels (images of one height and width: [C1 + C2, H, W]) or
+    /// the features (vectors), in the order named (PyTorch <c>torch.cat(…, dim=1)</c>; ONNX <c>Concat(axis=1)</c>).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class ConcatAttribute : LayerAttribute
+    {
+        /// <summary>Concatenates the outputs of the named layers.</summary>
+        public ConcatAttribute(string first, string second, params string[] more)
+        {
+            var inputs = new string[2 + (more?.Length ?? 0)];
+            inputs[0] = first; inputs[1] = second;
+            if (more is not null) Array.Copy(more, 0, inputs, 2, more.Length);
+            Inputs = inputs;
+        }
+        /// <summary>The layers joined, in order.</summary>
+        public string[] Inputs { get; }
+    }
 }
 
 namespace KernelGen.Catalog
@@ -279,6 +325,32 @@ namespace KernelGen.Catalog
             input.Rank == 1 ? ShapeResult.Of(output()) : ShapeResult.Fail($"a flat [features] input, but receives {input}; add [Flatten] before it");
 
         private static TensorShape V(int n) => TensorShape.Vector(n);
+
+        /// <summary>Inputs of one shape (an element-wise sum's).</summary>
+        private static ShapeResult SameShapes(IReadOnlyList<TensorShape> inputs)
+        {
+            for (int i = 1; i < inputs.Count; i++)
+                if (!inputs[i].Equals(inputs[0]))
+                    return ShapeResult.Fail($"inputs of one shape, but input {i + 1} is {inputs[i]} where input 1 is {inputs[0]}");
+            return ShapeResult.Of(inputs[0]);
+        }
+
+        /// <summary>Inputs joined along their first dimension: vectors, or images of one height and width.</summary>
+        private static ShapeResult Joined(IReadOnlyList<TensorShape> inputs)
+        {
+            long first = 0;
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                TensorShape s = inputs[i];
+                if (s.Rank != inputs[0].Rank)
+                    return ShapeResult.Fail($"inputs of one rank, but input {i + 1} is {s} where input 1 is {inputs[0]}; add [Flatten] to the images to join them with vectors");
+                if (s.Rank == 3 && (s[1] != inputs[0][1] || s[2] != inputs[0][2]))
+                    return ShapeResult.Fail($"images of one height and width, but input {i + 1} is {s} where input 1 is {inputs[0]}");
+                first += s[0];
+            }
+            if (first * (inputs[0].LongSize / inputs[0][0]) > int.MaxValue) return ShapeResult.Fail("fewer than 2³¹ elements per sample");
+            return ShapeResult.Of(inputs[0].Rank == 3 ? new TensorShape((int)first, inputs[0][1], inputs[0][2]) : V((int)first));
+        }
 
         private static ShapeResult Image(TensorShape input, Func<ShapeResult> output) =>
             input.Rank == 3 ? output() : ShapeResult.Fail($"an image [channels, height, width] input, but receives {input}");
@@ -652,6 +724,30 @@ namespace KernelGen.Catalog
                 PyTorch = "nn.InstanceNorm2d({Channels}, eps={Epsilon}, affine=True)",
                 Tolerance = new GradientTolerance { Epsilon = 1e-5, FourPointStencil = true, AbsoluteFloor = 1e-2 },
                 TestNetwork = "[Network(2, 3, 3)] [Conv2D(3, 2, Padding = 1)] [InstanceNorm] [Tanh] [Flatten] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.Add, typeof(AddAttribute))
+            {
+                Summary = "y = x₁ + x₂ + … element-wise over the named layers' outputs (one shape); ∂L/∂xᵢ = ∂L/∂y",
+                Source = "PyTorch a + b (ResNet shortcuts, RepVGG branches)",
+                Merge = MergeKind.Sum,
+                MergeShape = inputs => SameShapes(inputs),
+                TransparentToInit = true,
+                Onnx = "Sum(x…)",
+                PyTorch = "a + b",
+                TestNetwork = "[Network(2, 4, 4)] [Conv2D(3, 3, Activation.Tanh, Padding = 1, Name = \"a\")] [Conv2D(3, 3, Padding = 1)] [BatchNorm(Name = \"b\")] " +
+                              "[Conv2D(3, 1, From = \"a\", Name = \"c\")] [Add(\"a\", \"b\", \"c\")] [Tanh] [Flatten] [Dense(3)]",
+            },
+            new LayerDescriptor(LayerKind.Concat, typeof(ConcatAttribute))
+            {
+                Summary = "[C₁, H, W] and [C₂, H, W] → [C₁ + C₂, H, W] (vectors: [F₁ + F₂]), in the order named",
+                Source = "PyTorch torch.cat(dim=1) (Inception, DenseNet)",
+                Merge = MergeKind.Concatenate,
+                MergeShape = inputs => Joined(inputs),
+                TransparentToInit = true,
+                Onnx = "Concat(x…, axis=1)",
+                PyTorch = "torch.cat([a, b], dim=1)",
+                TestNetwork = "[Network(2, 3, 3)] [Conv2D(3, 3, Activation.Tanh, Padding = 1, Name = \"a\")] [Concat(\"input\", \"a\")] [Conv2D(2, 1)] [Flatten] " +
+                              "[Dense(4, Activation.Tanh, Name = \"h\")] [Dense(3, From = \"Flatten1\", Name = \"g\")] [Concat(\"h\", \"g\")] [Dense(3)]",
             },
         };
     }

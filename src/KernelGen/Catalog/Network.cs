@@ -55,6 +55,17 @@ namespace KernelGen
         /// identifier. Defaults to the layer kind and its 1-based position among layers of that kind (<c>Dense1</c>).
         /// </summary>
         public string? Name { get; set; }
+
+        /// <summary>
+        /// The layer whose output this layer reads, by name (see <see cref="Name"/>), or <see cref="NetworkInput"/> for the
+        /// network's input. Default: the layer written just before it (the input for the first layer). Naming an earlier
+        /// layer starts a branch; <see cref="AddAttribute"/> and <see cref="ConcatAttribute"/> join branches again.
+        /// </summary>
+        public string? From { get; set; }
+
+        /// <summary>The name by which <see cref="From"/>, <see cref="AddAttribute"/> and <see cref="ConcatAttribute"/> refer
+        /// to the network's input.</summary>
+        public const string NetworkInput = "input";
     }
 
     /// <summary>Base class of loss attributes; a network has at most one loss.</summary>
