@@ -143,7 +143,7 @@ internal static class CodeEmitter
         bool any = false;
         foreach (NodePlan node in nodes)
         {
-            if (!seen.Add(node.Name)) continue;
+            if (!seen.Add(node.Kind + ":" + node.Name)) continue; // a re-parameterized block is a convolution named like its sum
             var text = new SourceWriter();
             OpGenerator.For(node.Kind).Declarations(text, node);
             string code = text.ToString();

@@ -135,7 +135,7 @@ internal static class ModelEmitter
             using (Indent(w))
                 foreach (FoldPlan f in form.Folds)
                 {
-                    if (f.Before < 0 && f.After < 0)
+                    if (f.Before < 0 && f.After < 0 && f.Branches.IsEmpty)
                     {
                         w.Line($"new {EmitContext.Runtime}.FoldStep({Int(f.Source)}, {Int(f.Target)}, {Int(f.Length)}),");
                         continue;
@@ -147,6 +147,9 @@ internal static class ModelEmitter
                     if (f.Before >= 0) init.Add($"Before = Model.Layers[{Int(f.Before)}]");
                     if (f.After >= 0) init.Add($"After = Model.Layers[{Int(f.After)}]");
                     if (f.Convolution) init.AddRange(new[] { "Convolution = true", $"KernelArea = {Int(f.KernelArea)}", $"Groups = {Int(f.Groups)}" });
+                    if (!f.Branches.IsEmpty)
+                        init.Add($"Branches = new {EmitContext.Runtime}.FoldBranch[] {{ " + string.Join(", ", f.Branches.Select(b =>
+                            $"new {EmitContext.Runtime}.FoldBranch({Int(b.Weights)}, {Int(b.Bias)}, {Int(b.Kernel)}, {(b.Norm >= 0 ? $"Model.Layers[{Int(b.Norm)}]" : "null")})")) + " }");
                     w.Line($"new {EmitContext.Runtime}.FoldStep({Int(f.Source)}, {Int(f.Target)}, {Int(f.Length)}) {{ {string.Join(", ", init)} }},");
                 }
             w.Line("},");

@@ -198,7 +198,13 @@ internal sealed record FoldPlan(int Source, int Target, int Length, int SourceBi
     public int KernelArea { get; init; }
     /// <summary>A convolution's groups.</summary>
     public int Groups { get; init; }
+    /// <summary>A re-parameterized sum of branches (RepVGG): every branch folded into one convolution; empty otherwise.</summary>
+    public EquatableArray<BranchFold> Branches { get; init; }
 }
+
+/// <summary>One branch of a re-parameterized sum: a convolution's weights and bias (training offsets; −1 for none or for an
+/// identity branch), its kernel size, and the BatchNorm after it or on the identity (a training layer index, −1 for none).</summary>
+internal sealed record BranchFold(int Weights, int Bias, int Kernel, int Norm);
 
 /// <summary>
 /// The inference form: its nodes (offsets index the folded arena), the fold steps that rebuild it from the training

@@ -81,7 +81,11 @@ public sealed record FoldStep(int Source, int Target, int Length)
     /// <summary>Folding: the BatchNorm layer on the dense layer's output side, or null.</summary>
     public LayerInfo? After { get; init; }
     /// <summary>True when this step folds rather than copies.</summary>
-    public bool IsFold => Before is not null || After is not null;
+    public bool IsFold => Before is not null || After is not null || Branches is not null;
+    /// <summary>A re-parameterized sum of branches (RepVGG): the convolutions, BatchNorms and identities summed into this
+    /// step's one convolution (weights [<see cref="Outputs"/> × <see cref="Inputs"/>], kernel area
+    /// <see cref="KernelArea"/>, one group); null otherwise.</summary>
+    public IReadOnlyList<FoldBranch>? Branches { get; init; }
     /// <summary>True when the layer is a convolution (weights [outputs × inputs] per output channel; <see cref="Before"/>
     /// only when it has no padding).</summary>
     public bool Convolution { get; init; }
@@ -90,6 +94,14 @@ public sealed record FoldStep(int Source, int Target, int Length)
     /// <summary>A convolution's groups.</summary>
     public int Groups { get; init; } = 1;
 }
+
+/// <summary>
+/// One branch of a re-parameterized sum (<see cref="FoldStep.Branches"/>): a convolution (its weights' and bias's offsets in
+/// the training network's parameters; bias −1 for none) of odd kernel <paramref name="Kernel"/> with "same" padding, or,
+/// with <paramref name="WeightOffset"/> −1, the block's input itself; <paramref name="Norm"/> is the evaluation-mode
+/// BatchNorm after the convolution or on the input (null: none).
+/// </summary>
+public sealed record FoldBranch(int WeightOffset, int BiasOffset, int Kernel, LayerInfo? Norm);
 
 /// <summary>The static description of a generated inference form: its folded parameter layout, regions and fold steps.</summary>
 public sealed class InferenceModel
