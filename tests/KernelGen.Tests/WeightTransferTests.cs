@@ -429,13 +429,31 @@ public class WeightTransferTests
     }
 
     [Fact]
+    public void Partial_transfer_between_networks_with_no_common_names_copies_nothing_and_says_so()
+    {
+        var source = new SmoothNet(maxBatchSize: 1, seed: 1); // Dense1..Dense3, shapes unlike the target's Backbone/Neck/Head
+        var target = new TransferTargetNet(maxBatchSize: 4, seed: 2);
+        var before = Snapshot(target);
+
+        TransferReport report = WeightTransfer.Copy(source, target, TransferMode.Partial);
+
+        AssertUnchanged(target, before);
+        Assert.Empty(report.Matched);
+        Assert.Equal(12, report.Skipped.Count); // every target tensor: not in source
+        Assert.All(report.Skipped, t => Assert.Equal(TransferSkipReason.NotInSource, t.Why));
+        Assert.Equal(6, report.Unused.Count);
+        Assert.Contains("0 copied", report.ToString());
+    }
+
+    [Fact]
     public void Arguments_are_checked()
     {
         var net = new TransferTargetNet(maxBatchSize: 1, seed: 1);
         Assert.Throws<ArgumentNullException>(() => WeightTransfer.Copy<float, float>(null!, net, TransferMode.Partial));
         Assert.Throws<ArgumentNullException>(() => WeightTransfer.Copy<float, float>(net, null!, TransferMode.Partial));
         Assert.Throws<ArgumentOutOfRangeException>(() => WeightTransfer.Copy(net, net, (TransferMode)7));
-        Assert.Throws<ArgumentException>(() => WeightTransfer.FromCheckpoint(net, "", net, TransferMode.Partial));
+        Assert.Throws<ArgumentException>(() => WeightTransfer.FromCheckpoint(new TransferSourceNet(1, 1), "", net, TransferMode.Partial));
+        Assert.Equal("checkpointNetwork", Assert.Throws<ArgumentException>(() => WeightTransfer.FromCheckpoint(net, "x.kgc", net, TransferMode.Partial)).ParamName);
         Assert.Throws<FileNotFoundException>(() => SafeTensors.LoadMatching(net, Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.safetensors"), TransferMode.Partial));
     }
 

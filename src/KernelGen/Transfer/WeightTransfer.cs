@@ -28,7 +28,9 @@ namespace KernelGen;
 /// <b>Modes.</b> <see cref="TransferMode.Strict"/> requires every target tensor to be matched and every source tensor
 /// to be used; <see cref="TransferMode.Partial"/> copies what matches and leaves the rest. The returned
 /// <see cref="TransferReport"/> lists what was copied, which target tensors were skipped and which source tensors were
-/// unused, each with its reason (a shape mismatch names both shapes).
+/// unused, each with its reason (a shape mismatch names both shapes). A partial transfer that matches nothing succeeds
+/// and copies nothing (as PyTorch's <c>strict=False</c> does): check <see cref="TransferReport.Matched"/>, or print the
+/// report, when the layer names might differ.
 /// </para>
 /// <para>
 /// <b>Safety.</b> Everything is checked before the first value is written: names and shapes (in strict mode, every
@@ -101,7 +103,7 @@ public static class WeightTransfer
     /// <param name="mode">Whether every tensor must match (<see cref="TransferMode.Strict"/>) or only the matching ones are copied.</param>
     /// <returns>What was copied, skipped and unused.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or <paramref name="checkpointNetwork"/> is <paramref name="target"/>.</exception>
     /// <exception cref="InvalidDataException">Strict mode and some tensor is unmatched (the message lists every one), or
     /// the checkpoint is corrupt, not of <paramref name="checkpointNetwork"/>'s specification or element type, or holds
     /// non-finite values, or a value does not fit the target's element type; <paramref name="target"/> was not changed.</exception>
@@ -112,6 +114,7 @@ public static class WeightTransfer
         ArgumentNullException.ThrowIfNull(checkpointNetwork);
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(target);
+        ThrowIfSame(checkpointNetwork, target);
         return CopyFromNetwork(checkpointNetwork, path, target, mode, sourceIsData: true,
             load: () => Checkpoint.Load(checkpointNetwork, optimizer: null, path));
     }
@@ -126,7 +129,7 @@ public static class WeightTransfer
     /// <param name="mode">Whether every tensor must match (<see cref="TransferMode.Strict"/>) or only the matching ones are copied.</param>
     /// <returns>What was copied, skipped and unused.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="checkpoint"/> is not readable.</exception>
+    /// <exception cref="ArgumentException"><paramref name="checkpoint"/> is not readable, or <paramref name="checkpointNetwork"/> is <paramref name="target"/>.</exception>
     /// <exception cref="InvalidDataException">As for the file overload; <paramref name="target"/> was not changed.</exception>
     public static TransferReport FromCheckpoint<TSource, T>(INeuralNetwork<TSource> checkpointNetwork, Stream checkpoint, INeuralNetwork<T> target, TransferMode mode)
         where TSource : unmanaged, IBinaryFloatingPointIeee754<TSource>
@@ -136,8 +139,16 @@ public static class WeightTransfer
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(target);
         if (!checkpoint.CanRead) throw new ArgumentException("The stream is not readable.", nameof(checkpoint));
+        ThrowIfSame(checkpointNetwork, target);
         return CopyFromNetwork(checkpointNetwork, "a checkpoint stream", target, mode, sourceIsData: true,
             load: () => Checkpoint.Load(checkpointNetwork, optimizer: null, checkpoint));
+    }
+
+    /// <summary>The decoding instance receives the whole checkpoint, so it cannot be the target (use <c>Checkpoint.Load</c> for that).</summary>
+    private static void ThrowIfSame(object checkpointNetwork, object target)
+    {
+        if (ReferenceEquals(checkpointNetwork, target))
+            throw new ArgumentException("The checkpoint network decodes the whole checkpoint, so it cannot be the target; to load a checkpoint into its own network type, use Checkpoint.Load.", nameof(checkpointNetwork));
     }
 
     private static TransferReport CopyFromNetwork<TSource, T>(INeuralNetwork<TSource> source, string sourceName, INeuralNetwork<T> target,
