@@ -20,7 +20,7 @@ namespace KernelGen.Interop;
 /// and <c>kernelgen.network</c> (its type). The header is padded with spaces to a multiple of 8 bytes, so every tensor
 /// starts 8-byte aligned.
 /// </summary>
-public static class SafeTensors
+public static partial class SafeTensors
 {
     /// <summary>The largest header accepted (the reference implementation's limit against denial of service).</summary>
     private const long MaxHeaderLength = 100_000_000;
@@ -120,19 +120,7 @@ public static class SafeTensors
         var expected = new Dictionary<string, WeightLayout.Entry>(StringComparer.Ordinal);
         foreach (WeightLayout.Entry entry in entries) expected.Add(entry.Name, entry);
 
-        Span<byte> prefix = stackalloc byte[8];
-        TensorCodec.ReadExactly(source, prefix, "The safetensors data");
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (headerLength > MaxHeaderLength) throw new InvalidDataException($"The safetensors header claims {headerLength} bytes (at most {MaxHeaderLength} accepted).");
-        bool checkedLength = source.CanSeek;
-        if (checkedLength && (long)headerLength > source.Length - source.Position)
-            throw new InvalidDataException($"The safetensors data is truncated: the header claims {headerLength} bytes but {source.Length - source.Position} follow.");
-        // On a stream of unknown length the header grows with the bytes that arrive: a corrupt length cannot allocate 100 MB.
-        byte[] header = BoundedRead.ReadUpTo(source, (int)headerLength, trusted: checkedLength, out int got);
-        if (got < (int)headerLength)
-            throw new InvalidDataException($"The safetensors header is truncated: it claims {headerLength} bytes, but the data ends after {got}.");
-
-        List<TensorRecord> records = ParseHeader(header);
+        List<TensorRecord> records = ParseHeader(ReadHeader(source), lenient: false);
         // Names first (the clearest message when the file belongs to another network), then shapes.
         var unexpected = new List<string>();
         var found = new HashSet<string>(StringComparer.Ordinal);
@@ -196,7 +184,29 @@ public static class SafeTensors
         Load(network, file);
     }
 
-    private sealed record TensorRecord(string Name, FileElementType Type, long[] Shape, long Begin, long End);
+    /// <summary>Reads the 8-byte length and the JSON header it announces (checked against the stream's length when known).</summary>
+    private static byte[] ReadHeader(Stream source)
+    {
+        Span<byte> prefix = stackalloc byte[8];
+        TensorCodec.ReadExactly(source, prefix, "The safetensors data");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (headerLength > MaxHeaderLength) throw new InvalidDataException($"The safetensors header claims {headerLength} bytes (at most {MaxHeaderLength} accepted).");
+        bool checkedLength = source.CanSeek;
+        if (checkedLength && (long)headerLength > source.Length - source.Position)
+            throw new InvalidDataException($"The safetensors data is truncated: the header claims {headerLength} bytes but {source.Length - source.Position} follow.");
+        // On a stream of unknown length the header grows with the bytes that arrive: a corrupt length cannot allocate 100 MB.
+        byte[] header = BoundedRead.ReadUpTo(source, (int)headerLength, trusted: checkedLength, out int got);
+        if (got < (int)headerLength)
+            throw new InvalidDataException($"The safetensors header is truncated: it claims {headerLength} bytes, but the data ends after {got}.");
+        return header;
+    }
+
+    /// <summary>One tensor record of the header. <see cref="UnsupportedDType"/> is set (and <see cref="Type"/> meaningless)
+    /// for a dtype KernelGen does not read, which only a lenient parse accepts.</summary>
+    private sealed record TensorRecord(string Name, FileElementType Type, long[] Shape, long Begin, long End)
+    {
+        public string? UnsupportedDType { get; init; }
+    }
 
     private static bool ShapeEquals(long[] actual, int[] expected)
     {
@@ -207,15 +217,16 @@ public static class SafeTensors
 
     /// <summary>Parses and checks the header's form: a JSON object of tensor records (dtype string, shape array of
     /// non-negative integers, data_offsets [begin, end] with begin ≤ end) and an optional string-to-string __metadata__;
-    /// no duplicate keys, no other fields.</summary>
-    private static List<TensorRecord> ParseHeader(byte[] header)
+    /// no duplicate keys, no other fields. A <paramref name="lenient"/> parse accepts any dtype string (see
+    /// <see cref="TensorRecord.UnsupportedDType"/>), for files whose other tensors are not read.</summary>
+    private static List<TensorRecord> ParseHeader(byte[] header, bool lenient)
     {
         // JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException: check it first.
         if (!System.Text.Unicode.Utf8.IsValid(header))
             throw new InvalidDataException($"The safetensors header is not valid UTF-8 (at byte {InvalidUtf8Offset(header)} of the header); the file is corrupt.");
         try
         {
-            return ParseValidatedHeader(header);
+            return ParseValidatedHeader(header, lenient);
         }
         catch (InvalidOperationException e)
         {
@@ -229,7 +240,7 @@ public static class SafeTensors
         return status == System.Buffers.OperationStatus.Done ? header.Length : read;
     }
 
-    private static List<TensorRecord> ParseValidatedHeader(byte[] header)
+    private static List<TensorRecord> ParseValidatedHeader(byte[] header, bool lenient)
     {
         JsonDocument document;
         try
@@ -256,13 +267,13 @@ public static class SafeTensors
                         if (item.Value.ValueKind != JsonValueKind.String) throw new InvalidDataException($"__metadata__.{item.Name} is not a string.");
                     continue;
                 }
-                records.Add(ParseRecord(property.Name, property.Value));
+                records.Add(ParseRecord(property.Name, property.Value, lenient));
             }
             return records;
         }
     }
 
-    private static TensorRecord ParseRecord(string name, JsonElement value)
+    private static TensorRecord ParseRecord(string name, JsonElement value, bool lenient)
     {
         if (value.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{name}: the tensor record is not a JSON object.");
         string? dtype = null;
@@ -281,14 +292,11 @@ public static class SafeTensors
             }
         }
         if (dtype is null || shape is null || offsets is null) throw new InvalidDataException($"{name}: the tensor record needs dtype, shape and data_offsets.");
-        FileElementType type = dtype switch
-        {
-            "F32" => FileElementType.Float32,
-            "F64" => FileElementType.Float64,
-            _ => throw new InvalidDataException($"{name}: dtype {dtype} is not supported (F32 or F64)."),
-        };
+        bool supported = dtype is "F32" or "F64";
+        if (!supported && !lenient) throw new InvalidDataException($"{name}: dtype {dtype} is not supported (F32 or F64).");
         if (offsets.Length != 2 || offsets[0] > offsets[1]) throw new InvalidDataException($"{name}: data_offsets must be [begin, end] with begin ≤ end.");
-        return new TensorRecord(name, type, shape, offsets[0], offsets[1]);
+        FileElementType type = dtype == "F64" ? FileElementType.Float64 : FileElementType.Float32;
+        return new TensorRecord(name, type, shape, offsets[0], offsets[1]) { UnsupportedDType = supported ? null : dtype };
     }
 
     private static long[] ReadIntegers(string name, string field, JsonElement value)
