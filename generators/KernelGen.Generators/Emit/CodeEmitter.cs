@@ -225,6 +225,7 @@ internal static class CodeEmitter
                     w.Line($"// {node.Name}: L1 activity penalty λ = {EmitContext.Double(node.ActivityL1)} on the outputs (mean over the batch)");
                     w.Line($"if (penalties) {EmitContext.Kernels}.Regularization.AddL1Gradient<T>({dy}, {output}, T.CreateTruncating({EmitContext.Double(node.ActivityL1)} / batch));");
                 }
+                w.Line($"if (s.BackwardStop > {EmitContext.Int(k)} && inputGradient.IsEmpty) return; // frozen below: nothing here needs a gradient");
                 SlotGradients slots = t.InputGradients[k];
                 int dyRegion = t.GradientRegions[node.Output];
                 if (node.MergeInputs.Count > 0)

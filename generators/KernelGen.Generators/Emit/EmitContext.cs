@@ -53,6 +53,9 @@ internal sealed class EmitContext
     public static string Param(LayerTensorPlan t) => t.IsState ? Stat(t.Offset, t.Length) : Param(t.Offset, t.Length);
     /// <summary>A parameter tensor's gradient slice.</summary>
     public static string Grad(LayerTensorPlan t) => Grad(t.Offset, t.Length);
+    /// <summary>A parameter-gradient call that a frozen layer skips.</summary>
+    public static string UnlessFrozen(NodePlan node, string call) => $"if (!s.Frozen({Int(node.Index)})) {call}";
+
     /// <summary>batch × <paramref name="perSample"/> elements of work region <paramref name="region"/>.</summary>
     public static string Work(int region, int perSample) => $"s.Work({Int(region)}, batch * {Int(perSample)})";
 

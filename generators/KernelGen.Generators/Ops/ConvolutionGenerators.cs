@@ -97,7 +97,7 @@ internal sealed class ConvGenerator : OpGenerator
         LayerTensorPlan weights = node.Tensor(TensorRole.Weight);
         string scratch = Scratch(b.SavedRegions, node);
         FusedActivation.Backward(w, node, b, $"convolution {node.InputShape} → {node.OutputShape}");
-        w.Line($"{Conv}.BackwardParameters<T>({b.Input}, {b.OutputGradient}, {EmitContext.Grad(weights)}, {Bias(node, true)}, {scratch}, batch, {GeometryName(node)});");
+        w.Line(EmitContext.UnlessFrozen(node, $"{Conv}.BackwardParameters<T>({b.Input}, {b.OutputGradient}, {EmitContext.Grad(weights)}, {Bias(node, true)}, {scratch}, batch, {GeometryName(node)});"));
         if (b.InputGradient is null) return;
         w.Line(FusedActivation.InputGradient(b, $"{Conv}.BackwardInput<T>({b.OutputGradient}, {EmitContext.Param(weights)}, {b.InputGradient}, {scratch}, batch, {GeometryName(node)});"));
     }

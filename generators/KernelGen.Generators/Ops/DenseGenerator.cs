@@ -40,7 +40,7 @@ internal sealed class DenseGenerator : OpGenerator
         LayerTensorPlan weights = node.Tensor(TensorRole.Weight), bias = node.Tensor(TensorRole.Bias);
         string sizes = $"batch, {EmitContext.Int(node.In)}, {EmitContext.Int(node.Out)}";
         FusedActivation.Backward(w, node, b, $"dense {node.In} → {node.Out}");
-        w.Line($"{EmitContext.Kernels}.Dense.BackwardParameters<T>({b.Input}, {b.OutputGradient}, {EmitContext.Grad(weights)}, {EmitContext.Grad(bias)}, {sizes});");
+        w.Line(EmitContext.UnlessFrozen(node, $"{EmitContext.Kernels}.Dense.BackwardParameters<T>({b.Input}, {b.OutputGradient}, {EmitContext.Grad(weights)}, {EmitContext.Grad(bias)}, {sizes});"));
         if (b.InputGradient is null) return;
         w.Line(FusedActivation.InputGradient(b, $"{EmitContext.Kernels}.Dense.BackwardInput<T>({b.OutputGradient}, {EmitContext.Param(weights)}, {b.InputGradient}, {sizes});"));
     }

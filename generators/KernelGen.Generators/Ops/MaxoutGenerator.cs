@@ -46,7 +46,7 @@ internal sealed class MaxoutGenerator : OpGenerator
         string sizes = $"batch, {EmitContext.Int(node.In)}, {EmitContext.Int(linear)}";
         w.Line($"// {node.Name}: maxout {node.In} → {node.Out} × {pieces}: the gradient flows to each unit's winning piece");
         w.Line($"{EmitContext.Kernels}.Maxout.Backward<T>({EmitContext.Work(b.SavedRegions["pieces"], linear)}, {b.OutputGradient}, {dz}, batch, {EmitContext.Int(node.Out)}, {EmitContext.Int(pieces)});");
-        w.Line($"{EmitContext.Kernels}.Dense.BackwardParameters<T>({b.Input}, {dz}, {EmitContext.Grad(node.Tensor(TensorRole.Weight))}, {EmitContext.Grad(node.Tensor(TensorRole.Bias))}, {sizes});");
+        w.Line(EmitContext.UnlessFrozen(node, $"{EmitContext.Kernels}.Dense.BackwardParameters<T>({b.Input}, {dz}, {EmitContext.Grad(node.Tensor(TensorRole.Weight))}, {EmitContext.Grad(node.Tensor(TensorRole.Bias))}, {sizes});"));
         if (b.InputGradient is null) return;
         string call = $"{EmitContext.Kernels}.Dense.BackwardInput<T>({dz}, {EmitContext.Param(node.Tensor(TensorRole.Weight))}, {b.InputGradient}, {sizes});";
         w.Line(b.InputGradientIsCaller ? $"if (!{b.InputGradient}.IsEmpty) {call}" : call);

@@ -50,8 +50,9 @@ internal sealed class BatchNormGenerator : OpGenerator
             string rm = EmitContext.Param(node.Tensor(TensorRole.RunningMean)), rv = EmitContext.Param(node.Tensor(TensorRole.RunningVariance));
             if (b.Training)
             {
-                w.Line($"// {node.Name}: batch normalization over {image.Channels} channels (N·H·W values each), batch statistics (running statistics updated)");
-                w.Line($"{Norm}.BatchNormSpatialForwardTraining<T>({b.Input}, {b.Output}, {g}, {bt}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, " +
+                w.Line($"// {node.Name}: batch normalization over {image.Channels} channels (N·H·W values each), batch statistics (running statistics updated), unless kept in evaluation mode");
+                w.Line($"if (s.EvaluationMode({EmitContext.Int(node.Index)})) {Norm}.BatchNormSpatialForwardInference<T>({b.Input}, {b.Output}, {g}, {bt}, {rm}, {rv}, batch, {C}, {P}, {c.Const(o.Epsilon)});");
+                w.Line($"else {Norm}.BatchNormSpatialForwardTraining<T>({b.Input}, {b.Output}, {g}, {bt}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, " +
                        $"s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {C}), {rm}, {rv}, batch, {C}, {P}, {c.Const(o.Epsilon)}, {c.Const(o.Momentum)});");
             }
             else
@@ -65,8 +66,9 @@ internal sealed class BatchNormGenerator : OpGenerator
         string mean = EmitContext.Param(node.Tensor(TensorRole.RunningMean)), variance = EmitContext.Param(node.Tensor(TensorRole.RunningVariance));
         if (b.Training)
         {
-            w.Line($"// {node.Name}: batch normalization over {node.Out} features, batch statistics (running statistics updated)");
-            w.Line($"{Norm}.BatchNormForwardTraining<T>({b.Input}, {b.Output}, {gamma}, {beta}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, " +
+            w.Line($"// {node.Name}: batch normalization over {node.Out} features, batch statistics (running statistics updated), unless kept in evaluation mode");
+            w.Line($"if (s.EvaluationMode({EmitContext.Int(node.Index)})) {Norm}.BatchNormForwardInference<T>({b.Input}, {b.Output}, {gamma}, {beta}, {mean}, {variance}, batch, {F}, {c.Const(o.Epsilon)});");
+            w.Line($"else {Norm}.BatchNormForwardTraining<T>({b.Input}, {b.Output}, {gamma}, {beta}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, " +
                    $"s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {F}), {mean}, {variance}, batch, {F}, {c.Const(o.Epsilon)}, {c.Const(o.Momentum)});");
         }
         else
@@ -79,15 +81,20 @@ internal sealed class BatchNormGenerator : OpGenerator
     public override void Backward(SourceWriter w, EmitContext c, NodePlan node, BackwardBindings b)
     {
         string F = EmitContext.Int(node.Out);
-        w.Line($"// {node.Name}: batch normalization, through the batch mean and variance");
+        var o = (BatchNormOptions)node.Options;
+        (int channels, int pixels) = Spatial(node) ?? (node.Out, 1);
+        w.Line($"// {node.Name}: batch normalization, through the batch mean and variance (or, kept in evaluation mode, the fixed affine map)");
+        w.Line($"if (s.EvaluationMode({EmitContext.Int(node.Index)})) {Norm}.BatchNormEvaluationBackward<T>({b.OutputGradient}, {b.Input}, {EmitContext.Param(node.Tensor(TensorRole.Gamma))}, " +
+               $"{EmitContext.Param(node.Tensor(TensorRole.RunningMean))}, {EmitContext.Param(node.Tensor(TensorRole.RunningVariance))}, {EmitContext.Grad(node.Tensor(TensorRole.Gamma))}, " +
+               $"{EmitContext.Grad(node.Tensor(TensorRole.Beta))}, batch, {EmitContext.Int(channels)}, {EmitContext.Int(pixels)}, {c.Const(o.Epsilon)});");
         if (Spatial(node) is { } image)
         {
             string C = EmitContext.Int(image.Channels);
-            w.Line($"{Norm}.BatchNormSpatialBackward<T>({b.OutputGradient}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {C}), " +
+            w.Line($"else {Norm}.BatchNormSpatialBackward<T>({b.OutputGradient}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {C}), " +
                    $"{EmitContext.Param(node.Tensor(TensorRole.Gamma))}, {b.OutputGradient}, {EmitContext.Grad(node.Tensor(TensorRole.Gamma))}, {EmitContext.Grad(node.Tensor(TensorRole.Beta))}, batch, {C}, {EmitContext.Int(image.Pixels)});");
             return;
         }
-        w.Line($"{Norm}.BatchNormBackward<T>({b.OutputGradient}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {F}), " +
+        w.Line($"else {Norm}.BatchNormBackward<T>({b.OutputGradient}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {F}), " +
                $"{EmitContext.Param(node.Tensor(TensorRole.Gamma))}, {b.OutputGradient}, {EmitContext.Grad(node.Tensor(TensorRole.Gamma))}, {EmitContext.Grad(node.Tensor(TensorRole.Beta))}, batch, {F});");
     }
 }

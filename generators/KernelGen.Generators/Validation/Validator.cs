@@ -252,15 +252,15 @@ internal static class ReservedNames
     public static readonly string[] Network =
     {
         "Backward", "DropoutSeed", "DropoutStep", "Fingerprint", "Forward", "Gradients", "Infer", "Initialize", "InputShape", "InputSize",
-        "LayerOutput", "Layers", "MaxBatchSize", "Model", "OnInitialize", "OutputShape", "OutputSize", "Parameters", "ParameterTensors",
-        "Predict", "Propagate", "RunningStatistics", "State", "Train",
+        "IsFrozen", "LayerOutput", "Layers", "MaxBatchSize", "Model", "OnInitialize", "OutputShape", "OutputSize", "Parameters", "ParameterTensors",
+        "Predict", "Propagate", "RunningStatistics", "SetEvaluationMode", "SetFrozen", "State", "Train",
     };
 
     /// <summary>Added by <c>LossNetworkBase&lt;T, TLabel&gt;</c>: networks with a loss.</summary>
     public static readonly string[] Loss = { "ComputeGradients", "EvaluateLoss", "LastDataLoss", "Loss" };
 
     /// <summary>Added by <c>TrainableNetworkBase&lt;T, TLabel&gt;</c>: networks with a loss and an optimizer.</summary>
-    public static readonly string[] Trainable = { "ApplyGradients", "LearningRate", "OnInitialize", "Optimizer", "TrainStep" };
+    public static readonly string[] Trainable = { "ApplyGradients", "LearningRate", "OnInitialize", "Optimizer", "SetLearningRateMultiplier", "TrainStep" };
 
     /// <summary>Declared by the generated half itself (besides the per-layer tensor views).</summary>
     public static readonly string[] Generated =

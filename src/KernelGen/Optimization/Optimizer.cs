@@ -147,8 +147,13 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
         double muProduct = MomentumProduct;
         if (s.Kind == OptimizerKind.NAdam) muProduct *= Optimizers.NAdamMu(s.Beta1, s.MomentumDecay, t);
 
-        foreach ((int offset, int length, bool isWeight) in _segments)
+        double baseRate = lr;
+        for (int segment = 0; segment < _segments.Length; segment++)
         {
+            (int offset, int length, bool isWeight) = _segments[segment];
+            double multiplier = _multipliers?[segment] ?? 1.0;
+            if ((_frozen is { } frozen && frozen[segment]) || multiplier == 0) continue;
+            lr = baseRate * multiplier;
             double decay = isWeight ? s.WeightDecay : 0;
             var transform = new GradientTransform<T>(tScale, tClip, decoupled ? T.Zero : T.CreateTruncating(decay), T.Zero);
             Span<T> p = parameters.Slice(offset, length);
@@ -190,4 +195,34 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
     }
 
     private Span<T> Slot(int slot, int offset, int length) => _state[slot].Slice(offset, length);
+
+    private double[]? _multipliers;
+    private bool[]? _frozen;
+
+    /// <summary>The segment (parameter tensor) starting at <paramref name="offset"/>.</summary>
+    private int Segment(int offset)
+    {
+        for (int i = 0; i < _segments.Length; i++) if (_segments[i].Offset == offset) return i;
+        throw new ArgumentException($"No parameter tensor starts at offset {offset}.", nameof(offset));
+    }
+
+    /// <summary>Scales the learning rate of the parameter tensor at <paramref name="offset"/> (default 1; 0: no update).</summary>
+    public void SetLearningRateMultiplier(int offset, double multiplier)
+    {
+        if (!(multiplier >= 0 && double.IsFinite(multiplier))) ThrowHelper.ThrowArgumentOutOfRange(nameof(multiplier), multiplier, "The multiplier must be at least 0 and finite.");
+        int segment = Segment(offset);
+        if (_multipliers is null)
+        {
+            _multipliers = new double[_segments.Length];
+            Array.Fill(_multipliers, 1.0);
+        }
+        _multipliers[segment] = multiplier;
+    }
+
+    /// <summary>The learning-rate multiplier of the parameter tensor at <paramref name="offset"/>.</summary>
+    public double LearningRateMultiplier(int offset) => _multipliers?[Segment(offset)] ?? 1.0;
+
+    /// <summary>Skips (or no longer skips) the parameter tensor at <paramref name="offset"/> in every step: its parameters and
+    /// optimizer state stay as they are.</summary>
+    public void SetFrozen(int offset, bool frozen) => (_frozen ??= new bool[_segments.Length])[Segment(offset)] = frozen;
 }

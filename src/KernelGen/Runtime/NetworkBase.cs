@@ -82,6 +82,75 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
     public IReadOnlyList<ParameterTensor> ParameterTensors => _model.Tensors;
     /// <inheritdoc/>
     public IReadOnlyList<LayerInfo> Layers => _model.Layers;
+
+    /// <summary>
+    /// Freezes or unfreezes layer <paramref name="layerName"/> (transfer learning: PyTorch's <c>requires_grad = False</c>
+    /// on its parameters). A frozen layer's parameter gradients are not computed and read 0, the optimizer leaves its
+    /// parameters alone, and backward stops below the lowest layer that still trains (unless ∂L/∂inputs is asked for).
+    /// Frozen layers still run forward in training mode (BatchNorm updates its running statistics; see
+    /// <see cref="SetEvaluationMode"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">No layer has that name.</exception>
+    public void SetFrozen(string layerName, bool frozen = true)
+    {
+        LayerInfo layer = FindLayer(layerName);
+        _state.SetFrozen(layer.Index, _model.Layers.Count, frozen);
+        _state.BackwardStop = LowestTrainable();
+        OnFrozenChanged(layer, frozen);
+    }
+
+    /// <summary>Called after a layer is frozen or unfrozen (a trainable network tells its optimizer).</summary>
+    private protected virtual void OnFrozenChanged(LayerInfo layer, bool frozen) { }
+
+    /// <summary>True when layer <paramref name="layerName"/> is frozen (<see cref="SetFrozen"/>).</summary>
+    public bool IsFrozen(string layerName) => _state.Frozen(FindLayer(layerName).Index);
+
+    /// <summary>
+    /// Keeps BatchNorm layer <paramref name="layerName"/> in evaluation mode while the network trains (PyTorch's
+    /// <c>bn.eval()</c> during fine-tuning): training passes normalize with the running statistics and leave them unchanged,
+    /// and backward goes through that fixed affine map (∂L/∂x = γ/√(σ² + ε)·∂L/∂y). γ and β still train unless the layer
+    /// is frozen.
+    /// </summary>
+    /// <exception cref="ArgumentException">No layer has that name, or it is not a BatchNorm layer.</exception>
+    public void SetEvaluationMode(string layerName, bool evaluation = true)
+    {
+        LayerInfo layer = FindLayer(layerName);
+        if (layer.Kind != LayerKind.BatchNorm) throw new ArgumentException($"Layer {layerName} is {layer.Kind}; only BatchNorm layers have a training and an evaluation mode.", nameof(layerName));
+        _state.SetEvaluationMode(layer.Index, _model.Layers.Count, evaluation);
+    }
+
+    /// <summary>The layer called <paramref name="layerName"/>.</summary>
+    private protected LayerInfo FindLayer(string layerName)
+    {
+        ArgumentNullException.ThrowIfNull(layerName);
+        foreach (LayerInfo layer in _model.Layers) if (layer.Name == layerName) return layer;
+        throw new ArgumentException($"The network has no layer named '{layerName}' (layers: {string.Join(", ", System.Linq.Enumerable.Select(_model.Layers, l => l.Name))}).", nameof(layerName));
+    }
+
+    /// <summary>The index of the lowest layer with parameters that is not frozen (the layer count when none).</summary>
+    private int LowestTrainable()
+    {
+        foreach (LayerInfo layer in _model.Layers)
+            if (!_state.Frozen(layer.Index))
+                foreach (LayerTensor t in layer.Tensors) if (!t.IsState) return layer.Index;
+        return _model.Layers.Count;
+    }
+
+    /// <summary>Sets the gradients of frozen layers' parameters to 0 (after backward and the penalties).</summary>
+    private protected void ZeroFrozenGradients()
+    {
+        if (_state.BackwardStop == 0 && !AnyFrozen()) return;
+        Span<T> gradients = _state.AllGradients;
+        foreach (LayerInfo layer in _model.Layers)
+            if (_state.Frozen(layer.Index))
+                foreach (LayerTensor t in layer.Tensors) if (!t.IsState) gradients.Slice(t.Offset, t.Length).Clear();
+    }
+
+    private bool AnyFrozen()
+    {
+        for (int i = 0; i < _model.Layers.Count; i++) if (_state.Frozen(i)) return true;
+        return false;
+    }
     /// <summary>Every BatchNorm layer's running statistics (state, not parameters: never trained, saved with checkpoints);
     /// empty without BatchNorm.</summary>
     public Span<T> RunningStatistics => _state.AllStatistics;
@@ -164,6 +233,7 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
         Elementwise.ThrowIfNotFinite(outputGradient, nameof(outputGradient));
         outputGradient.CopyTo(_state.Work(_model.OutputGradientRegion, batch * _outputSize));
         Propagate(_state.Work(_model.InputRegion, batch * _inputSize), batch, inputGradient, penalties: false);
+        ZeroFrozenGradients();
     }
 
     /// <summary>The training-mode output of layer <paramref name="layer"/> from the last training forward pass, [batch ×

@@ -105,4 +105,23 @@ public sealed class NetworkState<T> where T : unmanaged, IBinaryFloatingPointIee
 
     /// <summary>The activity penalty accumulated by the last evaluation-mode forward pass.</summary>
     public double ActivityPenalty { get; set; }
+
+    private bool[]? _frozen, _evaluation;
+
+    /// <summary>Backward stops below this layer index unless the caller wants ∂L/∂inputs: every layer that trains is at or
+    /// above it, and a layer reads only layers before it, so nothing below needs a gradient (0: all run).</summary>
+    public int BackwardStop { get; internal set; }
+
+    /// <summary>True when layer <paramref name="layer"/> is frozen: backward computes no gradient for its parameters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Frozen(int layer) => _frozen is { } f && f[layer];
+
+    /// <summary>True when BatchNorm layer <paramref name="layer"/> runs in evaluation mode during training (running
+    /// statistics, left unchanged).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool EvaluationMode(int layer) => _evaluation is { } e && e[layer];
+
+    internal void SetFrozen(int layer, int layers, bool value) => (_frozen ??= new bool[layers])[layer] = value;
+
+    internal void SetEvaluationMode(int layer, int layers, bool value) => (_evaluation ??= new bool[layers])[layer] = value;
 }

@@ -88,6 +88,7 @@ public abstract class LossNetworkBase<T, TLabel> : NetworkBase<T>, ILossNetwork<
         }
         Propagate(inputs, batch, default, penalties);
         if (penalties) loss += T.CreateTruncating(WeightPenalty(addGradients: true) + TrainingActivityPenalty(batch));
+        ZeroFrozenGradients();
         return loss;
     }
 
@@ -152,6 +153,26 @@ public abstract class TrainableNetworkBase<T, TLabel> : LossNetworkBase<T, TLabe
 
     /// <summary>The optimizer: settings, schedule, clipping, state arenas and step count.</summary>
     public Optimizer<T> Optimizer => _optimizer;
+
+    /// <summary>
+    /// Scales the learning rate of layer <paramref name="layerName"/>'s parameters by <paramref name="multiplier"/> (PyTorch's
+    /// per-parameter-group <c>lr</c>: the schedule's rate times the multiplier, also in AdamW's decoupled decay); 0 leaves
+    /// them unchanged, like freezing their update. Default 1.
+    /// </summary>
+    /// <exception cref="ArgumentException">No layer has that name.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The multiplier is negative or not finite.</exception>
+    public void SetLearningRateMultiplier(string layerName, double multiplier)
+    {
+        LayerInfo layer = FindLayer(layerName);
+        if (!(multiplier >= 0 && double.IsFinite(multiplier))) ThrowHelper.ThrowArgumentOutOfRange(nameof(multiplier), multiplier, "The multiplier must be at least 0 and finite.");
+        foreach (LayerTensor t in layer.Tensors) if (!t.IsState) _optimizer.SetLearningRateMultiplier(t.Offset, multiplier);
+    }
+
+    /// <summary>The optimizer skips a frozen layer's tensors.</summary>
+    private protected override void OnFrozenChanged(LayerInfo layer, bool frozen)
+    {
+        foreach (LayerTensor t in layer.Tensors) if (!t.IsState) _optimizer.SetFrozen(t.Offset, frozen);
+    }
 
     /// <summary>The base learning rate η (a schedule scales it per step); must be positive and finite.</summary>
     public T LearningRate
