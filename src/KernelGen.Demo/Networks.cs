@@ -51,3 +51,29 @@ public partial class FashionMlp;
 [Adam(0.001)]
 [CosineAnnealing(10320)]
 public partial class FashionConvnet;
+
+/// <summary>
+/// The transfer-learning example's pretraining network: a convolutional backbone (conv 3×3 ×16 → BN → ReLU → pool, conv
+/// 3×3 ×32 → BN → ReLU → pool, 1568 → 128 ReLU) and a 5-class head, trained on Fashion-MNIST classes 0–4.
+/// </summary>
+[Network(1, 28, 28)]
+[Conv2D(16, 3, PaddingMode = PaddingMode.Same, Name = "Conv1")] [BatchNorm(Name = "Norm1")] [ReLU] [MaxPool2D(2)]
+[Conv2D(32, 3, PaddingMode = PaddingMode.Same, Name = "Conv2")] [BatchNorm(Name = "Norm2")] [ReLU] [MaxPool2D(2)]
+[Flatten]
+[Dense(128, Activation.ReLU, Name = "Features")]
+[Dense(5, Name = "Head")]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.001)]
+public partial class PretrainNet;
+
+/// <summary>The same backbone (same layer names) with a new 5-class head for classes 5–9: only the backbone's tensors match a
+/// <see cref="PretrainNet"/> checkpoint by name.</summary>
+[Network(1, 28, 28)]
+[Conv2D(16, 3, PaddingMode = PaddingMode.Same, Name = "Conv1")] [BatchNorm(Name = "Norm1")] [ReLU] [MaxPool2D(2)]
+[Conv2D(32, 3, PaddingMode = PaddingMode.Same, Name = "Conv2")] [BatchNorm(Name = "Norm2")] [ReLU] [MaxPool2D(2)]
+[Flatten]
+[Dense(128, Activation.ReLU, Name = "Features")]
+[Dense(5, Name = "NewHead")]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.001)]
+public partial class FineTuneNet;

@@ -116,7 +116,70 @@ static bool RunFashionMnist(Options options)
     var net = new FashionMlp(maxBatchSize: 1000, seed: 1);
     TrainingResult result = TrainAndReport(net, options, train, validation, test, "Fashion-MNIST", "fashion-mnist", "", patience: 6, options.Epochs);
     if (result.Reason == StopReason.Exploded) return false;
-    return options.ConvEpochs == 0 || RunFashionConvnet(options, train, validation, test);
+    if (options.ConvEpochs > 0 && !RunFashionConvnet(options, train, validation, test)) return false;
+    return options.TransferEpochs == 0 || RunTransfer(options, train, test);
+}
+
+// Transfer learning: pretrain a convnet on classes 0–4, then learn classes 5–9 from 1 % of their training images, once
+// by loading the pretrained backbone by name and training only a new head (backbone frozen, its BatchNorm layers in
+// evaluation mode), once from scratch; both judged on the test images of classes 5–9.
+static bool RunTransfer(Options options, Dataset train, Dataset test)
+{
+    Console.WriteLine();
+    Console.WriteLine("== Transfer learning: pretrain on classes 0–4, then classes 5–9 from 1 % of their training images");
+    static Dataset Classes(Dataset data, int first, double fraction, ulong seed)
+    {
+        var indices = new List<int>();
+        for (int i = 0; i < data.Count; i++) if (data.Labels[i] >= first && data.Labels[i] < first + 5) indices.Add(i);
+        if (fraction < 1)
+        {
+            var random = new Random((int)seed);
+            for (int i = indices.Count - 1; i > 0; i--) { int j = random.Next(i + 1); (indices[i], indices[j]) = (indices[j], indices[i]); }
+            indices.RemoveRange((int)Math.Round(indices.Count * fraction), indices.Count - (int)Math.Round(indices.Count * fraction));
+            indices.Sort();
+        }
+        Dataset subset = data.Take(indices.ToArray());
+        int[] labels = new int[subset.Count];
+        for (int i = 0; i < labels.Length; i++) labels[i] = subset.Labels[i] - first;
+        return new Dataset(subset.Features, labels, data.Channels, data.Height, data.Width, 5);
+    }
+    Dataset pretrainData = Classes(train, 0, 1, 0), fewShot = Classes(train, 5, 0.01, 3), testNew = Classes(test, 5, 1, 0);
+    Console.WriteLine($"pretraining: {pretrainData.Count} images of classes 0–4; fine-tuning: {fewShot.Count} images of classes 5–9; test: {testNew.Count} images of classes 5–9");
+
+    var pretrained = new PretrainNet(maxBatchSize: 1000, seed: 1);
+    var pretrainer = new Trainer(pretrained, new TrainerOptions { Epochs = options.TransferEpochs, BatchSize = 64, Seed = 2 });
+    TrainingResult pre = pretrainer.Fit(pretrainData, null, options.Stop);
+    Console.WriteLine($"pretrained {pre.EpochsCompleted} epochs ({pre.MeanEpochSeconds:F1} s each); classes 0–4 test accuracy {Trainer.Evaluate(pretrained, Classes(test, 0, 1, 0)).Accuracy:F4}");
+    string checkpoint = Path.Combine(options.ReportDirectory, "pretrained-0-4.kgc");
+    Checkpoint.Save(pretrained, checkpoint);
+
+    // Fine-tune: the backbone's tensors by name from the checkpoint, then only the new head trains.
+    var tuned = new FineTuneNet(maxBatchSize: 1000, seed: 5);
+    TransferReport report = WeightTransfer.FromCheckpoint(new PretrainNet(1, 0), checkpoint, tuned, TransferMode.Partial);
+    Console.WriteLine(report.ToString().TrimEnd());
+    foreach (string layer in new[] { "Conv1", "Norm1", "Conv2", "Norm2", "Features" }) tuned.SetFrozen(layer);
+    tuned.SetEvaluationMode("Norm1");
+    tuned.SetEvaluationMode("Norm2");
+    var fineTuner = new Trainer(tuned, new TrainerOptions { Epochs = 60, BatchSize = 30, Seed = 4 });
+    TrainingResult fine = fineTuner.Fit(fewShot, null, options.Stop);
+
+    // More of the network tuned: every layer trains, the pretrained ones at a tenth of the head's learning rate.
+    var whole = new FineTuneNet(maxBatchSize: 1000, seed: 5);
+    WeightTransfer.FromCheckpoint(new PretrainNet(1, 0), checkpoint, whole, TransferMode.Partial);
+    foreach (string layer in new[] { "Conv1", "Norm1", "Conv2", "Norm2", "Features" }) whole.SetLearningRateMultiplier(layer, 0.1);
+    var wholeTuner = new Trainer(whole, new TrainerOptions { Epochs = 60, BatchSize = 30, Seed = 4 });
+    TrainingResult wholeResult = wholeTuner.Fit(fewShot, null, options.Stop);
+
+    // The same network from scratch on the same 1 %.
+    var scratch = new FineTuneNet(maxBatchSize: 1000, seed: 5);
+    var scratchTrainer = new Trainer(scratch, new TrainerOptions { Epochs = 60, BatchSize = 30, Seed = 4 });
+    TrainingResult fromScratch = scratchTrainer.Fit(fewShot, null, options.Stop);
+    if (fine.Reason == StopReason.Exploded || fromScratch.Reason == StopReason.Exploded || wholeResult.Reason == StopReason.Exploded) return false;
+    double tunedAccuracy = Trainer.Evaluate(tuned, testNew).Accuracy, wholeAccuracy = Trainer.Evaluate(whole, testNew).Accuracy;
+    double scratchAccuracy = Trainer.Evaluate(scratch, testNew).Accuracy;
+    Console.WriteLine($"60 epochs each on the {fewShot.Count} images ({fine.MeanEpochSeconds * 1e3:F0} ms per epoch with the backbone frozen, {wholeResult.MeanEpochSeconds * 1e3:F0} ms tuning every layer, {fromScratch.MeanEpochSeconds * 1e3:F0} ms from scratch)");
+    Console.WriteLine($"transfer test accuracy: new head only {tunedAccuracy:F4}, every layer (backbone at 0.1× the rate) {wholeAccuracy:F4}, from scratch {scratchAccuracy:F4}");
+    return true;
 }
 
 // Trains with early stopping on validation accuracy (batch 64, one thread), evaluates on the test set, prints
@@ -165,7 +228,7 @@ static bool RunFashionConvnet(Options options, Dataset train, Dataset validation
 }
 
 /// <summary>Command-line options of the main job.</summary>
-internal sealed record Options(bool SpiralOnly, int Epochs, int SpiralEpochs, string ReportDirectory, string? DataDirectory, int LogEvery, int ConvEpochs = 12)
+internal sealed record Options(bool SpiralOnly, int Epochs, int SpiralEpochs, string ReportDirectory, string? DataDirectory, int LogEvery, int ConvEpochs = 12, int TransferEpochs = 3)
 {
     /// <summary>Cancelled by Ctrl-C.</summary>
     public CancellationToken Stop { get; init; }
@@ -181,12 +244,13 @@ internal sealed record Options(bool SpiralOnly, int Epochs, int SpiralEpochs, st
                 case "--spiral-only": o = o with { SpiralOnly = true }; break;
                 case "--epochs" when int.TryParse(Next(), out int e) && e > 0: o = o with { Epochs = e }; break;
                 case "--conv-epochs" when int.TryParse(Next(), out int ce) && ce >= 0: o = o with { ConvEpochs = ce }; break;
+                case "--transfer-epochs" when int.TryParse(Next(), out int te) && te >= 0: o = o with { TransferEpochs = te }; break;
                 case "--report" when Next() is { } r: o = o with { ReportDirectory = r }; break;
                 case "--data" when Next() is { } d: o = o with { DataDirectory = d }; break;
                 case "--log-every" when int.TryParse(Next(), out int n) && n > 0: o = o with { LogEvery = n }; break;
                 default:
                     Console.Error.WriteLine($"Unknown or incomplete option '{args[i]}'.");
-                    Console.Error.WriteLine("Options: --spiral-only | --epochs N (Fashion-MNIST MLP, default 20) | --conv-epochs N (convnet, default 12; 0 skips it) | --log-every N (epochs between printed lines, default 1) | --report DIR (default kernelgen-report) | --data DIR (Fashion-MNIST files)");
+                    Console.Error.WriteLine("Options: --spiral-only | --epochs N (Fashion-MNIST MLP, default 20) | --conv-epochs N (convnet, default 12; 0 skips it) | --transfer-epochs N (pretraining epochs of the transfer example, default 3; 0 skips it) | --log-every N (epochs between printed lines, default 1) | --report DIR (default kernelgen-report) | --data DIR (Fashion-MNIST files)");
                     return null;
             }
         }

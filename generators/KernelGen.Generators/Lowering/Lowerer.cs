@@ -256,7 +256,8 @@ internal static class Lowerer
     /// of each number in it: per node its kind, name, sizes, activation and parameter, and its fingerprinted options
     /// (pieces, groups and ε in fixed places, any other after them); the tensor layout; loss and optimizer kinds.
     /// Learning rates and penalties are left out, so a checkpoint survives a change of them. For a flat input the text is
-    /// exactly version 0.1's, so checkpoints written then still load.
+    /// exactly version 0.1's, so checkpoints written then still load. A node that reads anything but the node before it
+    /// adds the values it reads, so two wirings of the same layers never share a fingerprint.
     /// </summary>
     private static ulong Fingerprint(TensorShape input, List<NodePlan> nodes, List<ParameterTensorPlan> tensors, LossKind? loss, Optimization.OptimizerKind? optimizer)
     {
@@ -283,6 +284,8 @@ internal static class Lowerer
                 .Append(',').Append(node.Activation.ToString()).Append(',').Append(R(node.ActivationParameter)).Append(',').Append(Str((int)pieces))
                 .Append(',').Append(Str((int)groups)).Append(',').Append(R(epsilon)).Append(extra);
             if (node.Custom is { } custom) text.Append(",custom=").Append(custom.Display).Append('=').Append(custom.Body.ToString());
+            // The wiring of a graph (a chain's is implied, so chain fingerprints stay as they were).
+            if (node.Inputs.Count != 1 || node.Input != node.Index) text.Append(",in=").Append(string.Join("+", node.Inputs.Select(Str)));
         }
         foreach (ParameterTensorPlan t in tensors)
             text.Append(";t,").Append(t.Name).Append(',').Append(Str(t.Offset)).Append(',').Append(Str(t.Rows)).Append(',').Append(Str(t.Columns));
