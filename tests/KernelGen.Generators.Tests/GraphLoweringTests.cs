@@ -79,6 +79,22 @@ public sealed class GraphLoweringTests
             Shape(plan));
     }
 
+    [Fact]
+    public void LayersThatVanish_PassTheirReadersOnToTheValue_SoFusionStillSeesTheBranch()
+    {
+        // h = Dense(x); Dropout(0) and Identity vanish (their outputs are h's value); r = relu(…) reads h through them;
+        // y = h + r. h has two readers (through the vanished layers, and the Add), so the ReLU must stay a node.
+        LayerSpec dropout = new(LayerKind.Dropout, "Dropout", null, new[] { new OptionSpec("DropProbability", 0) }.ToEquatableArray(), null);
+        GraphPlan plan = Lowerer.Lower(Spec(4, Dense(8, "h"), dropout, Act(Activation.Identity), Act(Activation.ReLU, "r"), Add(null, "h", "r"), Dense(3)));
+
+        Assert.Equal("Dense h 4->8 Identity [0]->1 | Activation r 8->8 ReLU [1]->2 | Add Add1 8->8 Identity [1,2]->3 | Dense Dense2 8->3 Identity [3]->4",
+            Shape(plan));
+
+        // Without the branch, the same chain fuses as before.
+        GraphPlan chain = Lowerer.Lower(Spec(4, Dense(8, "h"), dropout, Act(Activation.Identity), Act(Activation.ReLU, "r"), Dense(3)));
+        Assert.Equal("Dense h 4->8 ReLU [0]->1 | Dense Dense2 8->3 Identity [1]->2", Shape(chain));
+    }
+
     // ---- Gradient regions ------------------------------------------------------------------------------------
 
     [Fact]

@@ -162,6 +162,34 @@ public sealed class GraphNetworkTests
         AssertClose(y, net.Forward(x), 1e-12, "Forward");
     }
 
+    [Fact]
+    public void Graph_concat_of_a_value_with_itself_and_the_input_is_right_forward_and_backward()
+    {
+        // y = W·[a, a, x] + b with a = tanh(W_a·x + b_a): 3 + 3 + 4 = 10 features.
+        const int batch = 3;
+        var net = new GraphSelfConcat.Float64(batch, 2);
+        double[] x = Uniform(batch * 4, 3, 1.5);
+        var (a, _) = Reference.Dense(x, Tensor(net, "a.Weights", 12), Tensor(net, "a.Bias", 3), batch, 4, 3, Reference.Act.Tanh);
+        var joined = new double[batch * 10];
+        for (int r = 0; r < batch; r++)
+        {
+            for (int j = 0; j < 3; j++) joined[r * 10 + j] = joined[r * 10 + 3 + j] = a[r * 3 + j];
+            for (int j = 0; j < 4; j++) joined[r * 10 + 6 + j] = x[r * 4 + j];
+        }
+        var (y, _) = Reference.Dense(joined, Tensor(net, "Dense2.Weights", 20), Tensor(net, "Dense2.Bias", 2), batch, 10, 2, Reference.Act.Identity);
+        var predicted = new double[batch * 2];
+        net.Predict(x, predicted);
+        AssertClose(y, predicted, 1e-12, "Predict");
+        AssertClose(y, net.Forward(x), 1e-12, "Forward");
+        Assert.Equal([0, 0, -1], net.Layers[1].Inputs);
+
+        GradientCheckOptions options = GradientCheckOptions.From(GradientTolerance.Default) with { Seed = 9 };
+        GradientCheckReport loss = GradientCheck.Run(net, x, Uniform(batch * 2, 10), options);
+        Assert.True(loss.Passed, loss.ToString());
+        GradientCheckReport backward = GradientCheck.Run(net, x, options);
+        Assert.True(backward.Passed, backward.ToString());
+    }
+
     // ---- allocation, determinism --------------------------------------------------------------------------------
 
     [Theory]

@@ -75,3 +75,12 @@ public partial class GraphTripleRead;
 [SoftmaxCrossEntropyLoss]
 [Adam(0.01)]
 public partial class GraphRepVgg;
+
+/// <summary>A value joined with itself and with the input: [a, a, input] along the features.</summary>
+[Network(4)]
+[Dense(3, Activation.Tanh, Name = "a")]
+[Concat("a", "a", "input")]
+[Dense(2)]
+[L2Loss]
+[Sgd(0.1)]
+public partial class GraphSelfConcat;
