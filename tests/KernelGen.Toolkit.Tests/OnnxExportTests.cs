@@ -18,7 +18,7 @@ namespace KernelGen.Toolkit.Tests;
 /// (batch 1 and batch 7, with ONNX Runtime's graph optimizations on and off) and compared with the network's Predict
 /// within |a − b| ≤ 1e-5·max(1, |b|).
 /// </summary>
-public class OnnxExportTests(ITestOutputHelper output)
+public partial class OnnxExportTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-5;
     private static readonly int[] Batches = [1, 7];

@@ -62,7 +62,7 @@ public partial class TorchImageNet;
 /// back into KernelGen and give PyTorch's outputs; and the exported loss and optimizer must take the same steps as
 /// KernelGen's TrainStep for every optimizer.
 /// </summary>
-public sealed class PyTorchExportTests(ITestOutputHelper output) : IDisposable
+public sealed partial class PyTorchExportTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("kernelgen-torch-").FullName;
 
