@@ -40,8 +40,18 @@ internal static class InferenceLowering
     {
         // Walk the training graph in order, remembering which draft writes each training value. A fold or
         // fusion needs the value between the two nodes to have no other reader (a branch reading it must see it unchanged).
+        // Readers are counted on the values the inference form keeps: a layer that is the identity in evaluation (dropout)
+        // passes its input on, so its readers read that input.
+        var alias = new int[plan.ValueCount];
+        for (int v = 0; v < alias.Length; v++) alias[v] = v;
+        foreach (NodePlan node in plan.Nodes)
+            if (OpCatalog.Get(node.Kind).IdentityInEvaluation) alias[node.Output] = alias[node.Input];
+        var kept = new int[plan.ValueCount];
+        foreach (NodePlan node in plan.Nodes)
+            if (!OpCatalog.Get(node.Kind).IdentityInEvaluation)
+                foreach (int v in node.Inputs) kept[alias[v]]++;
         var readers = new int[plan.ValueCount];
-        foreach (NodePlan node in plan.Nodes) foreach (int v in node.Inputs) readers[v]++;
+        for (int v = 0; v < readers.Length; v++) readers[v] = kept[alias[v]];
         var producer = new Dictionary<int, Draft>(); // training value → the draft writing it
         var drafts = new List<Draft>();
         foreach (NodePlan node in plan.Nodes)

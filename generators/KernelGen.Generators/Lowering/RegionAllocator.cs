@@ -167,7 +167,7 @@ internal static class RegionAllocator
             int output;
             if (node.Output == valueCount - 1) output = EvaluationLayout.External;
             else if (mode == OutputMode.Alias) output = input;
-            else if (mode == OutputMode.InPlace && input >= 0 && lastUse[node.Input] == node.Index && users[input] == 1)
+            else if (mode == OutputMode.InPlace && input >= 0 && lastUse[node.Input] == node.Index && users[input] == 1 && !ReadsAgain(node))
             {
                 output = input;
                 pool.Grow(input, node.Out);
@@ -185,6 +185,14 @@ internal static class RegionAllocator
             }
         }
         return new EvaluationLayout(values.ToEquatableArray(), scratch.ToEquatableArray());
+    }
+
+    /// <summary>True when a merge reads its first input again at a later slot (x + y + x): writing the output over the
+    /// first input would change what the later slot reads.</summary>
+    private static bool ReadsAgain(NodePlan node)
+    {
+        for (int j = 1; j < node.Inputs.Count; j++) if (node.Inputs[j] == node.Input) return true;
+        return false;
     }
 
     private static NodeRegions Named(IEnumerable<BufferNeed> needs, RegionPool pool, bool pinned)

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Numerics;
 
 namespace KernelGen.Kernels;
@@ -127,5 +128,62 @@ public static class Folding
         ThrowHelper.ThrowIfLengthNotEqual(beta.Length, features, name);
         ThrowHelper.ThrowIfLengthNotEqual(mean.Length, features, name);
         ThrowHelper.ThrowIfLengthNotEqual(variance.Length, features, name);
+    }
+
+    /// <summary>
+    /// RepVGG's structural re-parameterization (Ding et al., 2021), in double and rounded once: the sum of
+    /// <paramref name="branches"/> over one input of <paramref name="channels"/> channels becomes one convolution of
+    /// <paramref name="kernel"/> × <paramref name="kernel"/> (odd) with weights [<paramref name="outputs"/>, channels, kernel, kernel]
+    /// and a bias. With s, t an evaluation-mode BatchNorm's γ/√(σ² + ε) and β − μ·s (1 and 0 without one):
+    /// W′[o, c, K/2 + i − k/2, K/2 + j − k/2] += W[o, c, i, j]·s_o and b′_o += b_o·s_o + t_o for a k×k convolution branch
+    /// ("same" padding k/2, stride and groups as the block's), W′[o, o, K/2, K/2] += s_o and b′_o += t_o for a BatchNorm of
+    /// the input (or 1 and 0 for the input itself). <paramref name="parameters"/> and <paramref name="statistics"/> are the
+    /// training network's arenas the branches' offsets index.
+    /// </summary>
+    public static void FoldBranches<T>(ReadOnlySpan<T> parameters, ReadOnlySpan<T> statistics, IReadOnlyList<Runtime.FoldBranch> branches, int outputs, int channels,
+        int kernel, Span<T> weights, Span<T> bias) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(branches);
+        if (kernel <= 0 || kernel % 2 == 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(kernel), kernel, "Must be positive and odd.");
+        if (outputs <= 0 || channels <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(outputs), outputs, "Channel counts must be positive.");
+        int area = kernel * kernel, patch = checked(channels * area), centre = kernel / 2;
+        ThrowHelper.ThrowIfLengthNotEqual(weights.Length, checked(outputs * patch), nameof(weights));
+        ThrowHelper.ThrowIfLengthNotEqual(bias.Length, outputs, nameof(bias));
+        for (int r = 0; r < branches.Count; r++) // indexed: a foreach over the interface would allocate an enumerator
+        {
+            Runtime.FoldBranch branch = branches[r];
+            if (branch.WeightOffset < 0 && channels != outputs)
+                throw new ArgumentException($"An identity branch needs as many input channels ({channels}) as outputs ({outputs}).", nameof(branches));
+            if (branch.WeightOffset >= 0 && (branch.Kernel <= 0 || branch.Kernel % 2 == 0 || branch.Kernel > kernel))
+                throw new ArgumentException($"A branch's kernel {branch.Kernel} must be odd and at most {kernel}.", nameof(branches));
+        }
+        Span<double> row = patch <= 4096 ? stackalloc double[patch] : new double[patch];
+        for (int o = 0; o < outputs; o++)
+        {
+            row.Clear();
+            double b = 0;
+            for (int r = 0; r < branches.Count; r++)
+            {
+                Runtime.FoldBranch branch = branches[r];
+                (double s, double t) = branch.Norm is { } bn
+                    ? Affine(parameters.Slice(bn.GammaOffset), parameters.Slice(bn.BetaOffset), statistics.Slice(bn.RunningMeanOffset), statistics.Slice(bn.RunningVarianceOffset), bn.Option("Epsilon"), o)
+                    : (1.0, 0.0);
+                if (branch.WeightOffset < 0)
+                {
+                    row[o * area + centre * kernel + centre] += s; // the input's channel o, centre tap
+                    b += t;
+                    continue;
+                }
+                int k = branch.Kernel, shift = centre - k / 2;
+                ReadOnlySpan<T> w = parameters.Slice(branch.WeightOffset + o * channels * k * k, channels * k * k);
+                for (int c = 0; c < channels; c++)
+                    for (int i = 0; i < k; i++)
+                        for (int j = 0; j < k; j++)
+                            row[c * area + (i + shift) * kernel + j + shift] += double.CreateTruncating(w[(c * k + i) * k + j]) * s;
+                b += (branch.BiasOffset < 0 ? 0 : double.CreateTruncating(parameters[branch.BiasOffset + o])) * s + t;
+            }
+            for (int q = 0; q < patch; q++) weights[o * patch + q] = T.CreateTruncating(row[q]);
+            bias[o] = T.CreateTruncating(b);
+        }
     }
 }

@@ -151,7 +151,8 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
             int n = step.Inputs * step.Outputs;
             if (step.Branches is { } branches)
             {
-                FoldBranches(parameters, statistics, step, branches, _state.Parameters(step.Target, n), _state.Parameters(step.TargetBias, step.Outputs));
+                Folding.FoldBranches<T>(parameters, statistics, branches, step.Outputs, step.Inputs / step.KernelArea, (int)Math.Round(Math.Sqrt(step.KernelArea)),
+                    _state.Parameters(step.Target, n), _state.Parameters(step.TargetBias, step.Outputs));
                 continue;
             }
             if (step.Convolution)
@@ -170,53 +171,6 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
         if (_model.StatisticsLength > 0) statistics.CopyTo(_state.AllStatistics);
         _denseLayers ??= ReducedWeights.DenseLayers(network.Model, folds);
         _state.Reduced?.Pack(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_state.AllParameters));
-    }
-
-    /// <summary>
-    /// RepVGG's re-parameterization, in double and rounded once: W′[o, c, K/2 + i − k/2, K/2 + j − k/2] = Σ over convolution
-    /// branches of W[o, c, i, j]·s_o (s, t: the evaluation-mode BatchNorm after the branch, γ/√(σ² + ε) and β − μ·s; 1 and
-    /// 0 without one), b′_o = Σ (b_o·s_o + t_o); a BatchNorm of the input adds s_o at the centre tap of channel o → o and
-    /// t_o to the bias, the input itself adds 1 at that tap.
-    /// </summary>
-    private static void FoldBranches(ReadOnlySpan<T> parameters, ReadOnlySpan<T> statistics, FoldStep step, IReadOnlyList<FoldBranch> branches,
-        Span<T> weights, Span<T> bias)
-    {
-        int outputs = step.Outputs, patch = step.Inputs, area = step.KernelArea, channels = patch / area;
-        int size = (int)Math.Round(Math.Sqrt(area)), centre = size / 2;
-        Span<double> row = patch <= 4096 ? stackalloc double[patch] : new double[patch];
-        for (int o = 0; o < outputs; o++)
-        {
-            row.Clear();
-            double b = 0;
-            for (int r = 0; r < branches.Count; r++)
-            {
-                FoldBranch branch = branches[r];
-                (double s, double t) = Affine(parameters, statistics, branch.Norm, o);
-                if (branch.WeightOffset < 0)
-                {
-                    row[o * area + centre * size + centre] += s; // the input's channel o, centre tap
-                    b += t;
-                    continue;
-                }
-                int k = branch.Kernel, shift = centre - k / 2;
-                ReadOnlySpan<T> w = parameters.Slice(branch.WeightOffset + o * channels * k * k, channels * k * k);
-                for (int c = 0; c < channels; c++)
-                    for (int i = 0; i < k; i++)
-                        for (int j = 0; j < k; j++)
-                            row[c * area + (i + shift) * size + j + shift] += double.CreateTruncating(w[(c * k + i) * k + j]) * s;
-                b += (branch.BiasOffset < 0 ? 0 : double.CreateTruncating(parameters[branch.BiasOffset + o])) * s + t;
-            }
-            for (int q = 0; q < patch; q++) weights[o * patch + q] = T.CreateTruncating(row[q]);
-            bias[o] = T.CreateTruncating(b);
-        }
-    }
-
-    /// <summary>An evaluation-mode BatchNorm's scale and shift for channel <paramref name="c"/> (1 and 0 without one).</summary>
-    private static (double Scale, double Shift) Affine(ReadOnlySpan<T> parameters, ReadOnlySpan<T> statistics, LayerInfo? bn, int c)
-    {
-        if (bn is null) return (1, 0);
-        double s = double.CreateTruncating(parameters[bn.GammaOffset + c]) / Math.Sqrt(double.CreateTruncating(statistics[bn.RunningVarianceOffset + c]) + bn.Option("Epsilon"));
-        return (s, double.CreateTruncating(parameters[bn.BetaOffset + c]) - double.CreateTruncating(statistics[bn.RunningMeanOffset + c]) * s);
     }
 
     private static ReadOnlySpan<T> Gamma(ReadOnlySpan<T> p, LayerInfo? bn) => bn is null ? default : p.Slice(bn.GammaOffset, Channels(bn));
