@@ -21,11 +21,20 @@ public sealed record OnnxExportOptions
     public static OnnxExportOptions Default { get; } = new();
 
     /// <summary>
-    /// Fold a BatchNorm that directly follows a dense layer without activation into that layer's Gemm
-    /// (W′[:, j] = W[:, j]·s_j, b′_j = (b_j − μ_j)·s_j + β_j with s_j = γ_j/√(var_j + ε), computed in double);
+    /// Fold a BatchNorm that directly follows a dense layer or a convolution without activation (and is that layer's only
+    /// reader) into its Gemm or Conv (W′[:, j] = W[:, j]·s_j, b′_j = (b_j − μ_j)·s_j + β_j with s_j = γ_j/√(var_j + ε),
+    /// per output channel for a convolution, computed in double);
     /// other BatchNorms become <c>BatchNormalization</c> nodes. Default true. False keeps every BatchNorm explicit.
     /// </summary>
     public bool FoldBatchNorm { get; init; } = true;
+
+    /// <summary>
+    /// Export each RepVGG-style block — an <c>[Add]</c> of convolution branches (odd kernels with "same" padding, each
+    /// optionally followed by BatchNorm), a BatchNorm of the block's input and the input itself, over one value — as one
+    /// <c>Conv</c> with a bias, re-parameterized as the generated inference form does (in double, rounded once). Default
+    /// true. False exports every branch and a <c>Sum</c>.
+    /// </summary>
+    public bool Reparameterize { get; init; } = true;
 
     /// <summary>
     /// Append a <c>Softmax</c> over the features of the network's output as a second graph output named

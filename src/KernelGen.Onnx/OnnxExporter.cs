@@ -6,6 +6,8 @@ using System.Linq;
 using System.Numerics;
 using Google.Protobuf;
 using KernelGen.Catalog;
+using KernelGen.Kernels;
+using KernelGen.Runtime;
 
 using KernelGen.Onnx.Proto;
 using TensorDataType = KernelGen.Onnx.Proto.TensorProto.Types.DataType;
@@ -132,11 +134,32 @@ public static class OnnxExporter
         var readers = new int[layers.Count];
         foreach (LayerInfo l in layers) foreach (int input in l.Inputs) if (input >= 0) readers[input]++;
         string x = OnnxGraphBuilder.InputName;
+        Dictionary<int, RepVggBlock> blocks = options.Reparameterize ? RepVggBlocks(layers, readers) : [];
+        var absorbed = new bool[layers.Count];
+        foreach (RepVggBlock block in blocks.Values) foreach (int member in block.Members) absorbed[member] = true;
         for (int i = 0; i < layers.Count; i++)
         {
             LayerInfo layer = layers[i];
             int current = i;
+            if (absorbed[i]) continue; // a branch of a re-parameterized block: its Add emits the one Conv
             x = layer.Inputs[0] < 0 ? OnnxGraphBuilder.InputName : results[layer.Inputs[0]];
+            if (blocks.TryGetValue(i, out RepVggBlock? repvgg))
+            {
+                LayerInfo widest = repvgg.Widest;
+                int outChannels = widest.OutputShape[0], channels = widest.InputShape[0], k = (int)widest.Option("Kernel");
+                double[] w = new double[outChannels * channels * k * k], b = new double[outChannels];
+                Folding.FoldBranches<double>(parameters, statistics, repvgg.Branches, outChannels, channels, k, w, b);
+                string source = repvgg.Input < 0 ? OnnxGraphBuilder.InputName : results[repvgg.Input];
+                var bound = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["x"] = source,
+                    ["Weights"] = builder.Initializer(layer.Name + ".Weights", w, outChannels, channels, k, k),
+                    ["Bias"] = builder.Initializer(layer.Name + ".Bias", b, outChannels),
+                };
+                x = OnnxExpression.Evaluate(OpCatalog.Get(LayerKind.Conv2D).Onnx!, builder, layer.Name, bound, Numbers(widest));
+                results[i] = ApplyActivation(builder, x, layer, elementType);
+                continue;
+            }
             if (layer.Kind is LayerKind.Add or LayerKind.Concat)
             {
                 string[] inputs = [.. layer.Inputs.Select(v => v < 0 ? OnnxGraphBuilder.InputName : results[v])];
@@ -157,16 +180,19 @@ public static class OnnxExporter
                 string scope = layer.Name;
                 var values = new Dictionary<string, string>(StringComparer.Ordinal) { ["x"] = x };
                 LayerInfo? folded = null;
-                if (options.FoldBatchNorm && layer.Kind == LayerKind.Dense && layer.Activation == Activation.Identity && i + 1 < layers.Count
-                    && OpCatalog.Get(layers[i + 1].Kind).FoldsIntoDense && layers[i + 1].ReadsPrevious && readers[i] == 1)
+                if (options.FoldBatchNorm && layer.Kind is LayerKind.Dense or LayerKind.Conv2D && layer.Activation == Activation.Identity
+                    && layer.CustomActivation is null && i + 1 < layers.Count && OpCatalog.Get(layers[i + 1].Kind).FoldsIntoDense
+                    && layers[i + 1].ReadsPrevious && readers[i] == 1 && !absorbed[i + 1])
                     folded = layers[++i];
                 if (folded is not null) scope = layer.Name + "+" + folded.Name;
-                foreach (LayerTensor tensor in layer.Tensors)
-                {
-                    double[] data = Slice(tensor.IsState ? statistics : parameters, tensor.Offset, tensor.Length, layer, tensor.Name);
-                    values[Suffix(tensor)] = builder.Initializer(scope + "." + Suffix(tensor), data, Dims(tensor.Shape));
-                }
-                if (folded is not null) values = Fold(builder, layer, folded, parameters, statistics, scope, x);
+                if (folded is null)
+                    foreach (LayerTensor tensor in layer.Tensors)
+                    {
+                        double[] data = Slice(tensor.IsState ? statistics : parameters, tensor.Offset, tensor.Length, layer, tensor.Name);
+                        values[Suffix(tensor)] = builder.Initializer(scope + "." + Suffix(tensor), data, Dims(tensor.Shape));
+                    }
+                else if (layer.Kind == LayerKind.Conv2D) values = FoldConvolution(builder, layer, folded, parameters, statistics, scope, x);
+                else values = Fold(builder, layer, folded, parameters, statistics, scope, x);
                 x = OnnxExpression.Evaluate(mapping, builder, scope, values, Numbers(layer));
                 if (folded is not null)
                 {
@@ -230,6 +256,94 @@ public static class OnnxExporter
             [Suffix(dense.Tensor(TensorRole.Weight)!)] = builder.Initializer(scope + ".Weights", w, inputs, units),
             [Suffix(dense.Tensor(TensorRole.Bias)!)] = builder.Initializer(scope + ".Bias", b, units),
         };
+    }
+
+    /// <summary>
+    /// Folds an evaluation-mode BatchNorm into the convolution before it (exact whatever the padding): per output channel
+    /// W′[o, ·] = W[o, ·]·s_o and b′_o = (b_o − μ_o)·s_o + β_o, through <see cref="Folding.FoldConvolution{T}"/> in double.
+    /// </summary>
+    private static Dictionary<string, string> FoldConvolution(OnnxGraphBuilder builder, LayerInfo conv, LayerInfo norm, double[] parameters, double[] statistics, string scope, string x)
+    {
+        LayerTensor weights = conv.Tensor(TensorRole.Weight)!;
+        int outputs = weights.Shape[0], patch = weights.Length / outputs, area = weights.Shape[2] * weights.Shape[3];
+        double[] w = Slice(parameters, weights.Offset, weights.Length, conv, "weights");
+        double[] b = conv.BiasOffset >= 0 ? Slice(parameters, conv.BiasOffset, outputs, conv, "bias") : [];
+        double[] gamma = Slice(parameters, norm.GammaOffset, outputs, norm, "γ"), beta = Slice(parameters, norm.BetaOffset, outputs, norm, "β");
+        double[] mean = Slice(statistics, norm.RunningMeanOffset, outputs, norm, "running mean");
+        double[] variance = Slice(statistics, norm.RunningVarianceOffset, outputs, norm, "running variance");
+        double[] foldedW = new double[w.Length], foldedB = new double[outputs];
+        Folding.FoldConvolution<double>(w, b, foldedW, foldedB, outputs, patch, area, (int)conv.Option("Groups"),
+            default, default, default, default, 0, gamma, beta, mean, variance, norm.Option("Epsilon"));
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["x"] = x,
+            ["Weights"] = builder.Initializer(scope + ".Weights", foldedW, Dims(weights.Shape)),
+            ["Bias"] = builder.Initializer(scope + ".Bias", foldedB, outputs),
+        };
+    }
+
+    /// <summary>A RepVGG block: the Add's branches (the fold's input), the convolution of the largest kernel (its options
+    /// describe the one Conv), the layer read by every branch, and the layers the Conv replaces.</summary>
+    private sealed record RepVggBlock(List<FoldBranch> Branches, LayerInfo Widest, int Input, List<int> Members);
+
+    /// <summary>
+    /// The sums that re-parameterize into one convolution, as the generated inference form does: every input of the Add is
+    /// a convolution of odd kernel with "same" padding, one group, no dilation and no activation (optionally followed by a
+    /// BatchNorm), a BatchNorm of the block's input, or the input itself, all over the same layer and read only by the Add.
+    /// </summary>
+    private static Dictionary<int, RepVggBlock> RepVggBlocks(IReadOnlyList<LayerInfo> layers, int[] readers)
+    {
+        static bool BranchConvolution(LayerInfo l) =>
+            l.Kind == LayerKind.Conv2D && l.Activation == Activation.Identity && l.CustomActivation is null && l.Option("Groups") == 1 && l.Option("Dilation") == 1
+            && l.Option("Kernel") % 2 == 1 && l.Option("PadTop") == (int)l.Option("Kernel") / 2 && l.Option("PadLeft") == (int)l.Option("Kernel") / 2
+            && l.Option("PadBottom") == (int)l.Option("Kernel") / 2 && l.Option("PadRight") == (int)l.Option("Kernel") / 2;
+        var blocks = new Dictionary<int, RepVggBlock>();
+        foreach (LayerInfo add in layers)
+        {
+            if (add.Kind != LayerKind.Add || add.InputShape.Rank != 3) continue;
+            int x = int.MinValue;
+            double stride = -1;
+            LayerInfo? widest = null;
+            var branches = new List<FoldBranch>();
+            var members = new List<int>();
+            bool ok = true, identity = false;
+            foreach (int v in add.Inputs)
+            {
+                int input;
+                LayerInfo? conv = null, norm = null;
+                if (v >= 0 && readers[v] == 1 && layers[v].Kind == LayerKind.BatchNorm)
+                {
+                    norm = layers[v];
+                    int u = norm.Inputs[0];
+                    if (u >= 0 && readers[u] == 1 && BranchConvolution(layers[u])) conv = layers[u];
+                    input = conv is null ? u : conv.Inputs[0];
+                }
+                else if (v >= 0 && readers[v] == 1 && BranchConvolution(layers[v]))
+                {
+                    conv = layers[v];
+                    input = conv.Inputs[0];
+                }
+                else input = v;
+                if (x != int.MinValue && input != x) { ok = false; break; }
+                x = input;
+                if (conv is not null)
+                {
+                    if (stride >= 0 && conv.Option("Stride") != stride) { ok = false; break; }
+                    stride = conv.Option("Stride");
+                    if (widest is null || conv.Option("Kernel") > widest.Option("Kernel")) widest = conv;
+                    members.Add(conv.Index);
+                    branches.Add(new FoldBranch(conv.WeightOffset, conv.BiasOffset, (int)conv.Option("Kernel"), norm));
+                }
+                else
+                {
+                    identity = true;
+                    branches.Add(new FoldBranch(-1, -1, 1, norm));
+                }
+                if (norm is not null) members.Add(norm.Index);
+            }
+            if (ok && widest is not null && !(identity && stride != 1)) blocks[add.Index] = new RepVggBlock(branches, widest, x, members);
+        }
+        return blocks;
     }
 
     /// <summary>The layer's element-wise activation as ONNX nodes (none for identity), from its catalog entry.</summary>

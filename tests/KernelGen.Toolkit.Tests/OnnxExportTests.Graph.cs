@@ -15,9 +15,10 @@ public partial class OnnxExportTests
         var network = new GraphConvResidual(7, seed: 3);
         Randomize(network, 31);
         byte[] model = AssertMatchesOnnxRuntime(network, new OnnxExportOptions { FoldBatchNorm = fold }, $"{nameof(GraphConvResidual)} fold={fold}");
+        // The shortcut reads the input and the main path a ReLU after it: not one value, so the sum stays a Sum.
         Assert.True(ContainsAscii(model, "Sum"));
-        // The exporter folds BatchNorm only into a Dense before it, so every BatchNorm here stays a node either way.
-        Assert.True(ContainsAscii(model, "BatchNormalization"));
+        // Each BatchNorm follows a convolution it alone reads: folded into it, or kept as a node.
+        Assert.Equal(!fold, ContainsAscii(model, "BatchNormalization"));
     }
 
     [Fact]
@@ -30,16 +31,22 @@ public partial class OnnxExportTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Graph_repvgg_block_matches_onnx_runtime(bool fold)
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    public void Graph_repvgg_block_matches_onnx_runtime(bool fold, bool reparameterize)
     {
         var network = new GraphRepVgg(7, seed: 5);
         Randomize(network, 33);
-        byte[] model = AssertMatchesOnnxRuntime(network, new OnnxExportOptions { FoldBatchNorm = fold }, $"{nameof(GraphRepVgg)} fold={fold}");
-        Assert.True(ContainsAscii(model, "Sum"));
-        // The exporter folds BatchNorm only into a Dense before it (and the identity branch has nothing to fold into).
-        Assert.True(ContainsAscii(model, "BatchNormalization"));
+        byte[] model = AssertMatchesOnnxRuntime(network, new OnnxExportOptions { FoldBatchNorm = fold, Reparameterize = reparameterize },
+            $"{nameof(GraphRepVgg)} fold={fold} reparameterize={reparameterize}");
+        // Re-parameterized, the block is one Conv with a bias: no Sum and no BatchNormalization (the identity branch's
+        // BatchNorm becomes the centre taps). Otherwise the branches and the Sum are exported; the identity branch's
+        // BatchNorm has no convolution to fold into.
+        Assert.Equal(!reparameterize, ContainsAscii(model, "Sum"));
+        Assert.Equal(!reparameterize, ContainsAscii(model, "BatchNormalization"));
+        Assert.Equal(reparameterize, ContainsAscii(model, "Add1.Weights")); // the block's one kernel, named after its sum
     }
 
     [Fact]
