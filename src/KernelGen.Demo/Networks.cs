@@ -77,3 +77,32 @@ public partial class PretrainNet;
 [SoftmaxCrossEntropyLoss]
 [Adam(0.001)]
 public partial class FineTuneNet;
+
+/// <summary>
+/// A small RepVGG-style network for Fashion-MNIST (only with <c>--repvgg N</c>; the benchmarks declare the same network as
+/// <c>BenchRepVgg</c>): stem conv 3×3 ×16 + BatchNorm + ReLU, then four blocks (16 channels stride 1, 32 stride 2, 32
+/// stride 1, 64 stride 2), each summing a 3×3 convolution + BatchNorm, a 1×1 convolution + BatchNorm and, where stride is
+/// 1 and the channels match, a BatchNorm of the block's input, then ReLU; global average pooling, 10 logits, softmax
+/// cross-entropy, Adam (η = 10⁻³). Its inference form re-parameterizes each block into one 3×3 convolution with a bias.
+/// </summary>
+[Network(1, 28, 28)]
+[Conv2D(16, 3, Padding = 1, Name = "Stem")] [BatchNorm] [ReLU(Name = "x1")]
+[Conv2D(16, 3, Padding = 1, Bias = false, Name = "B1k3")] [BatchNorm(Name = "B1n3")]
+[Conv2D(16, 1, Bias = false, From = "x1", Name = "B1k1")] [BatchNorm(Name = "B1n1")]
+[BatchNorm(From = "x1", Name = "B1id")]
+[Add("B1n3", "B1n1", "B1id", Name = "Block1")] [ReLU(Name = "x2")]
+[Conv2D(32, 3, Padding = 1, Stride = 2, Bias = false, Name = "B2k3")] [BatchNorm(Name = "B2n3")]
+[Conv2D(32, 1, Stride = 2, Bias = false, From = "x2", Name = "B2k1")] [BatchNorm(Name = "B2n1")]
+[Add("B2n3", "B2n1", Name = "Block2")] [ReLU(Name = "x3")]
+[Conv2D(32, 3, Padding = 1, Bias = false, Name = "B3k3")] [BatchNorm(Name = "B3n3")]
+[Conv2D(32, 1, Bias = false, From = "x3", Name = "B3k1")] [BatchNorm(Name = "B3n1")]
+[BatchNorm(From = "x3", Name = "B3id")]
+[Add("B3n3", "B3n1", "B3id", Name = "Block3")] [ReLU(Name = "x4")]
+[Conv2D(64, 3, Padding = 1, Stride = 2, Bias = false, Name = "B4k3")] [BatchNorm(Name = "B4n3")]
+[Conv2D(64, 1, Stride = 2, Bias = false, From = "x4", Name = "B4k1")] [BatchNorm(Name = "B4n1")]
+[Add("B4n3", "B4n1", Name = "Block4")] [ReLU]
+[GlobalAveragePool]
+[Dense(10)]
+[SoftmaxCrossEntropyLoss]
+[Adam(0.001)]
+public partial class FashionRepVgg;

@@ -91,7 +91,7 @@ static void RunInitializationStudy(Options options)
 static bool RunFashionMnist(Options options)
 {
     Console.WriteLine();
-    Console.WriteLine("== Fashion-MNIST: 784-256-128-10 ReLU MLP, Adam (η = 1e-3, cosine annealing), batch 64, one thread");
+    if (options.RepVggEpochs == 0) Console.WriteLine("== Fashion-MNIST: 784-256-128-10 ReLU MLP, Adam (η = 1e-3, cosine annealing), batch 64, one thread");
     FashionMnistData data;
     try
     {
@@ -113,6 +113,7 @@ static bool RunFashionMnist(Options options)
     standardize.Apply(test.Features, test.Count);
     Console.WriteLine($"{train.Count} training, {validation.Count} validation, {test.Count} test images; standardized with mean {standardize.Mean[0]:F4}, std {standardize.StdDev[0]:F4}");
 
+    if (options.RepVggEpochs > 0) return RunFashionRepVgg(options, train, validation, test);
     var net = new FashionMlp(maxBatchSize: 1000, seed: 1);
     TrainingResult result = TrainAndReport(net, options, train, validation, test, "Fashion-MNIST", "fashion-mnist", "", patience: 6, options.Epochs);
     if (result.Reason == StopReason.Exploded) return false;
@@ -227,8 +228,39 @@ static bool RunFashionConvnet(Options options, Dataset train, Dataset validation
     return result.Reason != StopReason.Exploded;
 }
 
+// Only with --repvgg N (instead of the MLP and the convnet): trains FashionRepVgg, then prints the test accuracy of the
+// training network (evaluation mode, all branches) and of its re-parameterized inference form side by side.
+static bool RunFashionRepVgg(Options options, Dataset train, Dataset validation, Dataset test)
+{
+    Console.WriteLine();
+    Console.WriteLine("== Fashion-MNIST RepVGG: conv 3×3 ×16 → BN → ReLU → 4 blocks (3×3 conv+BN + 1×1 conv+BN [+ BN], summed, ReLU: 16, 32/2, 32, 64/2) → global average pool → 10, Adam, batch 64, one thread");
+    var net = new FashionRepVgg(maxBatchSize: 500, seed: 1);
+    TrainingResult result = TrainAndReport(net, options, train, validation, test, "Fashion-MNIST RepVGG", "fashion-repvgg", "repvgg ", patience: 4, options.RepVggEpochs);
+    if (result.Reason == StopReason.Exploded) return false;
+
+    const int chunk = 500;
+    FashionRepVgg.Inference inference = net.CreateInference(chunk);
+    var multi = new float[chunk * 10];
+    var folded = new float[chunk * 10];
+    int multiCorrect = 0, foldedCorrect = 0;
+    double worst = 0;
+    for (int start = 0; start < test.Count; start += chunk)
+    {
+        int rows = Math.Min(chunk, test.Count - start);
+        ReadOnlySpan<float> x = test.Features.AsSpan(start * test.FeatureCount, rows * test.FeatureCount);
+        ReadOnlySpan<int> labels = test.Labels.AsSpan(start, rows);
+        net.Predict(x, multi.AsSpan(0, rows * 10));
+        inference.Predict(x, folded.AsSpan(0, rows * 10));
+        multiCorrect += Trainer.CountCorrect(multi.AsSpan(0, rows * 10), labels, 10);
+        foldedCorrect += Trainer.CountCorrect(folded.AsSpan(0, rows * 10), labels, 10);
+        for (int i = 0; i < rows * 10; i++) worst = Math.Max(worst, Math.Abs(multi[i] - folded[i]));
+    }
+    Console.WriteLine($"repvgg test accuracy, multi-branch (evaluation mode): {(double)multiCorrect / test.Count:F4}; re-parameterized inference form: {(double)foldedCorrect / test.Count:F4}; largest |logit difference| {worst:G3}");
+    return true;
+}
+
 /// <summary>Command-line options of the main job.</summary>
-internal sealed record Options(bool SpiralOnly, int Epochs, int SpiralEpochs, string ReportDirectory, string? DataDirectory, int LogEvery, int ConvEpochs = 12, int TransferEpochs = 3)
+internal sealed record Options(bool SpiralOnly, int Epochs, int SpiralEpochs, string ReportDirectory, string? DataDirectory, int LogEvery, int ConvEpochs = 12, int TransferEpochs = 3, int RepVggEpochs = 0)
 {
     /// <summary>Cancelled by Ctrl-C.</summary>
     public CancellationToken Stop { get; init; }
@@ -245,12 +277,13 @@ internal sealed record Options(bool SpiralOnly, int Epochs, int SpiralEpochs, st
                 case "--epochs" when int.TryParse(Next(), out int e) && e > 0: o = o with { Epochs = e }; break;
                 case "--conv-epochs" when int.TryParse(Next(), out int ce) && ce >= 0: o = o with { ConvEpochs = ce }; break;
                 case "--transfer-epochs" when int.TryParse(Next(), out int te) && te >= 0: o = o with { TransferEpochs = te }; break;
+                case "--repvgg" when int.TryParse(Next(), out int re) && re > 0: o = o with { RepVggEpochs = re }; break;
                 case "--report" when Next() is { } r: o = o with { ReportDirectory = r }; break;
                 case "--data" when Next() is { } d: o = o with { DataDirectory = d }; break;
                 case "--log-every" when int.TryParse(Next(), out int n) && n > 0: o = o with { LogEvery = n }; break;
                 default:
                     Console.Error.WriteLine($"Unknown or incomplete option '{args[i]}'.");
-                    Console.Error.WriteLine("Options: --spiral-only | --epochs N (Fashion-MNIST MLP, default 20) | --conv-epochs N (convnet, default 12; 0 skips it) | --transfer-epochs N (pretraining epochs of the transfer example, default 3; 0 skips it) | --log-every N (epochs between printed lines, default 1) | --report DIR (default kernelgen-report) | --data DIR (Fashion-MNIST files)");
+                    Console.Error.WriteLine("Options: --spiral-only | --epochs N (Fashion-MNIST MLP, default 20) | --conv-epochs N (convnet, default 12; 0 skips it) | --transfer-epochs N (pretraining epochs of the transfer example, default 3; 0 skips it) | --repvgg N (trains only the RepVGG network for N epochs, in place of the MLP, the convnet and the transfer example) | --log-every N (epochs between printed lines, default 1) | --report DIR (default kernelgen-report) | --data DIR (Fashion-MNIST files)");
                     return null;
             }
         }
