@@ -121,7 +121,7 @@ public sealed class CatalogTests
             if (l.Attribute is { } name) described.Add(name, l.Options.Select(o => o.Name));
         // [CustomActivation] is the one layer attribute outside the catalog: the user's method is its entry (FunctionParser).
         Assert.Equal(KernelGen.Generators.Custom.FunctionParser.AttributeName, typeof(Runtime.CustomActivationAttribute).FullName);
-        Type[] layerAttributes = [.. RuntimeAssembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Runtime.LayerAttribute)) && t != typeof(Runtime.CustomActivationAttribute))];
+        Type[] layerAttributes = [.. RuntimeAssembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Runtime.LayerAttribute)) && !t.IsAbstract && t != typeof(Runtime.CustomActivationAttribute))];
         foreach (Type attribute in layerAttributes)
         {
             Assert.True(described.TryGetValue(attribute.FullName!, out IEnumerable<string>? options), $"{attribute.Name} has no catalog entry.");

@@ -283,18 +283,10 @@ namespace KernelGen
     /// [Add("x", "body")] [ReLU]            // y = relu(x + body(x))
     /// </code></example>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-    public sealed class AddAttribute : LayerAttribute
+    public sealed class AddAttribute : MergeAttribute
     {
         /// <summary>Sums the outputs of the named layers.</summary>
-        public AddAttribute(string first, string second, params string[] more)
-        {
-            var inputs = new string[2 + (more?.Length ?? 0)];
-            inputs[0] = first; inputs[1] = second;
-            if (more is not null) Array.Copy(more, 0, inputs, 2, more.Length);
-            Inputs = inputs;
-        }
-        /// <summary>The layers summed, in order.</summary>
-        public string[] Inputs { get; }
+        public AddAttribute(string first, string second, params string[] more) : base(first, second, more) { }
     }
 
     /// <summary>
@@ -302,17 +294,25 @@ namespace KernelGen
     /// the features (vectors), in the order named (PyTorch <c>torch.cat(…, dim=1)</c>; ONNX <c>Concat(axis=1)</c>).
     /// </summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-    public sealed class ConcatAttribute : LayerAttribute
+    public sealed class ConcatAttribute : MergeAttribute
     {
         /// <summary>Concatenates the outputs of the named layers.</summary>
-        public ConcatAttribute(string first, string second, params string[] more)
+        public ConcatAttribute(string first, string second, params string[] more) : base(first, second, more) { }
+    }
+
+    /// <summary>Base class of the layers that join the outputs of two or more earlier layers, named in order.</summary>
+    public abstract class MergeAttribute : LayerAttribute
+    {
+        /// <summary>Reads the named layers (at least two).</summary>
+        protected MergeAttribute(string first, string second, string[]? more)
         {
             var inputs = new string[2 + (more?.Length ?? 0)];
             inputs[0] = first; inputs[1] = second;
             if (more is not null) Array.Copy(more, 0, inputs, 2, more.Length);
             Inputs = inputs;
         }
-        /// <summary>The layers joined, in order.</summary>
+
+        /// <summary>The layers read, in order.</summary>
         public string[] Inputs { get; }
     }
 }
