@@ -71,6 +71,7 @@ public static class GradientCheck
             }
             foreach (ParameterTensor tensor in network.ParameterTensors)
             {
+                if (base_ is not null && base_.FrozenTensor(tensor.Offset)) continue; // frozen: its gradient is 0 by definition
                 // Under an L1 penalty, |θ| itself kinks at 0: a coordinate closer to 0 than the stencil reaches crosses it.
                 double l1 = term == LossTerms.Penalties ? PenaltyL1(network, tensor) : 0;
                 tensors.Add(CheckTensor(title, tensor.Name, tensor.Offset, tensor.Length, network.Parameters, analytic, options, Loss, baseSignature,
@@ -118,7 +119,8 @@ public static class GradientCheck
         }
         var tensors = new List<TensorGradientCheck>();
         foreach (ParameterTensor tensor in network.ParameterTensors)
-            tensors.Add(CheckTensor("Σ r·y", tensor.Name, tensor.Offset, tensor.Length, network.Parameters, analytic, options,
+            if (base_ is null || !base_.FrozenTensor(tensor.Offset)) // a frozen layer's gradient is 0 by definition
+                tensors.Add(CheckTensor("Σ r·y", tensor.Name, tensor.Offset, tensor.Length, network.Parameters, analytic, options,
                 (out int[] s) => Projection(x, out s), baseSignature, _ => false));
         if (options.CheckInputs)
         {

@@ -91,6 +91,23 @@ public class FreezeTests
         Assert.Throws<ArgumentOutOfRangeException>(() => half.SetLearningRateMultiplier("Head", double.NaN));
     }
 
+    [Fact]
+    public void The_gradient_check_leaves_frozen_layers_out_and_passes_on_the_rest()
+    {
+        const int batch = 3;
+        var net = new FreezeNet.Float64(batch, 4);
+        net.SetFrozen("Backbone1");
+        double[] x = Uniform(batch * 50, 8);
+        GradientCheckOptions options = GradientCheckOptions.From(OpCatalog.Get(LayerKind.BatchNorm).Tolerance) with { Seed = 4 };
+        GradientCheckReport report = GradientCheck.Run(net, x, Labels(batch, 9), options);
+        Assert.True(report.Passed, report.ToString());
+        Assert.DoesNotContain(report.Tensors, t => t.Tensor.StartsWith("Backbone1.", StringComparison.Ordinal));
+        Assert.Contains(report.Tensors, t => t.Tensor.StartsWith("Backbone2.", StringComparison.Ordinal) && t.Checked > 0);
+        GradientCheckReport backward = GradientCheck.Run(net, x, options);
+        Assert.True(backward.Passed, backward.ToString());
+        Assert.Contains(backward.Tensors, t => t.Tensor == "inputs" && t.Checked > 0); // ∂L/∂inputs still runs through the frozen layer
+    }
+
     [Theory]
     [InlineData(1UL)]
     [InlineData(2UL)]

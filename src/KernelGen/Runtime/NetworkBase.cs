@@ -146,6 +146,15 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
                 foreach (LayerTensor t in layer.Tensors) if (!t.IsState) gradients.Slice(t.Offset, t.Length).Clear();
     }
 
+    /// <summary>True when the parameter tensor at <paramref name="offset"/> belongs to a frozen layer.</summary>
+    internal bool FrozenTensor(int offset)
+    {
+        foreach (LayerInfo layer in _model.Layers)
+            foreach (LayerTensor t in layer.Tensors)
+                if (!t.IsState && t.Offset == offset) return _state.Frozen(layer.Index);
+        return false;
+    }
+
     private bool AnyFrozen()
     {
         for (int i = 0; i < _model.Layers.Count; i++) if (_state.Frozen(i)) return true;
