@@ -57,6 +57,12 @@ public static class KernelParallelism
     /// </summary>
     public const int MinimumSplitWeightBytes = 192 * 1024;
 
+    /// <summary>
+    /// The smallest streaming pass (optimizer update, gradient check, input check; elements) split between two threads:
+    /// 256 KB of floats, a few microseconds, where the hand-off (well under a microsecond while the worker spins) pays.
+    /// </summary>
+    public const int MinimumSplitElements = 65_536;
+
     /// <summary>How long the worker waits for the next part, spinning, before it blocks (microseconds).</summary>
     public const int WorkerSpinMicroseconds = 200;
 
