@@ -316,9 +316,12 @@ public class KernelParallelismTests
     // ---- the rest of a training step: optimizer update, gradient and input checks, activation backward, loss ---------------
 
     /// <summary>Runs <paramref name="action"/> with two kernel threads and returns how many calls it split.</summary>
+    /// <remarks>Element-wise passes are split even when the worker is blocked (in production they wait for a spinning
+    /// worker), so the split path is taken whatever the timing.</remarks>
     private static long WithTwoThreads(Action action)
     {
         KernelParallelism.DegreeOfParallelism = 2;
+        KernelParallelism.WakeForElementwise = true;
         try
         {
             long splits = KernelParallelism.SplitCalls;
@@ -327,6 +330,7 @@ public class KernelParallelismTests
         }
         finally
         {
+            KernelParallelism.WakeForElementwise = false;
             KernelParallelism.DegreeOfParallelism = 1;
         }
     }
@@ -483,6 +487,7 @@ public class KernelParallelismTests
         var losses = new float[4];
         for (int step = 0; step < losses.Length; step++) losses[step] = single.TrainStep(inputs, labels);
         KernelParallelism.DegreeOfParallelism = 2;
+        KernelParallelism.WakeForElementwise = true; // the first pass of a step may find the worker blocked
         try
         {
             for (int step = 0; step < losses.Length; step++)
@@ -499,6 +504,34 @@ public class KernelParallelismTests
             // Per step: three forward passes, the loss, three dW/db and two dX, two activation backward passes, the input
             // and gradient checks and the update.
             Assert.Equal(20 * 14, KernelParallelism.SplitCalls - splits);
+        }
+        finally
+        {
+            KernelParallelism.WakeForElementwise = false;
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+    }
+
+    [Fact]
+    public void Element_wise_passes_do_not_wake_a_blocked_worker()
+    {
+        var optimizer = new Optimizer<float>(OptimizerSettings.Create(OptimizerKind.Sgd, 0.01), 100_000, [new ParameterTensor("W", 0, 1, 100_000, true)]);
+        float[] p = new float[100_000], g = Random<float>(100_000, 12);
+        KernelParallelism.DegreeOfParallelism = 2;
+        try
+        {
+            // Tests in other collections may split calls meanwhile (the degree is process-wide) and so wake the worker:
+            // a few attempts, one of which must leave the split count alone.
+            bool unsplit = false;
+            for (int attempt = 0; attempt < 5 && !unsplit; attempt++)
+            {
+                Thread.Sleep(KernelParallelism.WorkerSpinMicroseconds / 1000 + 50); // the worker stops spinning and blocks
+                long splits = KernelParallelism.SplitCalls;
+                optimizer.Step(p, g);
+                Elementwise.SumOfSquares<float>(g);
+                unsplit = KernelParallelism.SplitCalls == splits;
+            }
+            Assert.True(unsplit, "an element-wise pass woke the blocked worker");
         }
         finally
         {
