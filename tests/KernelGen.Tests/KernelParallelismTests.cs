@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Threading;
 using KernelGen.Kernels;
 using KernelGen.Operators;
+using KernelGen.Optimization;
 using Xunit;
 
 namespace KernelGen.Tests;
@@ -305,6 +306,232 @@ public class KernelParallelismTests
             float[][] two = Run();
             Assert.True(KernelParallelism.SplitCalls - splits >= 5, "every call was split");
             for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], two[i]);
+        }
+        finally
+        {
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+    }
+
+    // ---- the rest of a training step: optimizer update, gradient and input checks, activation backward, loss ---------------
+
+    /// <summary>Runs <paramref name="action"/> with two kernel threads and returns how many calls it split.</summary>
+    /// <remarks>Element-wise passes are split even when the worker is blocked (in production they wait for a spinning
+    /// worker), so the split path is taken whatever the timing.</remarks>
+    private static long WithTwoThreads(Action action)
+    {
+        KernelParallelism.DegreeOfParallelism = 2;
+        KernelParallelism.WakeForElementwise = true;
+        try
+        {
+            long splits = KernelParallelism.SplitCalls;
+            action();
+            return KernelParallelism.SplitCalls - splits;
+        }
+        finally
+        {
+            KernelParallelism.WakeForElementwise = false;
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(OptimizerTests.Rules), MemberType = typeof(OptimizerTests))]
+    public void Optimizer_updates_split_over_two_threads_bit_identically(string name, OptimizerSettings settings)
+    {
+        // Odd tensor lengths, so the half-way point falls inside a tensor at no vector boundary; a float and a double arena.
+        Check<float>();
+        Check<double>();
+
+        void Check<T>() where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            const int weights = 70_001, bias = 333, tail = 1_235;
+            int n = weights + bias + tail;
+            var tensors = new[]
+            {
+                new ParameterTensor("W", 0, 1, weights, true), new ParameterTensor("b", weights, 1, bias, false),
+                new ParameterTensor("V", weights + bias, 1, tail, true),
+            };
+            T[] p0 = Random<T>(n, 21);
+            T[][] grads = Enumerable.Range(0, 4).Select(step => Random<T>(n, 30 + step)).ToArray();
+            foreach (T[] g in grads) for (int i = 0; i < n; i += 7) g[i] = T.Zero; // dead units (flushed state)
+            (T[] P, T[][] State) Run()
+            {
+                var optimizer = new Optimizer<T>(settings, n, tensors);
+                T[] p = (T[])p0.Clone();
+                foreach (T[] g in grads) optimizer.Step(p, g);
+                return (p, Enumerable.Range(0, optimizer.StateSlots).Select(slot => optimizer.State(slot).ToArray()).ToArray());
+            }
+            var one = Run();
+            (T[] P, T[][] State) two = ([], []);
+            Assert.Equal(grads.Length, WithTwoThreads(() => two = Run()));
+            AssertBitIdentical<T>(two.P, one.P, $"{name} {typeof(T).Name} parameters");
+            for (int slot = 0; slot < one.State.Length; slot++) AssertBitIdentical<T>(two.State[slot], one.State[slot], $"{name} {typeof(T).Name} state {slot}");
+        }
+    }
+
+    [Fact]
+    public void Gradient_and_input_checks_split_over_two_threads_with_the_same_results()
+    {
+        foreach (int n in new[] { KernelParallelism.MinimumSplitElements - 1, KernelParallelism.MinimumSplitElements, 100_003 })
+        {
+            Check<float>(n);
+            Check<double>(n);
+        }
+
+        void Check<T>(int n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            T[] x = Random<T>(n, 5);
+            // A non-finite value in either half, and none; the first index wins when both halves hold one.
+            foreach (int[] bad in new[] { Array.Empty<int>(), [3], [n - 2], [n / 2 + 1, n - 1], [n / 2 - 40, n / 2 + 40] })
+            {
+                T[] data = (T[])x.Clone();
+                foreach (int i in bad) data[i] = i % 2 == 0 ? T.NaN : T.PositiveInfinity;
+                int index = Elementwise.IndexOfNonFinite<T>(data);
+                T sum = Elementwise.SumOfSquares<T>(data);
+                int twoIndex = 0;
+                T twoSum = T.Zero;
+                long splits = WithTwoThreads(() =>
+                {
+                    twoIndex = Elementwise.IndexOfNonFinite<T>(data);
+                    twoSum = Elementwise.SumOfSquares<T>(data);
+                });
+                Assert.Equal(n >= KernelParallelism.MinimumSplitElements ? 2 : 0, splits);
+                Assert.Equal(bad.Length == 0 ? -1 : bad.Min(), index);
+                Assert.Equal(index, twoIndex);
+                Assert.True(sum.Equals(twoSum), $"{typeof(T).Name} n={n}: Σx² {twoSum} on two threads, {sum} on one");
+            }
+        }
+    }
+
+    [Fact]
+    public void Activation_backward_and_softmax_loss_split_over_two_threads_bit_identically()
+    {
+        foreach (int n in new[] { Elementwise.MinimumSplitActivation, 128 * 256 + 5 })
+        {
+            float[] y = Random<float>(n, 7), dy = Random<float>(n, 8);
+            float[] relu = (float[])dy.Clone(), tanh = (float[])dy.Clone();
+            Elementwise.BackwardInPlace<float, ReluOp<float>>(y, relu);
+            Elementwise.BackwardInPlace<float, TanhOp<float>>(y, tanh);
+            float[] relu2 = (float[])dy.Clone(), tanh2 = (float[])dy.Clone();
+            Assert.Equal(2, WithTwoThreads(() =>
+            {
+                Elementwise.BackwardInPlace<float, ReluOp<float>>(y, relu2);
+                Elementwise.BackwardInPlace<float, TanhOp<float>>(y, tanh2);
+            }));
+            AssertBitIdentical<float>(relu2, relu, $"ReLU backward n={n}");
+            AssertBitIdentical<float>(tanh2, tanh, $"tanh backward n={n}");
+        }
+
+        foreach (int batch in new[] { 63, 64, 65, 128, 201 })
+        {
+            Check<float>(batch, 10);
+            Check<double>(batch, 3);
+        }
+
+        void Check<T>(int batch, int classes) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            T[] logits = Random<T>(batch * classes, batch);
+            int[] labels = Enumerable.Range(0, batch).Select(b => (b * 7) % classes).ToArray();
+            T[] gradient = new T[batch * classes], gradient2 = new T[batch * classes];
+            T loss = Loss.SoftmaxCrossEntropy<T>(logits, labels, gradient, batch, classes), lossOnly = Loss.SoftmaxCrossEntropy<T>(logits, labels, default, batch, classes);
+            T loss2 = T.Zero, lossOnly2 = T.Zero;
+            Assert.Equal(batch >= KernelParallelism.MinimumBatch ? 2 : 0, WithTwoThreads(() =>
+            {
+                loss2 = Loss.SoftmaxCrossEntropy<T>(logits, labels, gradient2, batch, classes);
+                lossOnly2 = Loss.SoftmaxCrossEntropy<T>(logits, labels, default, batch, classes);
+            }));
+            Assert.True(loss.Equals(loss2) && lossOnly.Equals(loss) && lossOnly2.Equals(loss), $"{typeof(T).Name} batch {batch}: loss {loss2} on two threads, {loss} on one");
+            AssertBitIdentical<T>(gradient2, gradient, $"{typeof(T).Name} batch {batch} softmax gradient");
+            // The double sums agree with the scalar reference to rounding.
+            double expected = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                double m = Enumerable.Range(0, classes).Max(j => double.CreateTruncating(logits[b * classes + j]));
+                double lse = m + Math.Log(Enumerable.Range(0, classes).Sum(j => Math.Exp(double.CreateTruncating(logits[b * classes + j]) - m)));
+                expected += lse - double.CreateTruncating(logits[b * classes + labels[b]]);
+            }
+            Assert.Equal(expected / batch, double.CreateTruncating(loss), 5);
+        }
+    }
+
+    [Fact]
+    public void An_invalid_label_in_the_workers_half_of_the_loss_reaches_the_caller()
+    {
+        const int batch = 128, classes = 10;
+        float[] logits = Random<float>(batch * classes, 9), gradient = new float[batch * classes];
+        int[] labels = new int[batch];
+        labels[100] = classes; // in rows [64, 128): the worker's part (or the caller's, when it takes part 1 back)
+        WithTwoThreads(() =>
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                var e = Assert.Throws<ArgumentOutOfRangeException>(() => Loss.SoftmaxCrossEntropy<float>(logits, labels, gradient, batch, classes));
+                Assert.Contains("labels[100] = 10", e.Message);
+                labels[100] = 0;
+                Loss.SoftmaxCrossEntropy<float>(logits, labels, gradient, batch, classes); // the next call is clean
+                labels[100] = classes;
+            }
+        });
+    }
+
+    [Fact]
+    public void The_reference_mlp_trains_bit_identically_on_two_threads_and_allocates_nothing()
+    {
+        const int batch = 128;
+        var single = new MnistNet(batch, 5);
+        var dual = new MnistNet(batch, 5);
+        var r = new Random(6);
+        float[] inputs = Enumerable.Range(0, batch * MnistNet.InputFeatures).Select(_ => (float)r.NextDouble()).ToArray();
+        int[] labels = Enumerable.Range(0, batch).Select(_ => r.Next(MnistNet.OutputFeatures)).ToArray();
+        var losses = new float[4];
+        for (int step = 0; step < losses.Length; step++) losses[step] = single.TrainStep(inputs, labels);
+        KernelParallelism.DegreeOfParallelism = 2;
+        KernelParallelism.WakeForElementwise = true; // the first pass of a step may find the worker blocked
+        try
+        {
+            for (int step = 0; step < losses.Length; step++)
+                Assert.True(dual.TrainStep(inputs, labels).Equals(losses[step]), $"step {step}: the loss differs");
+            Assert.True(single.Parameters.SequenceEqual(dual.Parameters), "the parameters differ");
+            Assert.True(single.Gradients.SequenceEqual(dual.Gradients), "the gradients differ");
+
+            HotLoop.WarmUp(() => dual.TrainStep(inputs, labels));
+            long worker = KernelParallelism.WorkerAllocatedBytes, splits = KernelParallelism.SplitCalls;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) dual.TrainStep(inputs, labels);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(0, KernelParallelism.WorkerAllocatedBytes - worker);
+            // Per step: three forward passes, the loss, three dW/db and two dX, two activation backward passes, the input
+            // and gradient checks and the update.
+            Assert.Equal(20 * 14, KernelParallelism.SplitCalls - splits);
+        }
+        finally
+        {
+            KernelParallelism.WakeForElementwise = false;
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+    }
+
+    [Fact]
+    public void Element_wise_passes_do_not_wake_a_blocked_worker()
+    {
+        var optimizer = new Optimizer<float>(OptimizerSettings.Create(OptimizerKind.Sgd, 0.01), 100_000, [new ParameterTensor("W", 0, 1, 100_000, true)]);
+        float[] p = new float[100_000], g = Random<float>(100_000, 12);
+        KernelParallelism.DegreeOfParallelism = 2;
+        try
+        {
+            // Tests in other collections may split calls meanwhile (the degree is process-wide) and so wake the worker:
+            // a few attempts, one of which must leave the split count alone.
+            bool unsplit = false;
+            for (int attempt = 0; attempt < 5 && !unsplit; attempt++)
+            {
+                Thread.Sleep(KernelParallelism.WorkerSpinMicroseconds / 1000 + 50); // the worker stops spinning and blocks
+                long splits = KernelParallelism.SplitCalls;
+                optimizer.Step(p, g);
+                Elementwise.SumOfSquares<float>(g);
+                unsplit = KernelParallelism.SplitCalls == splits;
+            }
+            Assert.True(unsplit, "an element-wise pass woke the blocked worker");
         }
         finally
         {

@@ -57,6 +57,12 @@ public static class KernelParallelism
     /// </summary>
     public const int MinimumSplitWeightBytes = 192 * 1024;
 
+    /// <summary>
+    /// The smallest streaming pass (optimizer update, gradient check, input check; elements) split between two threads:
+    /// 256 KB of floats, a few microseconds, where the hand-off (well under a microsecond while the worker spins) pays.
+    /// </summary>
+    public const int MinimumSplitElements = 65_536;
+
     /// <summary>How long the worker waits for the next part, spinning, before it blocks (microseconds).</summary>
     public const int WorkerSpinMicroseconds = 200;
 
@@ -121,8 +127,19 @@ public static class KernelParallelism
     /// <paramref name="weightBytes"/> bytes of weights should be split by columns.</summary>
     internal static bool ShouldSplitColumns(long weightBytes) => s_degree == 2 && weightBytes >= MinimumSplitWeightBytes;
 
-    /// <summary>True when an element-wise pass over <paramref name="elements"/> elements should be split.</summary>
-    internal static bool ShouldSplitElements(int elements, int minimum) => s_degree == 2 && elements >= minimum;
+    /// <summary>
+    /// True when an element-wise pass over <paramref name="elements"/> elements should be split: at least
+    /// <paramref name="minimum"/> of them, and the worker spinning (a part of another split call ended within
+    /// <see cref="WorkerSpinMicroseconds"/>). A pass of a few microseconds does not pay for waking a blocked worker (a
+    /// system call and a scheduler wake-up, after which the worker holds the second core spinning), so in a training step
+    /// the update and the checks use the worker only when the step's dense kernels are split too (batches of at least
+    /// <see cref="MinimumBatch"/> rows) and leave it parked at smaller batches. Results never depend on it.
+    /// </summary>
+    internal static bool ShouldSplitElements(int elements, int minimum) =>
+        s_degree == 2 && elements >= minimum && (Volatile.Read(ref s_handOff.Parked) == 0 || WakeForElementwise);
+
+    /// <summary>Split element-wise passes even when the worker is blocked (for tests, which must take the split path).</summary>
+    internal static bool WakeForElementwise { get; set; }
 
     /// <summary>Claims the worker; false if another call holds it. A successful claim must be followed by <see cref="Run"/>.</summary>
     internal static bool TryEnter() => Interlocked.CompareExchange(ref s_busy, 1, 0) == 0;

@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using KernelGen.Kernels;
 
 namespace KernelGen.Operators;
 
@@ -28,9 +29,32 @@ public static class Elementwise
         ThrowHelper.ThrowIfLengthLessThan(output.Length, gradient.Length, nameof(output));
         ref T y = ref MemoryMarshal.GetReference(output);
         ref T g = ref MemoryMarshal.GetReference(gradient);
-        if (Vector512.IsHardwareAccelerated) Backward<T, TOp, Simd512<T>>(ref y, ref g, (nuint)gradient.Length);
-        else if (Vector256.IsHardwareAccelerated) Backward<T, TOp, Simd256<T>>(ref y, ref g, (nuint)gradient.Length);
-        else Backward<T, TOp, SimdScalar<T>>(ref y, ref g, (nuint)gradient.Length);
+        nuint n = (nuint)gradient.Length;
+        if (KernelParallelism.ShouldSplitElements(gradient.Length, MinimumSplitActivation) && KernelParallelism.TryEnter())
+            BackwardWork<T, TOp>.Run(ref y, ref g, n, SplitPoint<T>(n));
+        else
+            BackwardAt<T, TOp>(ref y, ref g, n);
+    }
+
+    /// <summary>The smallest activation pass (elements) split between two threads: 64 KB of floats, about a microsecond.</summary>
+    internal const int MinimumSplitActivation = 16_384;
+
+    /// <summary>
+    /// About half of <paramref name="n"/>, rounded down to whole 64-byte blocks: split there, each part runs every element
+    /// in the same vector lane or scalar tail as one pass over all <paramref name="n"/> would.
+    /// </summary>
+    internal static nuint SplitPoint<T>(nuint n)
+    {
+        nuint block = (nuint)(64 / Unsafe.SizeOf<T>());
+        return n / 2 / block * block;
+    }
+
+    private static void BackwardAt<T, TOp>(ref T y, ref T g, nuint n)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IActivationOp<T>
+    {
+        if (Vector512.IsHardwareAccelerated) Backward<T, TOp, Simd512<T>>(ref y, ref g, n);
+        else if (Vector256.IsHardwareAccelerated) Backward<T, TOp, Simd256<T>>(ref y, ref g, n);
+        else Backward<T, TOp, SimdScalar<T>>(ref y, ref g, n);
     }
 
     /// <summary>Computes output[i] = f(input[i]) for an activation whose derivative needs its input (input is kept).</summary>
@@ -106,7 +130,15 @@ public static class Elementwise
     public static int IndexOfNonFinite<T>(ReadOnlySpan<T> data) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ref T x = ref MemoryMarshal.GetReference(data);
-        nuint n = (nuint)data.Length, i = 0;
+        nuint n = (nuint)data.Length;
+        if (KernelParallelism.ShouldSplitElements(data.Length, KernelParallelism.MinimumSplitElements) && KernelParallelism.TryEnter())
+            return IndexOfNonFiniteWork<T>.Run(ref x, n, SplitPoint<T>(n));
+        return IndexOfNonFiniteAt(ref x, n);
+    }
+
+    private static int IndexOfNonFiniteAt<T>(ref T x, nuint n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        nuint i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             nuint w = (nuint)Vector512<T>.Count;
@@ -126,10 +158,25 @@ public static class Elementwise
     /// per vector. NaN when any element is NaN, +∞ when any is infinite or the sum overflows, so a finite result proves
     /// every element finite with a finite square.
     /// </summary>
+    /// <remarks>
+    /// From <see cref="KernelParallelism.MinimumSplitElements"/> elements on, the sum is the first part's plus the
+    /// second's, split at half the length rounded down to whole 64-byte blocks, each summed as above: a fixed partition,
+    /// so the result is the same whether the two parts run on one thread or (with
+    /// <see cref="KernelParallelism.DegreeOfParallelism"/> = 2) on two.
+    /// </remarks>
     public static T SumOfSquares<T>(ReadOnlySpan<T> data) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ref T x = ref MemoryMarshal.GetReference(data);
         nuint n = (nuint)data.Length;
+        if (data.Length < KernelParallelism.MinimumSplitElements) return SumOfSquaresAt(ref x, n);
+        nuint split = SplitPoint<T>(n);
+        if (KernelParallelism.ShouldSplitElements(data.Length, KernelParallelism.MinimumSplitElements) && KernelParallelism.TryEnter())
+            return SumOfSquaresWork<T>.Run(ref x, n, split);
+        return SumOfSquaresAt(ref x, split) + SumOfSquaresAt(ref Unsafe.Add(ref x, split), n - split);
+    }
+
+    private static T SumOfSquaresAt<T>(ref T x, nuint n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         if (Vector512.IsHardwareAccelerated) return SumOfSquaresCore<T, Simd512<T>>(ref x, n);
         if (Vector256.IsHardwareAccelerated) return SumOfSquaresCore<T, Simd256<T>>(ref x, n);
         return SumOfSquaresCore<T, SimdScalar<T>>(ref x, n);
@@ -189,5 +236,86 @@ public static class Elementwise
     {
         int bad = IndexOfNonFinite(data);
         if (bad >= 0) ThrowHelper.ThrowNotFinite(paramName, bad);
+    }
+
+    // ---- two threads: each part covers its own elements [0, split) or [split, n) ------------------------------------
+
+    private sealed unsafe class BackwardWork<T, TOp> : ParallelWork
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TOp : IActivationOp<T>
+    {
+        private static readonly BackwardWork<T, TOp> Instance = new();
+        private T* _y, _g;
+        private nuint _n, _split;
+
+        public static void Run(ref T y, ref T g, nuint n, nuint split)
+        {
+            fixed (T* py = &y, pg = &g)
+            {
+                BackwardWork<T, TOp> work = Instance;
+                work._y = py; work._g = pg; (work._n, work._split) = (n, split);
+                KernelParallelism.Run(work);
+                work._y = null; work._g = null;
+            }
+        }
+
+        internal override void Execute(int part)
+        {
+            nuint start = part == 0 ? 0 : _split;
+            BackwardAt<T, TOp>(ref Unsafe.AsRef<T>(_y + start), ref Unsafe.AsRef<T>(_g + start), (part == 0 ? _split : _n) - start);
+        }
+    }
+
+    private sealed unsafe class IndexOfNonFiniteWork<T> : ParallelWork where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        private static readonly IndexOfNonFiniteWork<T> Instance = new();
+        private T* _x;
+        private nuint _n, _split;
+        private int _first, _second;
+
+        /// <summary>The first part's index if it found one, else the second part's.</summary>
+        public static int Run(ref T x, nuint n, nuint split)
+        {
+            fixed (T* px = &x)
+            {
+                IndexOfNonFiniteWork<T> work = Instance;
+                work._x = px; (work._n, work._split) = (n, split);
+                KernelParallelism.Run(work);
+                work._x = null;
+                return work._first >= 0 ? work._first : work._second >= 0 ? (int)split + work._second : -1;
+            }
+        }
+
+        internal override void Execute(int part)
+        {
+            if (part == 0) _first = IndexOfNonFiniteAt(ref Unsafe.AsRef<T>(_x), _split);
+            else _second = IndexOfNonFiniteAt(ref Unsafe.AsRef<T>(_x + _split), _n - _split);
+        }
+    }
+
+    private sealed unsafe class SumOfSquaresWork<T> : ParallelWork where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        private static readonly SumOfSquaresWork<T> Instance = new();
+        private T* _x;
+        private nuint _n, _split;
+        private T _first, _second;
+
+        /// <summary>The two parts' sums added, as the one-thread path adds them.</summary>
+        public static T Run(ref T x, nuint n, nuint split)
+        {
+            fixed (T* px = &x)
+            {
+                SumOfSquaresWork<T> work = Instance;
+                work._x = px; (work._n, work._split) = (n, split);
+                KernelParallelism.Run(work);
+                work._x = null;
+                return work._first + work._second;
+            }
+        }
+
+        internal override void Execute(int part)
+        {
+            if (part == 0) _first = SumOfSquaresAt(ref Unsafe.AsRef<T>(_x), _split);
+            else _second = SumOfSquaresAt(ref Unsafe.AsRef<T>(_x + _split), _n - _split);
+        }
     }
 }

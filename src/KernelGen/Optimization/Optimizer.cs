@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using KernelGen.Kernels;
 
 namespace KernelGen.Optimization;
@@ -17,6 +18,9 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
     private readonly AlignedBuffer<T>[] _state;
     private readonly (int Offset, int Length, bool IsWeight)[] _segments;
     private readonly int _length;
+    // The two-thread update: where the worker's part starts (0: too small to split) and the reusable hand-off object.
+    private readonly int _split;
+    private readonly UpdateWork? _work;
     private double _learningRate;
     private LearningRateSchedule _schedule;
     private GradientClipping _clipping;
@@ -39,6 +43,11 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
             if (t.Offset < 0 || t.Length < 0 || t.Offset + t.Length > arenaLength)
                 ThrowHelper.ThrowArgumentOutOfRange(nameof(tensors), t, $"Tensor {t.Name} lies outside the arena of {arenaLength}.");
             _segments[i] = (t.Offset, t.Length, t.IsWeight);
+        }
+        if (arenaLength >= KernelParallelism.MinimumSplitElements)
+        {
+            _split = SplitPoint(arenaLength, _segments);
+            _work = new UpdateWork(this);
         }
         _state = new AlignedBuffer<T>[settings.StateSlots];
         for (int i = 0; i < _state.Length; i++) _state[i] = new AlignedBuffer<T>(arenaLength);
@@ -147,13 +156,35 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
         double muProduct = MomentumProduct;
         if (s.Kind == OptimizerKind.NAdam) muProduct *= Optimizers.NAdamMu(s.Beta1, s.MomentumDecay, t);
 
-        double baseRate = lr;
+        var step = new StepArguments(s, lr, tScale, tClip, decoupled, t, muProduct);
+        if (!(_split > 0 && KernelParallelism.ShouldSplitElements(_length, KernelParallelism.MinimumSplitElements) && KernelParallelism.TryEnter()))
+            UpdateRange(parameters, gradients, 0, _length, step);
+        else
+            _work!.Run(parameters, gradients, step);
+        MomentumProduct = muProduct;
+        StepCount = t;
+    }
+
+    /// <summary>The arguments of one update, computed once per step.</summary>
+    private readonly record struct StepArguments(OptimizerSettings Settings, double LearningRate, T Scale, T Clip, bool Decoupled, long Step, double MomentumProduct);
+
+    /// <summary>Updates arena elements [<paramref name="from"/>, <paramref name="to"/>): the part of each segment inside
+    /// the range (the kernels are element-wise, so a part of a segment updates exactly as in the whole).</summary>
+    private void UpdateRange(Span<T> parameters, ReadOnlySpan<T> gradients, int from, int to, in StepArguments a)
+    {
+        OptimizerSettings s = a.Settings;
+        double baseRate = a.LearningRate, muProduct = a.MomentumProduct;
+        T tScale = a.Scale, tClip = a.Clip;
+        bool decoupled = a.Decoupled;
+        long t = a.Step;
         for (int segment = 0; segment < _segments.Length; segment++)
         {
-            (int offset, int length, bool isWeight) = _segments[segment];
+            (int segmentOffset, int segmentLength, bool isWeight) = _segments[segment];
             double multiplier = _multipliers?[segment] ?? 1.0;
-            if ((_frozen is { } frozen && frozen[segment]) || multiplier == 0) continue;
-            lr = baseRate * multiplier;
+            if ((_frozen is { } frozen && frozen[segment]) || multiplier == 0) continue; // frozen: parameters and state stay
+            int offset = Math.Max(segmentOffset, from), length = Math.Min(segmentOffset + segmentLength, to) - offset;
+            if (length <= 0) continue;
+            double lr = baseRate * multiplier;
             double decay = isWeight ? s.WeightDecay : 0;
             var transform = new GradientTransform<T>(tScale, tClip, decoupled ? T.Zero : T.CreateTruncating(decay), T.Zero);
             Span<T> p = parameters.Slice(offset, length);
@@ -190,8 +221,6 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
                     break;
             }
         }
-        MomentumProduct = muProduct;
-        StepCount = t;
     }
 
     private Span<T> Slot(int slot, int offset, int length) => _state[slot].Slice(offset, length);
@@ -225,4 +254,42 @@ public sealed class Optimizer<T> where T : unmanaged, IBinaryFloatingPointIeee75
     /// <summary>Skips (or no longer skips) the parameter tensor at <paramref name="offset"/> in every step: its parameters and
     /// optimizer state stay as they are.</summary>
     public void SetFrozen(int offset, bool frozen) => (_frozen ??= new bool[_segments.Length])[Segment(offset)] = frozen;
+
+    /// <summary>
+    /// The first arena element of the second thread's part: about half the arena, moved down to a whole number of
+    /// 64-byte blocks from the start of the segment it falls in, so both parts run every element in the same vector
+    /// lane or scalar tail as one pass over the segment would (0: never split).
+    /// </summary>
+    private static int SplitPoint(int length, (int Offset, int Length, bool IsWeight)[] segments)
+    {
+        int half = length / 2, block = 64 / Unsafe.SizeOf<T>();
+        foreach ((int offset, int segmentLength, _) in segments)
+            if (half >= offset && half < offset + segmentLength)
+                return offset + (half - offset) / block * block;
+        return half; // between segments (padding): any point splits no segment
+    }
+
+    /// <summary>A step's update split at <see cref="_split"/>: elements below it here, the rest on the worker.</summary>
+    private sealed unsafe class UpdateWork(Optimizer<T> optimizer) : ParallelWork
+    {
+        private T* _parameters, _gradients;
+        private StepArguments _arguments;
+
+        public void Run(Span<T> parameters, ReadOnlySpan<T> gradients, in StepArguments arguments)
+        {
+            fixed (T* p = parameters, g = gradients)
+            {
+                _parameters = p; _gradients = g; _arguments = arguments;
+                try { KernelParallelism.Run(this); }
+                finally { _parameters = null; _gradients = null; _arguments = default; }
+            }
+        }
+
+        internal override void Execute(int part)
+        {
+            int length = optimizer._length, split = optimizer._split;
+            optimizer.UpdateRange(new Span<T>(_parameters, length), new ReadOnlySpan<T>(_gradients, length),
+                part == 0 ? 0 : split, part == 0 ? split : length, _arguments);
+        }
+    }
 }
