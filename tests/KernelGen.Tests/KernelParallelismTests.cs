@@ -371,6 +371,38 @@ public class KernelParallelismTests
     }
 
     [Fact]
+    public void Multipliers_and_frozen_tensors_apply_in_both_parts_of_a_split_update()
+    {
+        const int weights = 70_001, bias = 333, tail = 1_235;
+        int n = weights + bias + tail;
+        var tensors = new[]
+        {
+            new ParameterTensor("W", 0, 1, weights, true), new ParameterTensor("b", weights, 1, bias, false),
+            new ParameterTensor("V", weights + bias, 1, tail, true),
+        };
+        float[] p0 = Random<float>(n, 3);
+        float[][] grads = [.. Enumerable.Range(0, 3).Select(step => Random<float>(n, 40 + step))];
+        float[] Run(bool configure)
+        {
+            var optimizer = new Optimizer<float>(OptimizerSettings.Create(OptimizerKind.Adam, 0.01), n, tensors);
+            if (configure)
+            {
+                optimizer.SetLearningRateMultiplier(0, 0.5);   // W, which the split point falls inside
+                optimizer.SetFrozen(weights, true);             // b
+            }
+            float[] p = (float[])p0.Clone();
+            foreach (float[] g in grads) optimizer.Step(p, g);
+            return p;
+        }
+        float[] plain = Run(false), one = Run(true), two = [];
+        Assert.Equal(grads.Length, WithTwoThreads(() => two = Run(true)));
+        AssertBitIdentical<float>(two, one, "configured update, two threads against one");
+        Assert.Equal(p0.AsSpan(weights, bias).ToArray(), one.AsSpan(weights, bias).ToArray());             // frozen: unchanged
+        Assert.Equal(plain.AsSpan(weights + bias, tail).ToArray(), one.AsSpan(weights + bias, tail).ToArray()); // V: as without configuration
+        Assert.NotEqual(plain.AsSpan(0, weights).ToArray(), one.AsSpan(0, weights).ToArray());               // W: half the rate
+    }
+
+    [Fact]
     public void Gradient_and_input_checks_split_over_two_threads_with_the_same_results()
     {
         foreach (int n in new[] { KernelParallelism.MinimumSplitElements - 1, KernelParallelism.MinimumSplitElements, 100_003 })
