@@ -19,7 +19,8 @@ public sealed class KernelParallelismCollection
 
 /// <summary>
 /// The dense kernels (<see cref="Dense"/>) at the batch sizes that select their paths — 1 (matrix-vector), 2 and 3
-/// (a partial 4-row tile), 4, 5 (a tile plus one row), 63, 64, 65 — against a double-precision reference written here,
+/// (a partial 4-row tile), 4, 5 (a partial 6-row tile at 512 bits, a tile plus one row below), 6 and 12 (whole 6-row
+/// blocks), 7 (a block plus one row), 11 (a block plus five), 63, 64, 65 — against a double-precision reference written here,
 /// at every register width (the cores instantiated directly, whatever the CPU) and through the public entry points;
 /// plus batch invariance, two-thread bit-identity, zero allocation and argument validation. CI reruns this class with
 /// DOTNET_EnableAVX512=0, DOTNET_EnableAVX2=0 and DOTNET_EnableHWIntrinsic=0 so the public entry points take the
@@ -28,7 +29,7 @@ public sealed class KernelParallelismCollection
 [Collection(KernelParallelismCollection.Name)]
 public class DenseKernelTests
 {
-    public static TheoryData<int> Batches => new() { 1, 2, 3, 4, 5, 63, 64, 65 };
+    public static TheoryData<int> Batches => new() { 1, 2, 3, 4, 5, 6, 7, 11, 12, 63, 64, 65 };
 
     /// <summary>(nIn, nOut): rows shorter than a vector, one float tail, whole vectors, odd tails, a wide layer.</summary>
     private static readonly (int NIn, int NOut)[] Shapes = [(1, 1), (3, 5), (7, 10), (9, 16), (33, 37), (17, 77), (40, 256)];
