@@ -71,6 +71,22 @@ public class FreezeTests
     }
 
     [Fact]
+    public void Training_with_frozen_layers_allocates_nothing()
+    {
+        const int batch = 4;
+        var net = new FreezeNet(batch, 2);
+        net.SetFrozen("Backbone1");
+        net.SetEvaluationMode("BackboneNorm");
+        net.SetLearningRateMultiplier("Backbone2", 0.1);
+        float[] x = [.. Uniform(batch * 50, 12).Select(v => (float)v)];
+        int[] y = Labels(batch, 13);
+        HotLoop.WarmUp(() => net.TrainStep(x, y));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        net.TrainStep(x, y);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void A_learning_rate_multiplier_scales_the_update_exactly()
     {
         // SGD: θ ← θ − η·m·g. A layer at multiplier 0.5 moves exactly as it does in a network whose rate is η·0.5 (the same

@@ -139,11 +139,16 @@ public abstract class NetworkBase<T> : INeuralNetwork<T> where T : unmanaged, IB
     /// <summary>Sets the gradients of frozen layers' parameters to 0 (after backward and the penalties).</summary>
     private protected void ZeroFrozenGradients()
     {
-        if (_state.BackwardStop == 0 && !AnyFrozen()) return;
+        if (!AnyFrozen()) return;
         Span<T> gradients = _state.AllGradients;
-        foreach (LayerInfo layer in _model.Layers)
-            if (_state.Frozen(layer.Index))
-                foreach (LayerTensor t in layer.Tensors) if (!t.IsState) gradients.Slice(t.Offset, t.Length).Clear();
+        IReadOnlyList<LayerInfo> layers = _model.Layers;
+        for (int i = 0; i < layers.Count; i++) // indexed: a foreach over the interfaces would allocate enumerators every step
+        {
+            if (!_state.Frozen(i)) continue;
+            IReadOnlyList<LayerTensor> tensors = layers[i].Tensors;
+            for (int k = 0; k < tensors.Count; k++)
+                if (!tensors[k].IsState) gradients.Slice(tensors[k].Offset, tensors[k].Length).Clear();
+        }
     }
 
     /// <summary>True when the parameter tensor at <paramref name="offset"/> belongs to a frozen layer.</summary>
