@@ -48,33 +48,35 @@ internal sealed class BatchNormGenerator : OpGenerator
             string C = EmitContext.Int(image.Channels), P = EmitContext.Int(image.Pixels);
             string g = EmitContext.Param(node.Tensor(TensorRole.Gamma)), bt = EmitContext.Param(node.Tensor(TensorRole.Beta));
             string rm = EmitContext.Param(node.Tensor(TensorRole.RunningMean)), rv = EmitContext.Param(node.Tensor(TensorRole.RunningVariance));
+            string running = $"{Norm}.BatchNormSpatialForwardInference<T>({b.Input}, {b.Output}, {g}, {bt}, {rm}, {rv}, batch, {C}, {P}, {c.Const(o.Epsilon)});";
             if (b.Training)
             {
                 w.Line($"// {node.Name}: batch normalization over {image.Channels} channels (N·H·W values each), batch statistics (running statistics updated), unless kept in evaluation mode");
-                w.Line($"if (s.EvaluationMode({EmitContext.Int(node.Index)})) {Norm}.BatchNormSpatialForwardInference<T>({b.Input}, {b.Output}, {g}, {bt}, {rm}, {rv}, batch, {C}, {P}, {c.Const(o.Epsilon)});");
+                w.Line($"if (s.EvaluationMode({EmitContext.Int(node.Index)})) {running}");
                 w.Line($"else {Norm}.BatchNormSpatialForwardTraining<T>({b.Input}, {b.Output}, {g}, {bt}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, " +
                        $"s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {C}), {rm}, {rv}, batch, {C}, {P}, {c.Const(o.Epsilon)}, {c.Const(o.Momentum)});");
             }
             else
             {
                 w.Line($"// {node.Name}: batch normalization over {image.Channels} channels, running statistics");
-                w.Line($"{Norm}.BatchNormSpatialForwardInference<T>({b.Input}, {b.Output}, {g}, {bt}, {rm}, {rv}, batch, {C}, {P}, {c.Const(o.Epsilon)});");
+                w.Line(running);
             }
             return;
         }
         string gamma = EmitContext.Param(node.Tensor(TensorRole.Gamma)), beta = EmitContext.Param(node.Tensor(TensorRole.Beta));
         string mean = EmitContext.Param(node.Tensor(TensorRole.RunningMean)), variance = EmitContext.Param(node.Tensor(TensorRole.RunningVariance));
+        string inference = $"{Norm}.BatchNormForwardInference<T>({b.Input}, {b.Output}, {gamma}, {beta}, {mean}, {variance}, batch, {F}, {c.Const(o.Epsilon)});";
         if (b.Training)
         {
             w.Line($"// {node.Name}: batch normalization over {node.Out} features, batch statistics (running statistics updated), unless kept in evaluation mode");
-            w.Line($"if (s.EvaluationMode({EmitContext.Int(node.Index)})) {Norm}.BatchNormForwardInference<T>({b.Input}, {b.Output}, {gamma}, {beta}, {mean}, {variance}, batch, {F}, {c.Const(o.Epsilon)});");
+            w.Line($"if (s.EvaluationMode({EmitContext.Int(node.Index)})) {inference}");
             w.Line($"else {Norm}.BatchNormForwardTraining<T>({b.Input}, {b.Output}, {gamma}, {beta}, {EmitContext.Work(b.SavedRegions["norm"], node.Out)}, " +
                    $"s.Work({EmitContext.Int(b.SavedRegions["istd"])}, {F}), {mean}, {variance}, batch, {F}, {c.Const(o.Epsilon)}, {c.Const(o.Momentum)});");
         }
         else
         {
             w.Line($"// {node.Name}: batch normalization over {node.Out} features, running statistics");
-            w.Line($"{Norm}.BatchNormForwardInference<T>({b.Input}, {b.Output}, {gamma}, {beta}, {mean}, {variance}, batch, {F}, {c.Const(o.Epsilon)});");
+            w.Line(inference);
         }
     }
 
