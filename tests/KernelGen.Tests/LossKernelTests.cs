@@ -182,7 +182,7 @@ public class LossKernelTests
             LossFunctions.MulticlassHinge<double>(c.Y, c.Labels, g, c.B, c.K, c.Delta);
             CheckGradient("MulticlassHinge", s => LossFunctions.MulticlassHinge<double>(s, c.Labels, default, c.B, c.K, c.Delta), c.Y, g, 1e-5, fourPoint: false);
             checkedCases++;
-        }, iter: 100, threads: 1);
+        }, iter: 200, threads: 1); // about 1 in 5 random cases lands within the band; 100 iterations fell short of 80 once in CI (79)
         Assert.True(checkedCases >= 80, $"only {checkedCases} cases were away from the kink");
     }
 
