@@ -46,9 +46,10 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
     public int OutputSize => _outputSize;
     /// <inheritdoc/>
     public int MaxBatchSize => _state.MaxBatchSize;
-    /// <summary>The folded parameters (read them to inspect the re-parameterization; an update overwrites them). With a
-    /// reduced <see cref="Precision"/>, Predict reads the packed copy made from them at the last update or precision
-    /// change: a write here takes effect at the next one.</summary>
+    /// <summary>The folded parameters (read them to inspect the re-parameterization; an update overwrites them). Predict
+    /// reads the dense layers' weights from a packed copy made from these at the last update or precision change (column
+    /// panels at full precision, see <see cref="Dense.PackPanels{T}"/>; the reduced formats otherwise): a write here
+    /// takes effect at the next one.</summary>
     public Span<T> Parameters => _state.AllParameters;
 
     /// <summary>
@@ -76,7 +77,9 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
             {
                 if (value == InferencePrecision.Float32)
                 {
+                    if (_state.Reduced is null) return;
                     _state.Reduced = null;
+                    _state.Panels?.Pack(_state.AllParameters);
                     return;
                 }
                 ReducedWeights reduced = value == InferencePrecision.BFloat16
@@ -169,8 +172,13 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
                 Gamma(parameters, step.After), Beta(parameters, step.After), Mean(statistics, step.After), Variance(statistics, step.After), Epsilon(step.After));
         }
         if (_model.StatisticsLength > 0) statistics.CopyTo(_state.AllStatistics);
-        _denseLayers ??= ReducedWeights.DenseLayers(network.Model, folds);
-        _state.Reduced?.Pack(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_state.AllParameters));
+        if (_denseLayers is null)
+        {
+            _denseLayers = ReducedWeights.DenseLayers(network.Model, folds);
+            _state.Panels = PanelWeights<T>.Create(_denseLayers);
+        }
+        if (_state.Reduced is { } reduced) reduced.Pack(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_state.AllParameters));
+        else _state.Panels?.Pack(_state.AllParameters);
     }
 
     private static ReadOnlySpan<T> Gamma(ReadOnlySpan<T> p, LayerInfo? bn) => bn is null ? default : p.Slice(bn.GammaOffset, Channels(bn));

@@ -91,11 +91,15 @@ public sealed class NetworkState<T> where T : unmanaged, IBinaryFloatingPointIee
     {
         ReadOnlySpan<T> b = _parameters.Slice(biasOffset, nOut);
         if (Reduced is { } reduced && reduced.TryForward<T, TAct>(x, weightOffset, b, y, batch, nIn, nOut)) return;
+        if (Panels is { } panels && panels.TryForward<TAct>(x, weightOffset, b, y, batch, nIn, nOut)) return;
         Dense.Forward<T, TAct>(x, _parameters.Slice(weightOffset, nIn * nOut), b, y, batch, nIn, nOut);
     }
 
     /// <summary>The packed reduced-precision weights an inference form runs on, or null (float).</summary>
     internal ReducedWeights? Reduced { get; set; }
+
+    /// <summary>The column-panel copy of the dense weights an inference form runs on at full precision, or null.</summary>
+    internal PanelWeights<T>? Panels { get; set; }
 
     /// <summary>Seed of the dropout masks.</summary>
     public ulong DropoutSeed { get; set; }
