@@ -148,8 +148,9 @@ public class PackedDenseTests
     [InlineData(130)]
     public void Two_threads_split_by_panels_or_rows_bit_identically(int batch)
     {
-        // At least MinimumSplitWeightBytes: four panels; two panels and two leftover columns; three panels (an odd count:
-        // the worker takes two and the leftovers).
+        // At least MinimumSplitWeightBytes: four panels; two panels and two leftover columns (a tail widened to 16 floats or
+        // 8 doubles, taken from the last panel); three panels (an odd count: the worker takes two); for doubles the same
+        // widths make eight, four and six panels.
         foreach (var (nIn, nOut) in new[] { (784, 256), (800, 130), (600, 192) })
         {
             Check<float>(nIn, nOut);
@@ -263,6 +264,7 @@ public class PackedDenseTests
         const int maxBatch = 65;
         var net = new MnistNet(maxBatch, 11);
         var inference = net.CreateInference(maxBatch);
+        Assert.Equal(2, inference.PanelLayers); // 256 and 128 outputs; the 10-output layer stays row-major
         KernelParallelism.DegreeOfParallelism = threads;
         try
         {
@@ -311,11 +313,41 @@ public class PackedDenseTests
         AssertBitIdentical<float>(actual, expected, "after returning to Float32");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Update_and_predict_on_panels_allocate_nothing(int threads)
+    {
+        var net = new MnistNet(64, 17);
+        var inference = net.CreateInference(64);
+        Assert.Equal(2, inference.PanelLayers);
+        float[] x1 = Random<float>(784, 18), x64 = Random<float>(64 * 784, 19), y1 = new float[10], y64 = new float[640];
+        KernelParallelism.DegreeOfParallelism = threads;
+        try
+        {
+            HotLoop.WarmUp(() => { inference.Update(net); inference.Predict(x1, y1); inference.Predict(x64, y64); });
+            long worker = KernelParallelism.WorkerAllocatedBytes, before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++)
+            {
+                inference.Update(net);
+                inference.Predict(x1, y1);
+                inference.Predict(x64, y64);
+            }
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(0, KernelParallelism.WorkerAllocatedBytes - worker);
+        }
+        finally
+        {
+            KernelParallelism.DegreeOfParallelism = 1;
+        }
+    }
+
     [Fact]
     public void Double_mlp_inference_form_on_panels_equals_predict_bit_for_bit()
     {
         var net = new MnistNet.Float64(3, 15);
         var inference = net.CreateInference(3);
+        Assert.Equal(2, inference.PanelLayers);
         foreach (int batch in new[] { 1, 3 })
         {
             double[] x = Random<double>(batch * 784, 16 + batch);

@@ -24,8 +24,9 @@ namespace KernelGen.Kernels;
 // only: a whole 256-float row of W per k, one sequential stream), 8, 4 or 1 vectors of W row k, so W streams through
 // once; rows 2–3 of a partial block reuse the 4-row tile with the missing rows repeating the last one (same inputs,
 // same outputs, same addresses), so W streams once for them too. dW at batch 1 is an outer product (a store stream).
-// Tried and dropped (no gain in min-of-N timings): software prefetch in the matrix-vector loop, column-panel-major
-// order, and k-blocking the tiles so a panel of B stays in L1.
+// Tried and dropped (no gain in min-of-N timings): software prefetch in the matrix-vector loop, visiting row-major W in
+// column-panel-major order, and k-blocking the tiles so a panel of B stays in L1. Fixed weights packed into contiguous
+// panels do pay (Dense.Packed.cs: the inference form).
 public static partial class Dense
 {
     /// <summary>Rows of A per register tile.</summary>

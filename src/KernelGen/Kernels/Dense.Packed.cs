@@ -79,8 +79,8 @@ public static partial class Dense
 
     /// <summary>
     /// Computes y = f(x·W + b) for <paramref name="batch"/> rows from weights packed by <see cref="PackPanels{T}"/>:
-    /// the same bits as <see cref="Forward{T, TAct}"/> on the row-major weights (one fused multiply-add chain per output,
-    /// k ascending), at any width and thread count.
+    /// the same bits as <see cref="Forward{T, TAct}"/> on the row-major weights (the same multiply-add chain per output,
+    /// k ascending, at the register width Forward picks), on one thread or two.
     /// </summary>
     /// <param name="x">The inputs, [batch × nIn].</param>
     /// <param name="packed">The weights packed by <see cref="PackPanels{T}"/>, <see cref="PackedLength{T}"/> elements.</param>
@@ -91,8 +91,8 @@ public static partial class Dense
     /// <param name="nOut">Output features.</param>
     /// <param name="split">Whether the call may use the second thread (<see cref="KernelParallelism"/>): batches of at
     /// least <see cref="KernelParallelism.MinimumBatch"/> rows split by rows, smaller batches over at least
-    /// <see cref="KernelParallelism.MinimumSplitWeightBytes"/> of weights by panels (each thread always streams the same
-    /// contiguous half).</param>
+    /// <see cref="KernelParallelism.MinimumSplitWeightBytes"/> of weights and at least two whole panels by panels (each
+    /// thread always streams the same contiguous half; the second also takes the tail).</param>
     public static void ForwardPacked<T, TAct>(ReadOnlySpan<T> x, ReadOnlySpan<T> packed, ReadOnlySpan<T> b, Span<T> y, int batch, int nIn, int nOut, bool split = true)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T> =>
         ForwardPackedOrdered<T, TAct>(x, packed, b, y, batch, nIn, nOut, split, descending: false);
@@ -117,20 +117,20 @@ public static partial class Dense
             int rows = RowSplit(batch, GemmRows);
             if (rows > 0 && KernelParallelism.TryEnter())
             {
-                PackedWork<T, TAct>.Run(ref xr, ref wr, ref br, ref yr, batch, nIn, nOut, rows, byPanels: false);
+                PackedWork<T, TAct>.Run(ref xr, ref wr, ref br, ref yr, batch, nIn, nOut, rows, byPanels: false, descending);
                 return;
             }
         }
         else if (split && panels >= 2 && KernelParallelism.ShouldSplitColumns((long)nIn * nOut * Unsafe.SizeOf<T>()) && KernelParallelism.TryEnter())
         {
-            PackedWork<T, TAct>.Run(ref xr, ref wr, ref br, ref yr, batch, nIn, nOut, panels / 2, byPanels: true);
+            PackedWork<T, TAct>.Run(ref xr, ref wr, ref br, ref yr, batch, nIn, nOut, panels / 2, byPanels: true, descending);
             return;
         }
         ForwardPackedPart<T, TAct>(ref xr, ref wr, ref br, ref yr, 0, batch, nIn, nOut, 0, panels, remainder: true, descending);
     }
 
     /// <summary>Rows [r0, r1) of panels [p0, p1), and the leftover columns if <paramref name="remainder"/>.</summary>
-    private static void ForwardPackedPart<T, TAct>(ref T x, ref T w, ref T b, ref T y, int r0, int r1, int nIn, int nOut, int p0, int p1, bool remainder, bool descending = false)
+    private static void ForwardPackedPart<T, TAct>(ref T x, ref T w, ref T b, ref T y, int r0, int r1, int nIn, int nOut, int p0, int p1, bool remainder, bool descending)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TAct : IActivationOp<T>
     {
         // The width Forward runs the row-major layer at (every panel is at least one vector of it), so each output is
@@ -210,15 +210,15 @@ public static partial class Dense
         private static readonly PackedWork<T, TAct> Instance = new();
         private T* _x, _w, _b, _y;
         private int _batch, _nIn, _nOut, _split;
-        private bool _byPanels;
+        private bool _byPanels, _descending;
 
-        public static void Run(ref T x, ref T w, ref T b, ref T y, int batch, int nIn, int nOut, int split, bool byPanels)
+        public static void Run(ref T x, ref T w, ref T b, ref T y, int batch, int nIn, int nOut, int split, bool byPanels, bool descending)
         {
             fixed (T* px = &x, pw = &w, pb = &b, py = &y)
             {
                 PackedWork<T, TAct> work = Instance;
                 work._x = px; work._w = pw; work._b = pb; work._y = py;
-                (work._batch, work._nIn, work._nOut, work._split, work._byPanels) = (batch, nIn, nOut, split, byPanels);
+                (work._batch, work._nIn, work._nOut, work._split, work._byPanels, work._descending) = (batch, nIn, nOut, split, byPanels, descending);
                 KernelParallelism.Run(work);
                 work._x = null; work._w = null; work._b = null; work._y = null;
             }
@@ -228,9 +228,9 @@ public static partial class Dense
         {
             int panels = _nOut / PanelColumns<T>();
             if (_byPanels)
-                ForwardPackedPart<T, TAct>(ref *_x, ref *_w, ref *_b, ref *_y, 0, _batch, _nIn, _nOut, part == 0 ? 0 : _split, part == 0 ? _split : panels, remainder: part == 1);
+                ForwardPackedPart<T, TAct>(ref *_x, ref *_w, ref *_b, ref *_y, 0, _batch, _nIn, _nOut, part == 0 ? 0 : _split, part == 0 ? _split : panels, remainder: part == 1, _descending);
             else
-                ForwardPackedPart<T, TAct>(ref *_x, ref *_w, ref *_b, ref *_y, part == 0 ? 0 : _split, part == 0 ? _split : _batch, _nIn, _nOut, 0, panels, remainder: true);
+                ForwardPackedPart<T, TAct>(ref *_x, ref *_w, ref *_b, ref *_y, part == 0 ? 0 : _split, part == 0 ? _split : _batch, _nIn, _nOut, 0, panels, remainder: true, _descending);
         }
     }
 }

@@ -22,7 +22,10 @@ namespace KernelGen.Kernels;
 /// the worker also computes db).</item>
 /// <item><see cref="Dense.Forward{T, TAct}"/> with fewer rows and at least <see cref="MinimumSplitWeightBytes"/> of
 /// weights (batch-1 inference in particular): by output columns. The worker always takes the same half of a layer's
-/// columns, so after the first call each core streams its half of the weights from its own L2 cache.</item>
+/// columns (in row-major W each half is half of every row, so the hardware prefetchers bring much of the other half into
+/// each core's cache as well).</item>
+/// <item><see cref="Dense.ForwardPacked{T, TAct}"/> (the inference form's dense layers): by rows as above, and smaller
+/// batches by panels: each core streams its own contiguous half of the packed weights, which stays in its L2 cache.</item>
 /// <item>The optimizer update, and the element-wise and loss kernels of a training step, over large enough
 /// arrays (see the kernels).</item>
 /// <item><see cref="Convolution"/> with at least <see cref="MinimumBatch"/> samples and scratch for two parts: the forward

@@ -47,9 +47,10 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
     /// <inheritdoc/>
     public int MaxBatchSize => _state.MaxBatchSize;
     /// <summary>The folded parameters (read them to inspect the re-parameterization; an update overwrites them). Predict
-    /// reads the dense layers' weights from a packed copy made from these at the last update or precision change (column
-    /// panels at full precision, see <see cref="Dense.PackPanels{T}"/>; the reduced formats otherwise): a write here
-    /// takes effect at the next one.</summary>
+    /// reads the weights of dense layers at least <see cref="Dense.PanelColumns{T}"/> wide (every dense layer at a
+    /// reduced <see cref="Precision"/>) from a packed copy made from these at the last <c>Update</c> or change of
+    /// precision (column panels at full precision, see <see cref="Dense.PackPanels{T}"/>; the reduced formats otherwise),
+    /// so a write to those weights takes effect at the next one; everything else is read from here directly.</summary>
     public Span<T> Parameters => _state.AllParameters;
 
     /// <summary>
@@ -91,6 +92,9 @@ public abstract class InferenceNetworkBase<T> : IInferenceNetwork<T> where T : u
             finally { Volatile.Write(ref _busyThread, 0); }
         }
     }
+
+    /// <summary>How many dense layers run on a column-panel copy at full precision (for tests).</summary>
+    internal int PanelLayers => _state.Panels?.Count ?? 0;
 
     // The dense layers of the folded arena (found at the first update) and the packed copies made so far.
     private List<(int WeightOffset, int Inputs, int Outputs)>? _denseLayers;

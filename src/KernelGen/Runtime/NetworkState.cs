@@ -83,8 +83,9 @@ public sealed class NetworkState<T> where T : unmanaged, IBinaryFloatingPointIee
     /// <summary>
     /// An evaluation-mode dense layer: y = f(x·W + b) with W the [<paramref name="nIn"/> × <paramref name="nOut"/>]
     /// parameters at <paramref name="weightOffset"/> and b those at <paramref name="biasOffset"/>. Runs
-    /// <see cref="Dense.Forward{T, TAct}"/> on the float parameters, or, in an inference form set to a reduced
-    /// <see cref="InferencePrecision"/>, the matching kernel on the layer's packed copy.
+    /// <see cref="Dense.Forward{T, TAct}"/> on the parameters; in an inference form, the matching kernel on the layer's
+    /// packed copy: <see cref="Dense.ForwardPacked{T, TAct}"/> on column panels at full precision (layers at least one
+    /// panel wide), the reduced kernels at a reduced <see cref="InferencePrecision"/>.
     /// </summary>
     public void DenseForward<TAct>(ReadOnlySpan<T> x, int weightOffset, int biasOffset, Span<T> y, int batch, int nIn, int nOut)
         where TAct : IActivationOp<T>

@@ -8,7 +8,8 @@ namespace KernelGen.Runtime;
 
 /// <summary>
 /// An inference form's float (or double) dense weights packed into column panels (<see cref="Dense.PackPanels{T}"/>),
-/// made from its folded arena at each update and read by the generated evaluation chain through
+/// made from its folded arena at each update made at full precision (and when full precision is chosen again), and read
+/// by the generated evaluation chain through
 /// <see cref="NetworkState{T}.DenseForward{TAct}"/>: the same bits as the row-major weights, read as contiguous streams.
 /// Only layers at least one panel wide are packed (a narrower layer's packed form is its row-major form).
 /// </summary>
@@ -40,6 +41,9 @@ internal sealed class PanelWeights<T> where T : unmanaged, IBinaryFloatingPointI
             if (outputs >= Dense.PanelColumns<T>()) wide.Add((offset, inputs, outputs));
         return wide.Count == 0 ? null : new PanelWeights<T>(wide);
     }
+
+    /// <summary>How many dense layers have a packed copy.</summary>
+    public int Count => _packed.Length;
 
     /// <summary>Packs every layer from <paramref name="parameters"/> (the inference form's arena). Allocates nothing.</summary>
     public void Pack(ReadOnlySpan<T> parameters)
